@@ -1,0 +1,89 @@
+/** Shared command-line plumbing: flag parsing helpers, exit codes, progress bars. */
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import process from "node:process";
+import cliProgress from "cli-progress";
+import { describeError, UsageError } from "../common/errors.ts";
+
+/** Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted (Ctrl-C). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
+/**
+ * Runs a command's main function: bad input (a {@linkcode UsageError}) exits 2 with its
+ * message and hint, anything else exits 1 with the stack.
+ */
+export async function runMain(
+  main: () => Promise<number | void>,
+): Promise<never> {
+  let code: number;
+  try {
+    code = (await main()) ?? EXIT.ok;
+  } catch (error) {
+    console.error(`error: ${describeError(error)}`);
+    code = error instanceof UsageError ? EXIT.usage : EXIT.failure;
+  }
+  Deno.exit(code);
+}
+
+/** `node:util` parseArgs, with unknown flags and parse failures reported as usage errors. */
+export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: T,
+  usage: string,
+): ReturnType<
+  typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>
+> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message, { hint: usage });
+  }
+}
+
+/** Parses an integer flag within [min, max], or throws a usage error naming the flag. */
+export function intFlag(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  { min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(
+      `--${name} must be an integer from ${min}${
+        max === Number.MAX_SAFE_INTEGER ? " up" : ` to ${max}`
+      }, received "${value}"`,
+    );
+  }
+  return n;
+}
+
+/** Parses a comma-separated list with `parse` for each item. */
+export function listFlag<T>(
+  name: string,
+  value: string | undefined,
+  fallback: T[],
+  parse: (item: string) => T,
+): T[] {
+  if (value === undefined) return fallback;
+  const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (items.length === 0) {
+    throw new UsageError(`--${name} must list at least one value`);
+  }
+  return items.map(parse);
+}
+
+/** A progress bar on stderr; on a pipe it prints a line every few seconds instead. */
+export function progressBar(format: string): cliProgress.SingleBar {
+  return new cliProgress.SingleBar({
+    format,
+    stream: process.stderr,
+    barsize: 24,
+    hideCursor: true,
+    noTTYOutput: true,
+    notTTYSchedule: 5000,
+    etaBuffer: 50,
+    fps: 5,
+  }, cliProgress.Presets.shades_classic);
+}

@@ -1,0 +1,118 @@
+/** `deno task bench`: every execution provider (and tfjs) on the same model, inputs and batch sizes. */
+
+import { intFlag, listFlag, parseFlags, runMain } from "./_cli.ts";
+import { PROJECT_ROOT, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
+import { describeMachine } from "../common/machine.ts";
+import { UsageError } from "../common/errors.ts";
+import { createScorer, parseProviderName, PROVIDER_NAMES } from "../infer/providers.ts";
+import {
+  type BenchContender,
+  benchmarkScorers,
+  type BenchRow,
+  benchTable,
+} from "../infer/bench.ts";
+import { countFlops } from "../infer/flops.ts";
+import { loadMnist } from "../train/mnist.ts";
+import { parseModelName } from "../train/models.ts";
+import { createTfjsScorer } from "../train/tfjs_scorer.ts";
+
+const USAGE =
+  "Usage: deno task bench [--providers node-cpu,web-wasm,…] [--batches 1,32,500,2048] " +
+  "[--model cnn] [--rounds 7] [--no-tfjs] [--out results/bench]";
+
+/** The tfjs baseline's row name. */
+export const TFJS_ROW = "tfjs-wasm";
+
+if (import.meta.main) {
+  await runMain(async () => {
+    const { values } = parseFlags(Deno.args, {
+      providers: { type: "string" },
+      batches: { type: "string" },
+      model: { type: "string", default: "cnn" },
+      rounds: { type: "string" },
+      "no-tfjs": { type: "boolean", default: false },
+      "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+      out: { type: "string", default: `${PROJECT_ROOT}/results/bench` },
+      help: { type: "boolean", short: "h" },
+    }, USAGE);
+    if (values.help) return console.log(USAGE);
+    const providers = listFlag("providers", values.providers, [
+      ...PROVIDER_NAMES,
+    ], parseProviderName);
+    const batches = listFlag(
+      "batches",
+      values.batches,
+      [1, 32, 500, 2048],
+      (s) => intFlag("batches", s, 1, { max: 10000 }),
+    );
+    const model = parseModelName(values.model);
+    const rounds = intFlag("rounds", values.rounds, 7, { max: 1000 });
+    const onnxPath = `${values["models-dir"]}/${model}.onnx`;
+    let onnx: Uint8Array;
+    try {
+      onnx = await Deno.readFile(onnxPath);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      throw new UsageError(`Cannot benchmark: ${onnxPath} does not exist`, {
+        hint: `Train and export it first: \`deno task train --model ${model}\`.`,
+      });
+    }
+    const flopsPerImage = countFlops(onnx).total;
+    const test = await loadMnist("test", { limit: Math.max(...batches) });
+    const contenders: BenchContender[] = providers.map((p) => ({
+      name: p,
+      open: () => createScorer(p, onnx),
+    }));
+    if (!values["no-tfjs"]) {
+      contenders.push({
+        name: TFJS_ROW,
+        open: () => createTfjsScorer(`${values["models-dir"]}/${model}.tfjs`),
+      });
+    }
+    const machine = await describeMachine();
+    console.error(
+      `Benchmarking ${model} (${(flopsPerImage / 1e6).toFixed(1)} MFLOP/image) on ${machine}: ${
+        contenders.map((c) => c.name).join(", ")
+      } × batches ${batches.join(", ")}, ${rounds} interleaved rounds`,
+    );
+    const rows = await benchmarkScorers(contenders, {
+      batches,
+      images: test.images,
+      flopsPerImage,
+      reference: "node-cpu",
+      rounds,
+      onRow: (r: BenchRow) =>
+        console.error(
+          r.error
+            ? `  ${r.provider}: cannot run: ${r.error}`
+            : `  ${r.provider} batch ${r.batch}: ${
+              r.candidatesPerSecond!.toFixed(0)
+            } candidates/s (${r.msPerBatch!.toFixed(1)} ms/batch)`,
+        ),
+    });
+    const ratios = batches.map((batch) => {
+      const cpu = rows.find((r) => r.provider === "node-cpu" && r.batch === batch)
+        ?.candidatesPerSecond;
+      const tfjs = rows.find((r) => r.provider === TFJS_ROW && r.batch === batch)
+        ?.candidatesPerSecond;
+      return cpu && tfjs
+        ? `batch ${batch}: node-cpu is ${(cpu / tfjs).toFixed(1)}× tfjs-wasm`
+        : null;
+    }).filter((x) => x !== null);
+    const table = benchTable(rows);
+    const date = new Date().toISOString();
+    const md = `# Execution providers: ${model}\n\n${date} on ${machine}.\n` +
+      `Same ONNX model (${
+        (flopsPerImage / 1e6).toFixed(2)
+      } MFLOP per image), same MNIST test images, median of ${rounds} interleaved rounds; ` +
+      `max abs diff is against node-cpu.\n\n${table}\n\n${
+        ratios.map((r) => `- ${r}`).join("\n")
+      }\n`;
+    await Deno.mkdir(values.out, { recursive: true });
+    await writeJsonAtomic(`${values.out}/providers.json`, rows);
+    await writeFileAtomic(`${values.out}/providers.md`, md);
+    console.log(table);
+    for (const r of ratios) console.log(r);
+    console.log(`Wrote ${values.out}/providers.json and providers.md`);
+  });
+}

@@ -1,0 +1,45 @@
+/** Small file helpers: atomic writes (no half-written artifacts), existence, JSON. */
+
+/** Writes `data` to `path` through a temporary file and a rename, so readers never see half. */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+): Promise<void> {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  if (typeof data === "string") await Deno.writeTextFile(tmp, data);
+  else await Deno.writeFile(tmp, data);
+  await Deno.rename(tmp, path);
+}
+
+/** Writes `value` as pretty JSON (with a final newline) atomically. */
+export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+}
+
+/** Whether `path` exists (any kind of entry). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** The hex SHA-256 of bytes or text. */
+export async function sha256Hex(data: Uint8Array | string): Promise<string> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    bytes as Uint8Array<ArrayBuffer>,
+  );
+  return Array.from(
+    new Uint8Array(digest),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+}
+
+/** The project root (the folder holding deno.json), for default paths. */
+export const PROJECT_ROOT: string = new URL("..", import.meta.url).pathname
+  .replace(/\/$/, "");

@@ -1,0 +1,289 @@
+/**
+ * The only module that imports onnxruntime: execution providers chosen by name from a frozen
+ * table, and batched scoring over one reusable session.
+ */
+
+import { UnavailableError, UsageError } from "../common/errors.ts";
+import { exists, PROJECT_ROOT } from "../common/files.ts";
+
+/** What each provider runs on. */
+export interface ProviderSpec {
+  runtime: "onnxruntime-node" | "onnxruntime-web";
+  executionProvider: "cpu" | "cuda" | "wasm" | "webgpu";
+  description: string;
+}
+
+/** Every execution provider identikit knows, by name. */
+export const PROVIDERS: Readonly<Record<string, Readonly<ProviderSpec>>> = Object.freeze(
+  {
+    "node-cpu": Object.freeze({
+      runtime: "onnxruntime-node",
+      executionProvider: "cpu",
+      description: "onnxruntime-node, CPU execution provider (all cores)",
+    }),
+    "node-cuda": Object.freeze({
+      runtime: "onnxruntime-node",
+      executionProvider: "cuda",
+      description: "onnxruntime-node, CUDA execution provider (needs `deno task setup:cuda`)",
+    }),
+    "web-wasm": Object.freeze({
+      runtime: "onnxruntime-web",
+      executionProvider: "wasm",
+      description: "onnxruntime-web, WebAssembly (one thread: Deno has no classic workers)",
+    }),
+    "web-webgpu": Object.freeze({
+      runtime: "onnxruntime-web",
+      executionProvider: "webgpu",
+      description: "onnxruntime-web, WebGPU through Deno's navigator.gpu",
+    }),
+  } as const,
+);
+
+/** A provider name: one of the keys of {@linkcode PROVIDERS}. */
+export type ProviderName = "node-cpu" | "node-cuda" | "web-wasm" | "web-webgpu";
+/** All provider names, in table order. */
+export const PROVIDER_NAMES: readonly ProviderName[] = Object.freeze(
+  Object.keys(PROVIDERS) as ProviderName[],
+);
+
+/** Checks a provider name; an unknown one is an error listing the valid ones. */
+export function parseProviderName(name: string): ProviderName {
+  if ((PROVIDER_NAMES as readonly string[]).includes(name)) {
+    return name as ProviderName;
+  }
+  throw new UsageError(
+    `Unknown provider "${name}": valid providers are ${
+      PROVIDER_NAMES.map((p) => `"${p}"`).join(", ")
+    }`,
+  );
+}
+
+/** Scores batches of 28×28 images with one session that is created once and reused. */
+export interface Scorer {
+  readonly provider: ProviderName;
+  /** Largest batch sent to the runtime in one call; larger requests are chunked. */
+  readonly maxBatch: number;
+  /** Where it runs (the GPU adapter, for WebGPU). */
+  readonly device: string;
+  /**
+   * Class probabilities (`count × 10`) for `count` images given as `count × 784` pixels in
+   * [0, 1], row-major, NHWC with one channel.
+   */
+  score(images: Float32Array, count: number): Promise<Float32Array>;
+  /** Releases the session. */
+  close(): Promise<void>;
+}
+
+/** Options for {@linkcode createScorer}. */
+export interface ScorerOptions {
+  /** Chunk size for large batches (default 2048). */
+  maxBatch?: number;
+}
+
+const PIXELS = 784;
+const CLASSES = 10;
+
+/** Where onnxruntime-node keeps its native libraries (the CUDA ones only after setup:cuda). */
+export const ORT_NODE_BIN_DIR = `${PROJECT_ROOT}/node_modules/onnxruntime-node/bin/napi-v6/${
+  Deno.build.os === "windows" ? "win32" : Deno.build.os
+}/${Deno.build.arch === "aarch64" ? "arm64" : "x64"}`;
+const ORT_WEB_DIST = `file://${PROJECT_ROOT}/node_modules/onnxruntime-web/dist/`;
+
+interface RawSession {
+  run(input: Float32Array, count: number): Promise<Float32Array>;
+  release(): Promise<void>;
+  device: string;
+}
+
+/**
+ * Opens `model` (a path or ONNX bytes) on `provider`. A provider that cannot start is an
+ * {@linkcode UnavailableError} saying why and how to fix it: never a silent fallback.
+ */
+export async function createScorer(
+  provider: ProviderName,
+  model: string | Uint8Array,
+  options: ScorerOptions = {},
+): Promise<Scorer> {
+  const spec = PROVIDERS[provider];
+  if (spec === undefined) parseProviderName(provider);
+  const maxBatch = options.maxBatch ?? 2048;
+  const bytes = typeof model === "string" ? await readModel(model) : model;
+  const session = spec.runtime === "onnxruntime-node"
+    ? await openNodeSession(provider, bytes)
+    : await openWebSession(provider, bytes);
+  const serial = spec.runtime === "onnxruntime-web";
+  return {
+    provider,
+    maxBatch,
+    device: session.device,
+    async score(images: Float32Array, count: number): Promise<Float32Array> {
+      if (images.length < count * PIXELS) {
+        throw new RangeError(
+          `Cannot score: ${count} images need ${count * PIXELS} pixels, received ${images.length}`,
+        );
+      }
+      const out = new Float32Array(count * CLASSES);
+      for (let offset = 0; offset < count; offset += maxBatch) {
+        const n = Math.min(maxBatch, count - offset);
+        const chunk = images.subarray(offset * PIXELS, (offset + n) * PIXELS);
+        // onnxruntime-web keeps one global wasm instance: its runs must not overlap.
+        const probs = serial
+          ? await webQueue.run(() => session.run(chunk, n))
+          : await session.run(chunk, n);
+        out.set(probs.subarray(0, n * CLASSES), offset * CLASSES);
+      }
+      return out;
+    },
+    close: () => session.release(),
+  };
+}
+
+async function readModel(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(`Cannot open the model: ${path} does not exist`, {
+        hint: "Train and export it first: `deno task train --model cnn`.",
+      });
+    }
+    throw error;
+  }
+}
+
+async function openNodeSession(
+  provider: ProviderName,
+  bytes: Uint8Array,
+): Promise<RawSession> {
+  const ort = await import("onnxruntime-node");
+  const ep = PROVIDERS[provider].executionProvider;
+  if (ep === "cuda") {
+    const lib = `${ORT_NODE_BIN_DIR}/libonnxruntime_providers_cuda.so`;
+    if (!await exists(lib)) {
+      throw new UnavailableError(
+        `Provider "node-cuda" cannot start: onnxruntime-node's CUDA binaries are not installed (${lib} is missing)`,
+        {
+          hint:
+            "On a machine with an NVIDIA GPU, CUDA 12 and cuDNN 9, run `deno task setup:cuda` once; then the CUDA libraries must be on LD_LIBRARY_PATH.",
+        },
+      );
+    }
+  }
+  let session: import("onnxruntime-node").InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: [ep],
+      graphOptimizationLevel: "all",
+      logSeverityLevel: 3,
+    });
+  } catch (error) {
+    throw new UnavailableError(
+      `Provider "${provider}" cannot start: ${(error as Error).message}`,
+      {
+        cause: error,
+        hint: ep === "cuda"
+          ? "Check that CUDA 12 and cuDNN 9 libraries are installed and on LD_LIBRARY_PATH, and that `nvidia-smi` sees a GPU."
+          : "Check that the model is an identikit ONNX export (`deno task export`).",
+      },
+    );
+  }
+  const [input] = session.inputNames, [output] = session.outputNames;
+  return {
+    device: ep === "cuda" ? "CUDA device 0" : `CPU (${navigator.hardwareConcurrency} threads)`,
+    async run(images, count) {
+      const tensor = new ort.Tensor("float32", images, [count, 28, 28, 1]);
+      const result = await session.run({ [input]: tensor });
+      const data = result[output].data as Float32Array;
+      tensor.dispose();
+      return data;
+    },
+    release: () => session.release(),
+  };
+}
+
+async function openWebSession(
+  provider: ProviderName,
+  bytes: Uint8Array,
+): Promise<RawSession> {
+  const ep = PROVIDERS[provider].executionProvider;
+  let device = "WebAssembly, 1 thread";
+  if (ep === "webgpu") {
+    const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+    if (gpu === undefined) {
+      throw new UnavailableError(
+        `Provider "web-webgpu" cannot start: this Deno has no navigator.gpu`,
+        {
+          hint: "Use Deno 2 or later (WebGPU is built in), or choose another provider.",
+        },
+      );
+    }
+    const adapter = await gpu.requestAdapter() as
+      | {
+        info?: {
+          description?: string;
+          vendor?: string;
+          isFallbackAdapter?: boolean;
+        };
+      }
+      | null;
+    if (adapter === null) {
+      throw new UnavailableError(
+        `Provider "web-webgpu" cannot start: no GPU adapter was found`,
+        {
+          hint:
+            "WebGPU needs a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver; on a headless Linux GPU machine install the Vulkan loader (libvulkan1) and the vendor's ICD.",
+        },
+      );
+    }
+    const info = adapter.info ?? {};
+    device = `${info.description || info.vendor || "GPU"}${
+      info.isFallbackAdapter ? " (software fallback adapter)" : ""
+    }`;
+  }
+  // The WebGPU bundle also carries the wasm backend; one module for both keeps one wasm instance.
+  const ort = await import("onnxruntime-web/webgpu");
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.wasmPaths = ORT_WEB_DIST;
+  ort.env.logLevel = "error";
+  let session: import("onnxruntime-web").InferenceSession;
+  try {
+    session = await webQueue.run(() =>
+      ort.InferenceSession.create(bytes, {
+        executionProviders: [ep],
+        graphOptimizationLevel: "all",
+      })
+    );
+  } catch (error) {
+    throw new UnavailableError(
+      `Provider "${provider}" cannot start: ${(error as Error).message}`,
+      {
+        cause: error,
+        hint: "Run `deno install` so that onnxruntime-web's wasm files are in node_modules/.",
+      },
+    );
+  }
+  const [input] = session.inputNames, [output] = session.outputNames;
+  return {
+    device,
+    async run(images, count) {
+      const tensor = new ort.Tensor("float32", images, [count, 28, 28, 1]);
+      const result = await session.run({ [input]: tensor });
+      const data = result[output].data as Float32Array;
+      tensor.dispose();
+      return data;
+    },
+    release: () => webQueue.run(() => session.release()),
+  };
+}
+
+/** Runs tasks one at a time, in order (onnxruntime-web sessions cannot run concurrently). */
+class SerialQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(task, task);
+    this.#tail = result.catch(() => {});
+    return result;
+  }
+}
+
+const webQueue = new SerialQueue();

@@ -1,0 +1,135 @@
+/** Train → evaluate → save artifacts → export ONNX, as one step with self-describing outputs. */
+
+import * as tf from "@tensorflow/tfjs-core";
+import { PROJECT_ROOT, sha256Hex, writeJsonAtomic } from "../common/files.ts";
+import { useBackend } from "./backend.ts";
+import { installFastGradients } from "./fast_gradients.ts";
+import { loadMnist } from "./mnist.ts";
+import {
+  buildModel,
+  compileModel,
+  countParameters,
+  type ModelName,
+  TRAINING_DEFAULTS,
+} from "./models.ts";
+import { saveTfjsModel } from "./artifacts.ts";
+import { evaluateAccuracy, trainModel, type TrainProgress } from "./train.ts";
+import { exportOnnxFile } from "./export_onnx.ts";
+
+/** Where models are written by default. */
+export const DEFAULT_MODELS_DIR = `${PROJECT_ROOT}/models`;
+
+/** What `models/<model>.json` holds: the model's description of itself. */
+export interface ModelMetadata {
+  model: ModelName;
+  testAccuracy: number;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  trainSamples: number;
+  trainSeconds: number;
+  samplesPerSecond: number;
+  parameters: number;
+  backend: string;
+  history: { epoch: number; loss: number; accuracy: number }[];
+  versions: { tfjs: string; deno: string; v8: string };
+  createdAt: string;
+  sha256: { weights: string; onnx: string };
+}
+
+/** Options for {@linkcode trainAndSave}. */
+export interface TrainAndSaveOptions {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  /** Train on the first `limit` training images (all 60,000 by default). */
+  limit?: number;
+  modelsDir?: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: TrainProgress) => void;
+  /** Called when training ends, before evaluation (to close a progress bar). */
+  onTrained?: () => void;
+  log?: (line: string) => void;
+}
+
+/**
+ * Trains `model` on MNIST with the fast wasm path, evaluates it on all 10,000 test images,
+ * and writes `<modelsDir>/<model>.tfjs/`, `<model>.onnx` and `<model>.json`.
+ */
+export async function trainAndSave(
+  model: ModelName,
+  options: TrainAndSaveOptions,
+): Promise<ModelMetadata> {
+  const modelsDir = options.modelsDir ?? DEFAULT_MODELS_DIR;
+  const log = options.log ?? (() => {});
+  await useBackend("wasm");
+  installFastGradients();
+  const [train, test] = await Promise.all([
+    loadMnist("train", { limit: options.limit ?? 60000 }),
+    loadMnist("test"),
+  ]);
+  const defaults = {
+    ...TRAINING_DEFAULTS[model],
+    batchSize: options.batchSize,
+  };
+  const network = buildModel(model, options.seed);
+  compileModel(network, defaults);
+  log(
+    `Training ${model} on ${train.count} MNIST images for ${options.epochs} epoch(s), seed ${options.seed} (tfjs ${tf.getBackend()})`,
+  );
+  try {
+    const stats = await trainModel(network, train, {
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      seed: options.seed,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    options.onTrained?.();
+    const testAccuracy = evaluateAccuracy(network, test);
+    await Deno.mkdir(modelsDir, { recursive: true });
+    const tfjsDir = `${modelsDir}/${model}.tfjs`;
+    await saveTfjsModel(network, tfjsDir);
+    const metaBase = {
+      model,
+      testAccuracy,
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      seed: options.seed,
+      trainSamples: train.count,
+      trainSeconds: stats.trainSeconds,
+      samplesPerSecond: stats.samplesPerSecond,
+      parameters: countParameters(network),
+      backend: tf.getBackend(),
+      history: stats.history,
+      versions: {
+        tfjs: tf.version_core,
+        deno: Deno.version.deno,
+        v8: Deno.version.v8,
+      },
+      createdAt: new Date().toISOString(),
+    };
+    const onnx = await exportOnnxFile(network, `${modelsDir}/${model}.onnx`, {
+      modelName: model,
+      metadata: {
+        testAccuracy: String(testAccuracy),
+        seed: String(options.seed),
+      },
+    });
+    const meta: ModelMetadata = {
+      ...metaBase,
+      sha256: {
+        weights: await sha256Hex(await Deno.readFile(`${tfjsDir}/weights.bin`)),
+        onnx: await sha256Hex(onnx),
+      },
+    };
+    // Written last: a models/<model>.json means the artifacts beside it are complete.
+    await writeJsonAtomic(`${modelsDir}/${model}.json`, meta);
+    log(
+      `Wrote ${tfjsDir}/, ${modelsDir}/${model}.onnx and ${modelsDir}/${model}.json`,
+    );
+    return meta;
+  } finally {
+    network.dispose();
+  }
+}

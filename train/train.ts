@@ -1,0 +1,175 @@
+/** The training loop: seeded shuffling and dropout, batches from MNIST, evaluation. */
+
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { createPrng, deriveSeed, shuffleInPlace } from "../common/prng.ts";
+import type { MnistSet } from "./mnist.ts";
+
+/** What {@linkcode trainModel} reports after each batch. */
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  /** Samples seen so far, over all epochs. */
+  samples: number;
+  totalSamples: number;
+  /** Running mean of the loss and accuracy over the current epoch. */
+  loss: number;
+  accuracy: number;
+  samplesPerSecond: number;
+}
+
+/** Options for {@linkcode trainModel}. */
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  /** Seeds the shuffling and the dropout masks (initialisation is seeded when building). */
+  seed: number;
+  onProgress?: (progress: TrainProgress) => void;
+  /** Stops between batches. */
+  signal?: AbortSignal;
+}
+
+/** The result of {@linkcode trainModel}. */
+export interface TrainStats {
+  epochs: number;
+  samples: number;
+  trainSeconds: number;
+  samplesPerSecond: number;
+  history: { epoch: number; loss: number; accuracy: number }[];
+}
+
+/** Layers whose randomness we re-seed per step (tfjs's dropout with a fixed seed repeats its mask). */
+interface SeedableLayer {
+  seed?: number;
+}
+
+/**
+ * Trains a compiled model on `data` with seeded shuffling and per-step dropout seeds, so the
+ * same seed gives the same weights on the same machine.
+ */
+export async function trainModel(
+  model: tfl.LayersModel,
+  data: MnistSet,
+  options: TrainOptions,
+): Promise<TrainStats> {
+  const { epochs, batchSize, seed } = options;
+  const size = data.rows * data.cols;
+  const prng = createPrng(deriveSeed(seed, "shuffle"));
+  const order = Uint32Array.from({ length: data.count }, (_, i) => i);
+  const dropouts = model.layers.filter((l) =>
+    l.getClassName() === "Dropout"
+  ) as unknown as SeedableLayer[];
+  const xBuffer = new Float32Array(batchSize * size);
+  const labels = new Int32Array(batchSize);
+  const history: TrainStats["history"] = [];
+  const start = performance.now();
+  let samples = 0, step = 0;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    shuffleInPlace(order, prng);
+    let lossSum = 0, accSum = 0, seen = 0;
+    for (let offset = 0; offset < data.count; offset += batchSize) {
+      options.signal?.throwIfAborted();
+      const n = Math.min(batchSize, data.count - offset);
+      for (let i = 0; i < n; i++) {
+        const index = order[offset + i];
+        xBuffer.set(
+          data.images.subarray(index * size, (index + 1) * size),
+          i * size,
+        );
+        labels[i] = data.labels[index];
+      }
+      for (const layer of dropouts) {
+        layer.seed = deriveSeed(seed, "dropout", step);
+      }
+      const x = tf.tensor4d(xBuffer.subarray(0, n * size), [
+        n,
+        data.rows,
+        data.cols,
+        1,
+      ]);
+      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.subarray(0, n), "int32"), 10));
+      const [loss, accuracy] = await model.trainOnBatch(x, y) as number[];
+      tf.dispose([x, y]);
+      lossSum += loss * n;
+      accSum += accuracy * n;
+      seen += n;
+      samples += n;
+      step++;
+      // Let timers (progress output) and signal handlers (Ctrl-C) run: wasm work never yields.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      options.onProgress?.({
+        epoch,
+        epochs,
+        samples,
+        totalSamples: epochs * data.count,
+        loss: lossSum / seen,
+        accuracy: accSum / seen,
+        samplesPerSecond: samples / ((performance.now() - start) / 1000),
+      });
+    }
+    history.push({ epoch, loss: lossSum / seen, accuracy: accSum / seen });
+  }
+  for (const layer of dropouts) delete layer.seed;
+  const trainSeconds = (performance.now() - start) / 1000;
+  return {
+    epochs,
+    samples,
+    trainSeconds,
+    samplesPerSecond: samples / trainSeconds,
+    history,
+  };
+}
+
+/** Class probabilities for `count` images (row-major 28×28 floats), predicted in chunks. */
+export function predictProbabilities(
+  model: tfl.LayersModel,
+  images: Float32Array,
+  count: number,
+  batchSize = 500,
+): Float32Array {
+  const out = new Float32Array(count * 10);
+  for (let offset = 0; offset < count; offset += batchSize) {
+    const n = Math.min(batchSize, count - offset);
+    const probs = tf.tidy(() => {
+      const x = tf.tensor4d(images.subarray(offset * 784, (offset + n) * 784), [
+        n,
+        28,
+        28,
+        1,
+      ]);
+      return model.predict(x) as tf.Tensor;
+    });
+    out.set(probs.dataSync() as Float32Array, offset * 10);
+    probs.dispose();
+  }
+  return out;
+}
+
+/** The index of the largest of each row of 10 probabilities. */
+export function argmaxRows(probabilities: Float32Array): Uint8Array {
+  const count = probabilities.length / 10;
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    let best = 0;
+    for (let k = 1; k < 10; k++) {
+      if (probabilities[i * 10 + k] > probabilities[i * 10 + best]) best = k;
+    }
+    out[i] = best;
+  }
+  return out;
+}
+
+/** Fraction of `data` the model classifies correctly. */
+export function evaluateAccuracy(
+  model: tfl.LayersModel,
+  data: MnistSet,
+): number {
+  const predicted = argmaxRows(
+    predictProbabilities(model, data.images, data.count),
+  );
+  let correct = 0;
+  for (let i = 0; i < data.count; i++) {
+    if (predicted[i] === data.labels[i]) correct++;
+  }
+  return correct / data.count;
+}
