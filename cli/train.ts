@@ -1,7 +1,7 @@
 /** `deno task train`: trains a classifier on MNIST (tfjs wasm), then exports it to ONNX. */
 
 import { EXIT, intFlag, parseFlags, progressBar, runMain } from "./_cli.ts";
-import { MODEL_NAMES, parseModelName, TRAINING_DEFAULTS } from "../train/models.ts";
+import { MODEL_NAMES, parseModelName, TRAINING_DEFAULTS } from "../train/model_names.ts";
 import { DEFAULT_MODELS_DIR, trainAndSave } from "../train/pipeline.ts";
 
 const USAGE = `Usage: deno task train --model ${
@@ -65,6 +65,7 @@ if (import.meta.main) {
           meta.trainSeconds.toFixed(0)
         } s`,
       );
+      return EXIT.ok;
     } catch (error) {
       bar.stop();
       if (controller.signal.aborted) {

@@ -5,13 +5,8 @@ import { PROJECT_ROOT, sha256Hex, writeJsonAtomic } from "../common/files.ts";
 import { useBackend } from "./backend.ts";
 import { installFastGradients } from "./fast_gradients.ts";
 import { loadMnist } from "./mnist.ts";
-import {
-  buildModel,
-  compileModel,
-  countParameters,
-  type ModelName,
-  TRAINING_DEFAULTS,
-} from "./models.ts";
+import { buildModel, compileModel, countParameters } from "./models.ts";
+import { type ModelName, TRAINING_DEFAULTS } from "./model_names.ts";
 import { saveTfjsModel } from "./artifacts.ts";
 import { evaluateAccuracy, trainModel, type TrainProgress } from "./train.ts";
 import { exportOnnxFile } from "./export_onnx.ts";

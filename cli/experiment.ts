@@ -1,0 +1,181 @@
+/** `deno task experiment CONFIG`: trains the model if missing, runs the sweep, writes the report. */
+
+import { EXIT, intFlag, parseFlags, progressBar, runMain } from "./_cli.ts";
+import { UsageError } from "../common/errors.ts";
+import { PROJECT_ROOT, writeJsonAtomic } from "../common/files.ts";
+import { readConfig } from "../experiments/config.ts";
+import { modelIsReady, readModel } from "../experiments/model_file.ts";
+import { runExperiment, type Shard } from "../experiments/runner.ts";
+import { summarize, summaryTable } from "../experiments/statistics.ts";
+import { createScorer } from "../infer/providers.ts";
+import { TRAINING_DEFAULTS } from "../train/model_names.ts";
+
+const USAGE = "Usage: deno task experiment CONFIG.json [--fresh] [--parallel K] [--shard i/n] " +
+  "[--results-dir results] [--models-dir models]";
+
+/** Parses `--shard i/n` (1-based i, as people count). */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const i = m ? Number(m[1]) : NaN, n = m ? Number(m[2]) : NaN;
+  if (!m || n < 1 || i < 1 || i > n) {
+    throw new UsageError(`--shard must be i/n with 1 ≤ i ≤ n, received "${text}"`, {
+      hint: "For example --shard 2/4 runs the second of four shards.",
+    });
+  }
+  return { index: i - 1, count: n };
+}
+
+if (import.meta.main) {
+  await runMain(async () => {
+    const { values, positionals } = parseFlags(Deno.args, {
+      fresh: { type: "boolean", default: false },
+      parallel: { type: "string" },
+      shard: { type: "string" },
+      "results-dir": { type: "string", default: `${PROJECT_ROOT}/results` },
+      "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+      help: { type: "boolean", short: "h" },
+    }, USAGE);
+    if (values.help) {
+      console.log(USAGE);
+      return EXIT.ok;
+    }
+    if (positionals.length !== 1) {
+      throw new UsageError(
+        positionals.length === 0
+          ? "Missing the config file"
+          : `Expected one config file, received ${positionals.length}: ${positionals.join(" ")}`,
+        { hint: USAGE },
+      );
+    }
+    // Everything is validated before anything is created.
+    const config = await readConfig(positionals[0]);
+    const parallel = intFlag("parallel", values.parallel, 1, { max: 1024 });
+    const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+    const modelsDir = values["models-dir"];
+    const resultsDir = `${values["results-dir"]}/${config.name}`;
+
+    const controller = new AbortController();
+    const onSigint = () => {
+      if (controller.signal.aborted) Deno.exit(EXIT.interrupted);
+      console.error("\nStopping after the current step (Ctrl-C again to quit at once)…");
+      controller.abort();
+    };
+    Deno.addSignalListener("SIGINT", onSigint);
+    try {
+      if (!await modelIsReady(modelsDir, config.model)) {
+        const defaults = TRAINING_DEFAULTS[config.model];
+        console.error(
+          `models/${config.model}.onnx is missing: training it first (${defaults.epochs} epochs; \`deno task train\` does this alone)`,
+        );
+        const { trainAndSave } = await import("../train/pipeline.ts");
+        const bar = progressBar(
+          "train {model} |{bar}| {percentage}% | epoch {epoch}/{epochs} | {sps} samples/s | acc {acc} | ETA {eta_formatted}",
+        );
+        let started = false;
+        await trainAndSave(config.model, {
+          epochs: defaults.epochs,
+          batchSize: defaults.batchSize,
+          seed: 1,
+          modelsDir,
+          signal: controller.signal,
+          log: (line) => console.error(line),
+          onProgress: (p) => {
+            const payload = {
+              model: config.model,
+              epoch: p.epoch,
+              epochs: p.epochs,
+              sps: p.samplesPerSecond.toFixed(0),
+              acc: p.accuracy.toFixed(4),
+            };
+            if (!started) bar.start(p.totalSamples, 0, payload);
+            started = true;
+            bar.update(p.samples, payload);
+          },
+          onTrained: () => bar.stop(),
+        }).catch((error) => {
+          bar.stop();
+          if (controller.signal.aborted) {
+            console.error(
+              "Interrupted while training: no model was written. Re-run to start again.",
+            );
+            Deno.exit(EXIT.interrupted);
+          }
+          throw error;
+        });
+      }
+      const model = await readModel(modelsDir, config.model);
+      const scorer = await createScorer(config.provider, model.bytes);
+      const bar = progressBar(
+        `${config.name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {eps} evals/s | ETA {eta_formatted}`,
+      );
+      let barStarted = false;
+      console.error(
+        `Experiment "${config.name}": model ${config.model} (test accuracy ${
+          typeof model.meta?.testAccuracy === "number"
+            ? (model.meta.testAccuracy * 100).toFixed(2) + " %"
+            : "unknown"
+        }), provider ${config.provider} on ${scorer.device}${
+          shard ? `, shard ${shard.index + 1}/${shard.count}` : ""
+        }${parallel > 1 ? `, ${parallel} cells per batch` : ""}`,
+      );
+      let outcome;
+      try {
+        outcome = await runExperiment(config, {
+          resultsDir,
+          score: (images, count) => scorer.score(images, count),
+          modelSha256: model.sha256,
+          fresh: values.fresh,
+          parallel,
+          ...(shard ? { shard } : {}),
+          signal: controller.signal,
+          log: (line) => console.error(line),
+          onProgress: (p) => {
+            const payload = {
+              best: p.currentBest === undefined ? "–" : p.currentBest.toFixed(4),
+              cell: p.currentCell ?? "–",
+              eps: p.evaluationsPerSecond.toFixed(0),
+            };
+            if (!barStarted) bar.start(p.cellsTotal, p.cellsDone, payload);
+            barStarted = true;
+            bar.update(p.cellsDone, payload);
+          },
+        });
+      } finally {
+        bar.stop();
+        await scorer.close();
+      }
+      if (outcome.interrupted) {
+        console.error(
+          `Interrupted: ${outcome.records.length} finished cell(s) are saved in ${resultsDir}. Re-run the same command to resume.`,
+        );
+        return EXIT.interrupted;
+      }
+      if (outcome.skipped > 0) {
+        console.error(
+          `Resumed: ${outcome.skipped} cell(s) were already done, ${outcome.ran} ran now.`,
+        );
+      }
+      if (shard) {
+        console.log(
+          `Shard ${
+            shard.index + 1
+          }/${shard.count} done: ${outcome.records.length} cells. Merge with \`deno task merge ${resultsDir}\`.`,
+        );
+        return EXIT.ok;
+      }
+      const summary = summarize(outcome.records);
+      await writeJsonAtomic(`${resultsDir}/summary.json`, summary);
+      const { writeReport } = await import("../experiments/write_report.ts");
+      await writeReport(resultsDir, { log: (line) => console.error(line) });
+      console.log(summaryTable(summary));
+      console.log(
+        `\n${summary.converged}/${summary.runs} runs reached ${config.target}; ${
+          summary.evaluationsPerSecond.toFixed(0)
+        } evaluations/s. Results in ${resultsDir}/ (report.md, grid.png, runs.jsonl).`,
+      );
+      return EXIT.ok;
+    } finally {
+      Deno.removeSignalListener("SIGINT", onSigint);
+    }
+  });
+}

@@ -1,0 +1,225 @@
+/** The experiment config: a JSON file validated at the door, with defaults and a stable hash. */
+
+import { z } from "zod";
+import { UsageError } from "../common/errors.ts";
+import { sha256Hex } from "../common/files.ts";
+import { MODEL_NAMES } from "../train/model_names.ts";
+import { PROVIDER_NAMES } from "../infer/providers.ts";
+
+const Perturbation = z.strictObject({
+  density: z.number().gt(0).lte(1).describe("Fraction of the 784 pixels each mask touches"),
+  amplitude: z.number().gt(0).lte(1).describe(
+    "Largest change of a touched pixel, as a fraction of full scale",
+  ),
+});
+
+/** Defaults with which most digits reach 0.99 at 500 masks (see the README). */
+export const DEFAULT_PERTURBATION = Object.freeze({ density: 0.05, amplitude: 0.5 });
+
+/** The config schema (zod); `configs/schema.json` is generated from it. */
+export const ConfigSchema = z.strictObject({
+  $schema: z.string().optional().describe("Path of the JSON Schema, for editors"),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    error:
+      "must be a folder name: letters, digits, '.', '_' or '-' (1–64, not starting with '.', '_' or '-')",
+  }).describe("Results go to results/<name>/"),
+  description: z.string().optional(),
+  model: z.enum(MODEL_NAMES).default("cnn").describe("Which trained model to ask"),
+  provider: z.enum(PROVIDER_NAMES as [string, ...string[]]).default("node-cpu")
+    .describe("onnxruntime execution provider"),
+  digits: z.array(z.int().min(0).max(9)).min(1).default([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    .refine((d) => new Set(d).size === d.length, { error: "must not repeat a digit" })
+    .describe("Target digits"),
+  seeds: z.union([
+    z.int().min(1).max(100000),
+    z.array(z.int().min(0).max(2 ** 32 - 1)).min(1)
+      .refine((s) => new Set(s).size === s.length, { error: "must not repeat a seed" }),
+  ]).default(10).describe("A count n (seeds 1…n) or an explicit list of seeds"),
+  masks: z.array(z.int().min(1).max(100000)).min(1).default([500])
+    .refine((m) => new Set(m).size === m.length, { error: "must not repeat a mask count" })
+    .describe("Candidates per iteration; each value is a sweep column"),
+  target: z.number().gt(0).lt(1).default(0.99).describe("Confidence that counts as converged"),
+  maxIterations: z.int().min(1).max(1000000).default(500),
+  patience: z.int().min(1).max(1000000).default(100)
+    .describe("Iterations without improvement after which a run counts as stuck"),
+  perturbation: Perturbation.default({ ...DEFAULT_PERTURBATION }),
+  base: z.enum(["blank", "noise"]).default("blank").describe("The starting image"),
+});
+
+/** A config as written in a file (defaults optional). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** A config with every default filled in and seeds expanded to a list. */
+export interface ResolvedConfig {
+  name: string;
+  description?: string;
+  model: typeof MODEL_NAMES[number];
+  provider: typeof PROVIDER_NAMES[number];
+  digits: number[];
+  seeds: number[];
+  masks: number[];
+  target: number;
+  maxIterations: number;
+  patience: number;
+  perturbation: { density: number; amplitude: number };
+  base: "blank" | "noise";
+}
+
+/** The JSON Schema for editors (`configs/schema.json`). */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(ConfigSchema, { io: "input" }) as Record<string, unknown>;
+}
+
+/**
+ * Validates parsed JSON against the schema. Every problem is listed with its JSON path, the
+ * value received and what is allowed; throws a {@linkcode UsageError}.
+ */
+export function parseConfig(data: unknown, source = "config"): ResolvedConfig {
+  const parsed = ConfigSchema.safeParse(data);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => describeIssue(issue, data));
+    throw new UsageError(
+      `Cannot run experiment: ${source} is not a valid config:\n${
+        lines.map((l) => `  - ${l}`).join("\n")
+      }`,
+      { hint: "See configs/schema.json for every field, its type and range." },
+    );
+  }
+  const c = parsed.data;
+  const seeds = typeof c.seeds === "number"
+    ? Array.from({ length: c.seeds }, (_, i) => i + 1)
+    : c.seeds;
+  const resolved: ResolvedConfig = {
+    name: c.name,
+    ...(c.description === undefined ? {} : { description: c.description }),
+    model: c.model,
+    provider: c.provider as ResolvedConfig["provider"],
+    digits: c.digits,
+    seeds,
+    masks: c.masks,
+    target: c.target,
+    maxIterations: c.maxIterations,
+    patience: c.patience,
+    perturbation: c.perturbation,
+    base: c.base,
+  };
+  return resolved;
+}
+
+/** Reads and validates a config file; unreadable or malformed files are usage errors. */
+export async function readConfig(path: string): Promise<ResolvedConfig> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(`Cannot run experiment: config file ${path} does not exist`, {
+        hint: "Pass a path such as configs/all-digits.json.",
+      });
+    }
+    if (error instanceof Deno.errors.IsADirectory) {
+      throw new UsageError(`Cannot run experiment: ${path} is a folder, not a config file`);
+    }
+    throw error;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(
+      `Cannot run experiment: ${path} is not valid JSON: ${(error as Error).message}`,
+      { hint: "Check for trailing commas, comments or unquoted keys (JSON allows none of them)." },
+    );
+  }
+  return parseConfig(data, path);
+}
+
+function valueAt(data: unknown, path: PropertyKey[]): unknown {
+  let v = data;
+  for (const key of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+function jsonPath(path: PropertyKey[]): string {
+  if (path.length === 0) return "(top level)";
+  return path.map((k, i) =>
+    typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`
+  )
+    .join("");
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  int: "an integer",
+  number: "a number",
+  string: "a string",
+  array: "a list",
+  object: "an object",
+  boolean: "true or false",
+};
+
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
+  const where = `"${jsonPath(issue.path)}"`;
+  const value = valueAt(data, issue.path);
+  const received = value === undefined ? "nothing" : JSON.stringify(value);
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const parent = issue.path.length === 0 ? ConfigSchema : Perturbation;
+      const allowed = Object.keys(parent.shape).join(", ");
+      return `${where} has unknown key(s) ${
+        issue.keys.map((k) => `"${k}"`).join(", ")
+      }; allowed keys: ${allowed}`;
+    }
+    case "invalid_type":
+      return `${where} must be ${
+        TYPE_WORDS[issue.expected] ?? issue.expected
+      }, received ${received}`;
+    case "too_big":
+      return issue.origin === "array"
+        ? `${where} must list at most ${issue.maximum} values, received ${
+          (value as unknown[]).length
+        }`
+        : `${where} must be ${issue.inclusive ? "≤" : "<"} ${issue.maximum}, received ${received}`;
+    case "too_small":
+      return issue.origin === "array"
+        ? `${where} must list at least ${issue.minimum} value(s), received ${received}`
+        : `${where} must be ${issue.inclusive ? "≥" : ">"} ${issue.minimum}, received ${received}`;
+    case "invalid_value":
+      return `${where} must be one of ${
+        issue.values.map((v) => JSON.stringify(v)).join(", ")
+      }, received ${received}`;
+    case "invalid_union":
+      return `${where} must be a positive integer count or a non-empty list of distinct integers, received ${received}`;
+    default:
+      return `${where} ${issue.message}, received ${received}`;
+  }
+}
+
+/** Serializes with sorted keys, so equal configs hash equally whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Hashes what decides each cell's record: everything but the sweep axes and the description,
+ * plus the model file's hash. Adding seeds or digits keeps old cells valid; changing the
+ * target, the perturbation or the model does not.
+ */
+export function searchHash(config: ResolvedConfig, modelSha256: string): Promise<string> {
+  const { digits: _d, seeds: _s, masks: _m, description: _desc, name: _n, ...search } = config;
+  return sha256Hex(canonicalJson({ ...search, modelSha256 }));
+}
+
+/** Hashes the whole resolved config (stored with the results). */
+export function configHash(config: ResolvedConfig): Promise<string> {
+  return sha256Hex(canonicalJson(config));
+}

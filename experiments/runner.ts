@@ -1,0 +1,351 @@
+/**
+ * Runs a sweep: expands digits × seeds × masks into cells, runs the pending ones (K at a time
+ * in lockstep, one scoring call per step), and appends one complete record per finished cell.
+ * Resumable: finished cells are skipped, a torn last line is repaired.
+ */
+
+import { UsageError } from "../common/errors.ts";
+import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
+import { createPrng, deriveSeed } from "../common/prng.ts";
+import { configHash, type ResolvedConfig, searchHash } from "./config.ts";
+import { encodeGreyPng } from "./images.ts";
+import { createSearch, PIXELS, type ScoreFn, type SearchStepper } from "./search.ts";
+import type { RunStats } from "./statistics.ts";
+
+/** One point of the sweep. */
+export interface Cell {
+  digit: number;
+  seed: number;
+  masks: number;
+  /** `<digit>-<seed>-<masks>`, also the image's base name. */
+  id: string;
+}
+
+/** One line of `runs.jsonl`: everything about one finished cell. */
+export interface RunRecord extends RunStats {
+  cell: string;
+  seed: number;
+  initialConfidence: number;
+  finalProbabilities: number[];
+  trajectory: number[];
+  lastImprovement: number;
+  /** Path of the PNG relative to the results folder. */
+  image: string;
+  /** The search hash the record was made under. */
+  searchHash: string;
+}
+
+/** A shard: this process runs the cells whose index ≡ `index` (mod `count`), 0-based. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** Every cell of the config, in a fixed order (digit, then seed, then masks). */
+export function expandCells(config: Pick<ResolvedConfig, "digits" | "seeds" | "masks">): Cell[] {
+  const cells: Cell[] = [];
+  for (const digit of config.digits) {
+    for (const seed of config.seeds) {
+      for (const masks of config.masks) {
+        cells.push({ digit, seed, masks, id: `${digit}-${seed}-${masks}` });
+      }
+    }
+  }
+  return cells;
+}
+
+/** The cells a shard runs. */
+export function shardCells(cells: Cell[], shard?: Shard): Cell[] {
+  return shard ? cells.filter((_, i) => i % shard.count === shard.index) : cells;
+}
+
+/** A cell's PRNG seed: from its own coordinates only, so results never depend on run order. */
+export function cellSeed(cell: Pick<Cell, "digit" | "seed" | "masks">): number {
+  return deriveSeed("identikit/cell", cell.digit, cell.seed, cell.masks);
+}
+
+/** The records file of a shard (or of the whole run). */
+export function recordsFile(shard?: Shard): string {
+  return shard ? `runs.${shard.index}-of-${shard.count}.jsonl` : "runs.jsonl";
+}
+
+/**
+ * Reads a JSONL records file. A last line without its newline (a crash mid-write) is cut off
+ * when `repair` is set, and reported; a damaged line elsewhere is an error naming the line.
+ */
+export async function readRecords(
+  path: string,
+  options: { repair?: boolean } = {},
+): Promise<{ records: RunRecord[]; repaired: boolean }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { records: [], repaired: false };
+    throw error;
+  }
+  let repaired = false;
+  const lastNewline = bytes.lastIndexOf(0x0a);
+  if (lastNewline !== bytes.length - 1) {
+    if (!options.repair) {
+      throw new UsageError(`${path} ends in a torn line (the run was killed while writing)`, {
+        hint: "Re-run the experiment: it repairs the file and runs that cell again.",
+      });
+    }
+    await Deno.truncate(path, lastNewline + 1);
+    bytes = bytes.subarray(0, lastNewline + 1);
+    repaired = true;
+  }
+  const lines = new TextDecoder().decode(bytes).split("\n").slice(0, -1);
+  const records = lines.map((line, i) => {
+    try {
+      return JSON.parse(line) as RunRecord;
+    } catch {
+      throw new UsageError(`${path} line ${i + 1} is not a JSON record: ${line.slice(0, 80)}`, {
+        hint: "Delete that line (its cell runs again), or re-run with --fresh to start over.",
+      });
+    }
+  });
+  return { records, repaired };
+}
+
+/** What happened, for progress displays. */
+export interface RunProgress {
+  cellsDone: number;
+  cellsTotal: number;
+  /** Best confidence of the most advanced running cell. */
+  currentCell?: string;
+  currentBest?: number;
+  evaluationsPerSecond: number;
+  etaSeconds: number;
+  lastRecord?: RunRecord;
+}
+
+/** Options for {@linkcode runExperiment}. */
+export interface RunOptions {
+  /** The results folder, `results/<name>`. */
+  resultsDir: string;
+  score: ScoreFn;
+  /** sha256 of the ONNX model: part of the search hash (a retrained model invalidates results). */
+  modelSha256: string;
+  /** Delete earlier results of this experiment first. */
+  fresh?: boolean;
+  /** Cells advanced together in one scoring call (default 1). */
+  parallel?: number;
+  shard?: Shard;
+  signal?: AbortSignal;
+  onProgress?: (progress: RunProgress) => void;
+  log?: (line: string) => void;
+}
+
+/** What {@linkcode runExperiment} did. */
+export interface RunOutcome {
+  /** This shard's records, in the order of the cells (old and new). */
+  records: RunRecord[];
+  ran: number;
+  skipped: number;
+  repaired: boolean;
+  interrupted: boolean;
+}
+
+const GENERATED = ["runs.jsonl", "summary.json", "report.md", "grid.png", "images", "figures"];
+
+/**
+ * Prepares `resultsDir` for `config`: a first run writes `config.json`; a later run with a
+ * different search (target, perturbation, model…) is refused unless `fresh`; changed sweep
+ * axes (more seeds, other digits) are allowed: old cells stay valid, new ones run.
+ */
+export async function prepareResults(
+  resultsDir: string,
+  config: ResolvedConfig,
+  options: { modelSha256: string; fresh?: boolean; log?: (line: string) => void },
+): Promise<string> {
+  const hash = await searchHash(config, options.modelSha256);
+  const configPath = `${resultsDir}/config.json`;
+  if (await exists(configPath)) {
+    const previous = JSON.parse(await Deno.readTextFile(configPath)) as { searchHash?: string };
+    if (previous.searchHash !== hash) {
+      if (!options.fresh) {
+        throw new UsageError(
+          `Cannot resume ${resultsDir}: its results were made with a different config or model (search hash ${
+            previous.searchHash?.slice(0, 12)
+          }…, now ${hash.slice(0, 12)}…)`,
+          {
+            hint:
+              'Re-run with --fresh to delete those results and start over, or give the config another "name".',
+          },
+        );
+      }
+    }
+    if (options.fresh) {
+      options.log?.(`--fresh: deleting the earlier results in ${resultsDir}`);
+      for await (const entry of Deno.readDir(resultsDir)) {
+        if (
+          GENERATED.includes(entry.name) || /^runs\.\d+-of-\d+\.jsonl$/.test(entry.name) ||
+          entry.name.endsWith(".svg")
+        ) {
+          await Deno.remove(`${resultsDir}/${entry.name}`, { recursive: true });
+        }
+      }
+    }
+  }
+  await Deno.mkdir(`${resultsDir}/images`, { recursive: true });
+  await writeJsonAtomic(configPath, {
+    ...config,
+    hash: await configHash(config),
+    searchHash: hash,
+    modelSha256: options.modelSha256,
+  });
+  return hash;
+}
+
+/** Runs every pending cell of `config` (or of its shard) and appends their records. */
+export async function runExperiment(
+  config: ResolvedConfig,
+  options: RunOptions,
+): Promise<RunOutcome> {
+  const { resultsDir, score, shard } = options;
+  const parallel = options.parallel ?? 1;
+  const hash = await prepareResults(resultsDir, config, options);
+  const file = `${resultsDir}/${recordsFile(shard)}`;
+  const { records: existing, repaired } = await readRecords(file, { repair: true });
+  if (repaired) options.log?.(`Repaired ${file}: removed a torn last line (that cell runs again)`);
+  const cells = shardCells(expandCells(config), shard);
+  const done = new Map(existing.filter((r) => r.searchHash === hash).map((r) => [r.cell, r]));
+  const pending = cells.filter((c) => !done.has(c.id));
+  const total = cells.length;
+  let finished = cells.length - pending.length;
+  const skipped = finished;
+  const out = await Deno.open(file, { append: true, create: true });
+  const encoder = new TextEncoder();
+  const start = performance.now();
+  let evaluations = 0, interrupted = false;
+  const active: { cell: Cell; search: SearchStepper; started: number }[] = [];
+  let next = 0;
+  const progress = (extra: Partial<RunProgress> = {}) => {
+    const seconds = (performance.now() - start) / 1000;
+    const ran = finished - skipped;
+    const leader = active.reduce<typeof active[number] | undefined>(
+      (a, b) => (a === undefined || b.search.best > a.search.best ? b : a),
+      undefined,
+    );
+    options.onProgress?.({
+      cellsDone: finished,
+      cellsTotal: total,
+      ...(leader ? { currentCell: leader.cell.id, currentBest: leader.search.best } : {}),
+      evaluationsPerSecond: seconds > 0 ? evaluations / seconds : 0,
+      etaSeconds: ran > 0 ? (seconds / ran) * (total - finished) : NaN,
+      ...extra,
+    });
+  };
+  try {
+    progress();
+    while (next < pending.length || active.length > 0) {
+      while (active.length < parallel && next < pending.length) {
+        const cell = pending[next++];
+        active.push({
+          cell,
+          search: createSearch(
+            { ...searchOptions(config), digit: cell.digit, masks: cell.masks },
+            createPrng(cellSeed(cell)),
+          ),
+          started: performance.now(),
+        });
+      }
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const proposals = active.map((a) => a.search.propose());
+      const count = proposals.reduce((n, p) => n + p.count, 0);
+      let batch: Float32Array;
+      if (proposals.length === 1) batch = proposals[0].images;
+      else {
+        batch = new Float32Array(count * PIXELS);
+        let offset = 0;
+        for (const p of proposals) {
+          batch.set(p.images.subarray(0, p.count * PIXELS), offset * PIXELS);
+          offset += p.count;
+        }
+      }
+      const probabilities = await score(batch, count);
+      evaluations += count;
+      let offset = 0;
+      for (let i = 0; i < active.length; i++) {
+        const n = proposals[i].count;
+        active[i].search.accept(probabilities.subarray(offset * 10, (offset + n) * 10));
+        offset += n;
+      }
+      for (const a of active.filter((a) => a.search.done)) {
+        const record = await finishCell(
+          a.cell,
+          a.search,
+          performance.now() - a.started,
+          hash,
+          resultsDir,
+        );
+        // One write per record: a kill leaves at most a torn last line, which resume repairs.
+        await writeAll(out, encoder.encode(JSON.stringify(record) + "\n"));
+        done.set(record.cell, record);
+        finished++;
+        progress({ lastRecord: record });
+      }
+      for (let i = active.length - 1; i >= 0; i--) if (active[i].search.done) active.splice(i, 1);
+      progress();
+    }
+  } finally {
+    out.close();
+  }
+  return {
+    records: cells.map((c) => done.get(c.id)).filter((r): r is RunRecord => r !== undefined),
+    ran: finished - skipped,
+    skipped,
+    repaired,
+    interrupted,
+  };
+}
+
+function searchOptions(config: ResolvedConfig) {
+  return {
+    target: config.target,
+    maxIterations: config.maxIterations,
+    patience: config.patience,
+    perturbation: config.perturbation,
+    base: config.base,
+  };
+}
+
+async function finishCell(
+  cell: Cell,
+  search: SearchStepper,
+  wallMs: number,
+  hash: string,
+  resultsDir: string,
+): Promise<RunRecord> {
+  const result = search.result();
+  const image = `images/${cell.id}.png`;
+  await writeFileAtomic(`${resultsDir}/${image}`, encodeGreyPng(result.image));
+  return {
+    cell: cell.id,
+    digit: cell.digit,
+    seed: cell.seed,
+    masks: cell.masks,
+    converged: result.converged,
+    stuck: result.stuck,
+    iterations: result.iterations,
+    evaluations: result.evaluations,
+    initialConfidence: result.initialConfidence,
+    finalConfidence: result.finalConfidence,
+    finalProbabilities: result.finalProbabilities,
+    trajectory: result.trajectory.map((v) => Math.round(v * 1e6) / 1e6),
+    lastImprovement: result.lastImprovement,
+    image,
+    searchHash: hash,
+    wallMs: Math.round(wallMs),
+  };
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+}
