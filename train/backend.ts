@@ -20,6 +20,11 @@ export async function useBackend(name: TfBackend): Promise<void> {
     wasmPathsSet = true;
   }
   const ok = await tf.setBackend(name);
+  if (ok && name === "cpu") {
+    // The cpu backend's first write advertises tfjs-node, which cannot run here (native
+    // addon from a CDN); we use cpu only as the reference for gradient tests and benchmarks.
+    (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+  }
   if (!ok || tf.getBackend() !== name) {
     throw new UnavailableError(`Cannot start the tfjs ${name} backend`, {
       hint: "Run `deno install` so that @tensorflow/tfjs-backend-wasm is in node_modules/.",

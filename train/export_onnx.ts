@@ -6,6 +6,7 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import onnxProto from "onnx-proto";
 import { writeFileAtomic } from "../common/files.ts";
+import { validateOnnx } from "./onnx_validate.ts";
 
 const { onnx } = onnxProto;
 
@@ -76,7 +77,12 @@ export function exportOnnx(
       [key, value],
     ) => ({ key, value })),
   });
-  return onnx.ModelProto.encode(modelProto).finish();
+  const bytes = onnx.ModelProto.encode(modelProto).finish();
+  const problems = validateOnnx(bytes);
+  if (problems.length) {
+    throw new Error(`Exported ONNX graph is invalid:\n  ${problems.join("\n  ")}`);
+  }
+  return bytes;
 }
 
 /** Exports `model` to `path` atomically and returns the bytes written. */

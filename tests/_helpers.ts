@@ -1,0 +1,36 @@
+/** Shared test helpers: assertions with tolerances, a scratch folder, tiny trained models. */
+
+import assert from "node:assert/strict";
+
+/** The scratch folder tests may write to (git-ignored, allowed by `deno task test`). */
+export const TMP = new URL("./tmp/", import.meta.url).pathname.replace(/\/$/, "");
+
+/** A fresh, empty scratch folder `tests/tmp/<name>`. */
+export async function scratch(name: string): Promise<string> {
+  const dir = `${TMP}/${name}`;
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** Largest absolute element-wise difference. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.strictEqual(a.length, b.length, "lengths differ");
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Asserts max|a − b| ≤ tol × max(1, max|b|) and returns the relative difference. */
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: number,
+  what: string,
+): number {
+  let scale = 1;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  const diff = maxAbsDiff(actual, expected) / scale;
+  assert.ok(diff <= tol, `${what}: max relative diff ${diff.toExponential(2)} > ${tol}`);
+  return diff;
+}

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { UnavailableError, UsageError } from "../common/errors.ts";
+import { exists } from "../common/files.ts";
+import { loadMnist } from "../train/mnist.ts";
+import {
+  createScorer,
+  ORT_NODE_BIN_DIR,
+  parseProviderName,
+  PROVIDER_NAMES,
+  PROVIDERS,
+} from "../infer/providers.ts";
+import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test("parseProviderName() rejects an unknown name, listing the valid ones", () => {
+  assert.throws(() => parseProviderName("gpu"), (error: unknown) => {
+    if (!(error instanceof UsageError)) return false;
+    assert.strictEqual(
+      error.message,
+      'Unknown provider "gpu": valid providers are "node-cpu", "node-cuda", "web-wasm", "web-webgpu"',
+    );
+    return true;
+  });
+  assert.deepStrictEqual(PROVIDER_NAMES, ["node-cpu", "node-cuda", "web-wasm", "web-webgpu"]);
+  assert.ok(Object.isFrozen(PROVIDERS));
+});
+
+Deno.test({
+  ...opts,
+  name: "node-cuda without its CUDA binaries is an error saying why and how to fix it",
+  ignore: await exists(`${ORT_NODE_BIN_DIR}/libonnxruntime_providers_cuda.so`),
+  fn: async () => {
+    await tinyModel("softmax");
+    await assert.rejects(
+      createScorer("node-cuda", `${TEST_MODELS_DIR}/softmax.onnx`),
+      (error: unknown) => {
+        if (!(error instanceof UnavailableError)) return false;
+        assert.match(
+          error.message,
+          /^Provider "node-cuda" cannot start: onnxruntime-node's CUDA binaries are not installed \(.*libonnxruntime_providers_cuda\.so is missing\)$/,
+        );
+        assert.match(error.hint ?? "", /deno task setup:cuda/);
+        assert.match(error.hint ?? "", /CUDA 12 and cuDNN 9/);
+        return true;
+      },
+    );
+  },
+});
+
+Deno.test("createScorer() explains a missing model file", async () => {
+  await assert.rejects(createScorer("node-cpu", "/nonexistent/cnn.onnx"), {
+    name: "UsageError",
+    message: "Cannot open the model: /nonexistent/cnn.onnx does not exist",
+  });
+});
+
+Deno.test({
+  ...opts,
+  name: "score() chunks large batches without changing a single probability",
+  fn: async () => {
+    await tinyModel("cnn");
+    const test = await loadMnist("test", { limit: 50 });
+    const whole = await createScorer("node-cpu", `${TEST_MODELS_DIR}/cnn.onnx`);
+    const chunked = await createScorer("node-cpu", `${TEST_MODELS_DIR}/cnn.onnx`, { maxBatch: 7 });
+    const a = await whole.score(test.images, 50), b = await chunked.score(test.images, 50);
+    await whole.close();
+    await chunked.close();
+    assert.strictEqual(a.length, 500);
+    let maxDiff = 0;
+    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    // Batch size may change the kernels' blocking, not the answer beyond float rounding.
+    assert.ok(maxDiff <= 1e-6, `${maxDiff}`);
+    await assert.rejects(whole.score(test.images, 51), { name: "RangeError" });
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "web-wasm serializes concurrent score() calls and answers each correctly",
+  fn: async () => {
+    await tinyModel("softmax");
+    const test = await loadMnist("test", { limit: 40 });
+    const scorer = await createScorer("web-wasm", `${TEST_MODELS_DIR}/softmax.onnx`);
+    const first = test.images.subarray(0, 20 * 784), second = test.images.subarray(20 * 784);
+    const sequential = [await scorer.score(first, 20), await scorer.score(second, 20)];
+    const concurrent = await Promise.all([scorer.score(first, 20), scorer.score(second, 20)]);
+    await scorer.close();
+    assert.deepStrictEqual(concurrent, sequential);
+  },
+});
