@@ -140,6 +140,22 @@ if (import.meta.main) {
             bar.update(p.cellsDone, payload);
           },
         });
+        bar.stop();
+        // The results folder describes itself: the model's metadata travels with it.
+        await writeJsonAtomic(`${resultsDir}/model.json`, {
+          ...(model.meta ?? {}),
+          sha256Onnx: model.sha256,
+          provider: config.provider,
+          device: scorer.device,
+        });
+        if (!outcome.interrupted && !shard) {
+          const { writeReport } = await import("../experiments/write_report.ts");
+          await writeReport(resultsDir, {
+            score: (images, count) => scorer.score(images, count),
+            device: scorer.device,
+            log: (line) => console.error(line),
+          });
+        }
       } finally {
         bar.stop();
         await scorer.close();
@@ -164,9 +180,6 @@ if (import.meta.main) {
         return EXIT.ok;
       }
       const summary = summarize(outcome.records);
-      await writeJsonAtomic(`${resultsDir}/summary.json`, summary);
-      const { writeReport } = await import("../experiments/write_report.ts");
-      await writeReport(resultsDir, { log: (line) => console.error(line) });
       console.log(summaryTable(summary));
       console.log(
         `\n${summary.converged}/${summary.runs} runs reached ${config.target}; ${

@@ -1,2 +1,144 @@
-/** Placeholder during development. */
-export async function writeReport(_dir: string, _o: { log?: (l: string) => void }): Promise<void> {}
+/**
+ * Writes everything a person looks at from a results folder: summary.json, grid.png, the
+ * figures, baseline.json (when a scorer is given) and report.md. Needs only the folder
+ * (config.json, runs.jsonl, images/) to rebuild; the baseline is reused once computed.
+ */
+
+import { UsageError } from "../common/errors.ts";
+import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
+import type { ResolvedConfig } from "./config.ts";
+import { type Baseline, computeBaseline } from "./baseline.ts";
+import { decodeGreyPng, encodeGreyPng, renderGrid } from "./images.ts";
+import { measureLikeness } from "./likeness.ts";
+import { baselineSpec, curvesSpec, evaluationsSpec, renderSvg, successSpec } from "./plots.ts";
+import { renderReport } from "./report.ts";
+import { expandCells, readRecords, type RunRecord } from "./runner.ts";
+import type { ScoreFn } from "./search.ts";
+import { summarize, type Summary } from "./statistics.ts";
+
+/** Options for {@linkcode writeReport}. */
+export interface WriteReportOptions {
+  /** Scores images with the experiment's model: needed once, to compute baseline.json. */
+  score?: ScoreFn;
+  /** The MNIST test set, for the baseline (loaded lazily when absent). */
+  loadTest?: () => Promise<{ images: Float32Array; labels: Uint8Array; count: number }>;
+  device?: string;
+  log?: (line: string) => void;
+}
+
+/** Reads config.json of a results folder, with a clear error when it is not one. */
+export async function readResultsConfig(
+  dir: string,
+): Promise<ResolvedConfig & { hash?: string; searchHash?: string; modelSha256?: string }> {
+  try {
+    return JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(`${dir} is not an identikit results folder: it has no config.json`, {
+        hint: "Pass results/<name>, a folder written by `deno task experiment`.",
+      });
+    }
+    throw error;
+  }
+}
+
+/** Rebuilds the report of `dir`; returns the summary. */
+export async function writeReport(dir: string, options: WriteReportOptions = {}): Promise<Summary> {
+  const config = await readResultsConfig(dir);
+  const { records: all } = await readRecords(`${dir}/runs.jsonl`);
+  // Only this config's cells, made under its search: earlier axes or searches stay out.
+  const wanted = new Set(expandCells(config).map((c) => c.id));
+  const records = all.filter((r) =>
+    wanted.has(r.cell) && (!config.searchHash || r.searchHash === config.searchHash)
+  );
+  if (records.length === 0) {
+    throw new UsageError(
+      `Cannot report on ${dir}: runs.jsonl has no finished runs of this config`,
+      {
+        hint: "Run the experiment first (`deno task experiment CONFIG`).",
+      },
+    );
+  }
+  const summary = summarize(records);
+  await writeJsonAtomic(`${dir}/summary.json`, summary);
+
+  const images = new Map<string, Uint8Array>();
+  for (const r of records) {
+    images.set(r.cell, decodeGreyPng(await Deno.readFile(`${dir}/${r.image}`), r.image).levels);
+  }
+  const rows = [...config.digits].sort((a, b) => a - b).map((digit) =>
+    records.filter((r) => r.digit === digit)
+      .sort((a, b) => a.masks - b.masks || a.seed - b.seed)
+      .map((r) => images.get(r.cell)!)
+  );
+  const grid = renderGrid(rows);
+  await writeFileAtomic(`${dir}/grid.png`, encodeGreyPng(grid.levels, grid.width, grid.height));
+
+  const figures: [string, Parameters<typeof renderSvg>[0]][] = [
+    ["curves.svg", curvesSpec(records, config.target)],
+    ["success.svg", successSpec(summary.groups)],
+    ["evaluations.svg", evaluationsSpec(records)],
+  ];
+  const baseline = await loadOrComputeBaseline(dir, options);
+  if (baseline) {
+    figures.push([
+      "baseline.svg",
+      baselineSpec([
+        ...baseline.noise.histogram.map((fraction, i) => ({
+          source: "uniform noise",
+          bin: i * 0.05,
+          fraction,
+        })),
+        ...baseline.mnist.histogram.map((fraction, i) => ({
+          source: "MNIST test digits",
+          bin: i * 0.05,
+          fraction,
+        })),
+      ]),
+    ]);
+  }
+  for (const [file, spec] of figures) {
+    await writeFileAtomic(`${dir}/${file}`, await renderSvg(spec));
+  }
+
+  const likeness = records.length > 1
+    ? measureLikeness(records.map((r) => ({ digit: r.digit, pixels: images.get(r.cell)! })))
+    : null;
+  const model = (await exists(`${dir}/model.json`))
+    ? JSON.parse(await Deno.readTextFile(`${dir}/model.json`))
+    : null;
+  const device = options.device ?? model?.device;
+  const report = renderReport({
+    config,
+    model,
+    summary,
+    records: sortRecords(records),
+    baseline,
+    likeness,
+    figures: figures.map(([file]) => file),
+    ...(device ? { device } : {}),
+  });
+  await writeFileAtomic(`${dir}/report.md`, report);
+  options.log?.(`Wrote ${dir}/report.md, grid.png, ${figures.map(([f]) => f).join(", ")}`);
+  return summary;
+}
+
+function sortRecords(records: RunRecord[]): RunRecord[] {
+  return [...records].sort((a, b) => a.digit - b.digit || a.seed - b.seed || a.masks - b.masks);
+}
+
+async function loadOrComputeBaseline(
+  dir: string,
+  options: WriteReportOptions,
+): Promise<Baseline | null> {
+  const path = `${dir}/baseline.json`;
+  if (await exists(path)) return JSON.parse(await Deno.readTextFile(path));
+  if (!options.score) return null;
+  const test = options.loadTest
+    ? await options.loadTest()
+    : await (await import("../train/mnist.ts")).loadMnist("test");
+  options.log?.("Computing the baseline: 10,000 noise images and the 10,000 test digits…");
+  const baseline = await computeBaseline(options.score, test);
+  await writeJsonAtomic(path, baseline);
+  return baseline;
+}

@@ -1,6 +1,7 @@
 /** Shared test helpers: assertions with tolerances, a scratch folder, tiny trained models. */
 
 import assert from "node:assert/strict";
+import type { RunRecord } from "../experiments/runner.ts";
 
 /** The scratch folder tests may write to (git-ignored, allowed by `deno task test`). */
 export const TMP = new URL("./tmp/", import.meta.url).pathname.replace(/\/$/, "");
@@ -33,4 +34,11 @@ export function assertClose(
   const diff = maxAbsDiff(actual, expected) / scale;
   assert.ok(diff <= tol, `${what}: max relative diff ${diff.toExponential(2)} > ${tol}`);
   return diff;
+}
+
+/** Records without timings, sorted by cell: what "identical (timings aside)" compares. */
+export function comparable(records: RunRecord[]): Omit<RunRecord, "wallMs">[] {
+  return records.map(({ wallMs: _w, ...rest }) => rest).sort((a, b) =>
+    a.cell.localeCompare(b.cell)
+  );
 }

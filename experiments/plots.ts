@@ -1,0 +1,219 @@
+/** Figures as Vega-Lite specs, rendered to SVG headlessly with Vega (no canvas, no browser). */
+
+import * as vega from "vega";
+import * as vl from "vega-lite";
+import { quantile } from "./statistics.ts";
+import type { GroupSummary } from "./statistics.ts";
+
+type Spec = vl.TopLevelSpec;
+
+/** Renders a Vega-Lite spec to an SVG string. */
+export async function renderSvg(spec: Spec): Promise<string> {
+  const compiled = vl.compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+const DIGIT_COLOR = { field: "digit", type: "nominal", title: "digit" } as const;
+
+/** Runs that stopped keep their last value, so medians over seeds stay defined to the end. */
+export function confidenceBands(
+  runs: { digit: number; trajectory: number[] }[],
+): { digit: string; iteration: number; median: number; low: number; high: number }[] {
+  const byDigit = new Map<number, number[][]>();
+  for (const r of runs) {
+    if (!byDigit.has(r.digit)) byDigit.set(r.digit, []);
+    byDigit.get(r.digit)!.push(r.trajectory);
+  }
+  const rows = [];
+  for (const [digit, trajectories] of [...byDigit].sort((a, b) => a[0] - b[0])) {
+    const length = Math.max(...trajectories.map((t) => t.length));
+    for (let i = 0; i < length; i++) {
+      const values = trajectories.filter((t) => t.length > 0).map((t) =>
+        t[Math.min(i, t.length - 1)]
+      );
+      rows.push({
+        digit: String(digit),
+        iteration: i + 1,
+        median: quantile(values, 0.5),
+        low: quantile(values, 0.1),
+        high: quantile(values, 0.9),
+      });
+    }
+  }
+  return rows;
+}
+
+/** curves.svg: best confidence vs iteration per digit, median line and p10–p90 band over seeds. */
+export function curvesSpec(
+  runs: { digit: number; trajectory: number[] }[],
+  target: number,
+): Spec {
+  return {
+    $schema: SCHEMA,
+    title: "Best confidence vs iteration (median over seeds, band p10–p90)",
+    width: 560,
+    height: 320,
+    layer: [
+      {
+        data: { values: confidenceBands(runs) },
+        mark: { type: "area", opacity: 0.15 },
+        encoding: {
+          x: { field: "iteration", type: "quantitative", title: "iteration" },
+          y: {
+            field: "low",
+            type: "quantitative",
+            title: "confidence for the target digit",
+            scale: { domain: [0, 1] },
+          },
+          y2: { field: "high" },
+          color: DIGIT_COLOR,
+        },
+      },
+      {
+        data: { values: confidenceBands(runs) },
+        mark: { type: "line", strokeWidth: 1.5 },
+        encoding: {
+          x: { field: "iteration", type: "quantitative" },
+          y: { field: "median", type: "quantitative" },
+          color: DIGIT_COLOR,
+        },
+      },
+      {
+        data: { values: [{ target }] },
+        mark: { type: "rule", strokeDash: [4, 4], color: "black" },
+        encoding: { y: { field: "target", type: "quantitative" } },
+      },
+    ],
+  };
+}
+
+/** The seed experiment's reported success rates (7: half the runs, 9: a third). */
+export const SEED_SUCCESS = [{ digit: 7, rate: 0.5 }, { digit: 9, rate: 0.3 }];
+
+/** success.svg: success rate per digit with its 95 % Wilson interval; the seed's 7 and 9 marked. */
+export function successSpec(groups: GroupSummary[]): Spec {
+  const values = groups.map((g) => ({
+    digit: String(g.digit),
+    masks: g.masks,
+    rate: g.successRate,
+    low: g.wilsonLow,
+    high: g.wilsonHigh,
+  }));
+  return {
+    $schema: SCHEMA,
+    title: "Runs reaching the target (95 % Wilson interval); ◆ = the seed's figures",
+    width: 480,
+    height: 260,
+    layer: [
+      {
+        data: { values },
+        mark: { type: "rule" },
+        encoding: {
+          x: { field: "digit", type: "ordinal", title: "digit", axis: { labelAngle: 0 } },
+          y: {
+            field: "low",
+            type: "quantitative",
+            title: "success rate",
+            scale: { domain: [0, 1] },
+          },
+          y2: { field: "high" },
+          color: { field: "masks", type: "ordinal", title: "masks" },
+          xOffset: { field: "masks" },
+        },
+      },
+      {
+        data: { values },
+        mark: { type: "point", filled: true, size: 60 },
+        encoding: {
+          x: { field: "digit", type: "ordinal" },
+          y: { field: "rate", type: "quantitative" },
+          color: { field: "masks", type: "ordinal" },
+          xOffset: { field: "masks" },
+        },
+      },
+      {
+        data: { values: SEED_SUCCESS.map((s) => ({ digit: String(s.digit), rate: s.rate })) },
+        mark: { type: "point", shape: "diamond", size: 120, color: "black", filled: false },
+        encoding: {
+          x: { field: "digit", type: "ordinal" },
+          y: { field: "rate", type: "quantitative" },
+        },
+      },
+    ],
+  };
+}
+
+/** evaluations.svg: evaluations to reach the target per digit, one dot per converged run. */
+export function evaluationsSpec(
+  runs: { digit: number; masks: number; converged: boolean; evaluations: number }[],
+): Spec {
+  const values = runs.filter((r) => r.converged).map((r) => ({
+    digit: String(r.digit),
+    masks: r.masks,
+    evaluations: r.evaluations,
+  }));
+  return {
+    $schema: SCHEMA,
+    title: "Evaluations to reach the target (converged runs; tick = median)",
+    width: 480,
+    height: 260,
+    layer: [
+      {
+        data: { values },
+        mark: { type: "point", opacity: 0.6 },
+        encoding: {
+          x: { field: "digit", type: "ordinal", title: "digit", axis: { labelAngle: 0 } },
+          y: {
+            field: "evaluations",
+            type: "quantitative",
+            title: "network evaluations",
+            scale: { type: "log" },
+          },
+          color: { field: "masks", type: "ordinal", title: "masks" },
+          xOffset: { field: "masks" },
+        },
+      },
+      {
+        data: { values },
+        mark: { type: "tick", thickness: 2, size: 18 },
+        encoding: {
+          x: { field: "digit", type: "ordinal" },
+          y: { aggregate: "median", field: "evaluations", type: "quantitative" },
+          color: { field: "masks", type: "ordinal" },
+          xOffset: { field: "masks" },
+        },
+      },
+    ],
+  };
+}
+
+/** baseline.svg: histograms of the maximum softmax on noise and on real test digits. */
+export function baselineSpec(
+  histograms: { source: string; bin: number; fraction: number }[],
+): Spec {
+  return {
+    $schema: SCHEMA,
+    title: "Maximum softmax: uniform noise vs real MNIST test digits",
+    width: 480,
+    height: 220,
+    data: { values: histograms },
+    mark: { type: "bar", opacity: 0.7 },
+    encoding: {
+      x: {
+        field: "bin",
+        type: "quantitative",
+        bin: { binned: true, step: 0.05 },
+        title: "max softmax",
+        scale: { domain: [0, 1] },
+      },
+      x2: { field: "binEnd" },
+      y: { field: "fraction", type: "quantitative", title: "fraction of images", stack: null },
+      color: { field: "source", type: "nominal", title: null },
+    },
+    transform: [{ calculate: "datum.bin + 0.05", as: "binEnd" }],
+  };
+}

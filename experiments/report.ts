@@ -1,0 +1,216 @@
+/** Renders `report.md` from data alone (pure: no I/O, no clock). */
+
+import type { Baseline } from "./baseline.ts";
+import type { Likeness } from "./likeness.ts";
+import type { RunRecord } from "./runner.ts";
+import { type Summary, summaryTable } from "./statistics.ts";
+import type { ResolvedConfig } from "./config.ts";
+
+/** Everything the report shows. */
+export interface ReportData {
+  config: ResolvedConfig & { hash?: string; modelSha256?: string };
+  /** `models/<model>.json` as copied into the results folder, if known. */
+  model: { testAccuracy?: number; epochs?: number; seed?: number; trainSeconds?: number } | null;
+  summary: Summary;
+  records: RunRecord[];
+  baseline: Baseline | null;
+  likeness: Likeness | null;
+  /** Figure files present in the results folder. */
+  figures: string[];
+  /** The device the provider ran on, if recorded. */
+  device?: string;
+}
+
+const pct = (x: number, digits = 0) => `${(x * 100).toFixed(digits)} %`;
+
+/** The seed experiment's figures. */
+export const SEED_FIGURES = {
+  softmaxAccuracy: 0.92,
+  cnnAccuracy: 0.992,
+  sevenSuccess: 0.5,
+  nineSuccess: 0.3,
+};
+
+/** Renders the report as Markdown. */
+export function renderReport(d: ReportData): string {
+  const c = d.config, s = d.summary;
+  const out: string[] = [];
+  out.push(`# identikit: what does the network think a digit looks like? — \`${c.name}\``);
+  if (c.description) out.push("", c.description);
+  out.push(
+    "",
+    `**${s.converged} of ${s.runs} runs** reached confidence ≥ ${c.target} (${
+      pct(s.successRate)
+    }). ` +
+      `Rows: digits ${c.digits.join(", ")} (top to bottom); columns: runs (seeds × mask counts).`,
+    "",
+    "![identikit grid](grid.png)",
+    "",
+    "## Setup",
+    "",
+    "| | |",
+    "| --- | --- |",
+    `| model | \`${c.model}\`${
+      d.model?.testAccuracy !== undefined ? `, test accuracy ${pct(d.model.testAccuracy, 2)}` : ""
+    }${d.model?.epochs !== undefined ? ` (${d.model.epochs} epochs, seed ${d.model.seed})` : ""} |`,
+    `| provider | \`${c.provider}\`${d.device ? ` on ${d.device}` : ""}, ${
+      s.evaluationsPerSecond.toFixed(0)
+    } evaluations/s over ${s.totalEvaluations.toLocaleString("en-US")} evaluations |`,
+    `| sweep | digits ${c.digits.join(", ")} × seeds ${formatSeeds(c.seeds)} × masks ${
+      c.masks.join(", ")
+    } = ${s.runs} runs |`,
+    `| search | greedy (elitist) from a ${c.base} image; each mask touches ${
+      pct(c.perturbation.density, 1)
+    } of the pixels by up to ±${c.perturbation.amplitude} |`,
+    `| stop | confidence ≥ ${c.target}, or ${c.patience} iterations without improvement (stuck), or ${c.maxIterations} iterations |`,
+    `| config hash | \`${c.hash ?? "?"}\` |`,
+    "",
+    "## Per digit",
+    "",
+    "Success rates with 95 % Wilson intervals; iteration and evaluation counts over converged runs.",
+    "",
+    summaryTable(s),
+    "",
+  );
+  for (
+    const [file, caption] of [
+      ["success.svg", "Success rate per digit"],
+      ["curves.svg", "Convergence"],
+      ["evaluations.svg", "Evaluations to target"],
+    ]
+  ) {
+    if (d.figures.includes(file)) out.push(`![${caption}](${file})`, "");
+  }
+  out.push("## Against the seed experiment", "", ...seedComparison(d), "");
+  out.push("## Where runs get stuck", "", ...stuckRuns(d.records, c.target), "");
+  if (d.baseline) {
+    out.push(
+      "## Baseline: noise vs real digits",
+      "",
+      ...baselineSection(d.baseline, d.figures),
+      "",
+    );
+  }
+  if (d.likeness) out.push("## Within-class likeness", "", ...likenessSection(d.likeness), "");
+  out.push(
+    "## Files",
+    "",
+    "`config.json` resolved config and hashes · `runs.jsonl` one record per run · `summary.json` the statistics above · " +
+      "`images/<digit>-<seed>-<masks>.png` each final image (exactly the scored pixels) · `grid.png` the board above · " +
+      "`*.svg` figures · `baseline.json` noise/real statistics.",
+    "",
+    `Rebuild this report with \`deno task report results/${c.name}\`.`,
+    "",
+  );
+  return out.join("\n");
+}
+
+function formatSeeds(seeds: number[]): string {
+  const contiguous = seeds.every((v, i) => i === 0 || v === seeds[i - 1] + 1);
+  return contiguous && seeds.length > 2 ? `${seeds[0]}…${seeds.at(-1)}` : seeds.join(", ");
+}
+
+function rateOf(s: Summary, digit: number): string {
+  const groups = s.groups.filter((g) => g.digit === digit);
+  if (groups.length === 0) return "not in this sweep";
+  return groups.map((g) =>
+    `${pct(g.successRate)} (${pct(g.wilsonLow)}–${pct(g.wilsonHigh)}) at ${g.masks} masks`
+  ).join("; ");
+}
+
+function seedComparison(d: ReportData): string[] {
+  const s = d.summary, acc = d.model?.testAccuracy;
+  const rows = [
+    "| | the seed | here |",
+    "| --- | --- | --- |",
+    d.config.model === "softmax"
+      ? `| softmax regression accuracy | ~${pct(SEED_FIGURES.softmaxAccuracy)} | ${
+        acc === undefined ? "?" : pct(acc, 2)
+      } |`
+      : `| CNN accuracy | ~${pct(SEED_FIGURES.cnnAccuracy, 1)} | ${
+        acc === undefined ? "?" : pct(acc, 2)
+      } |`,
+    `| "most digits converge" | most | ${s.converged}/${s.runs} runs (${pct(s.successRate)}) |`,
+    `| digit 7 reaches ${d.config.target} | 50 % of runs | ${rateOf(s, 7)} |`,
+    `| digit 9 reaches ${d.config.target} | 30 % of runs | ${rateOf(s, 9)} |`,
+  ];
+  if (d.baseline) {
+    rows.push(
+      `| random images: max softmax rarely > 0.6 | rarely | ${
+        pct(d.baseline.noise.above06, 1)
+      } of 10,000 noise images > 0.6 |`,
+      `| real digits: usually > 0.9 | usually | ${pct(d.baseline.mnist.above09, 1)} of ${
+        d.baseline.mnist.images.toLocaleString("en-US")
+      } test images > 0.9 |`,
+    );
+  }
+  return rows;
+}
+
+function stuckRuns(records: RunRecord[], target: number): string[] {
+  const failed = records.filter((r) => !r.converged).sort((a, b) =>
+    a.digit - b.digit || a.seed - b.seed
+  );
+  if (failed.length === 0) return [`Every run reached ${target}.`];
+  const lines = [
+    `${failed.length} run(s) did not reach ${target}. The strongest rival is the digit the network preferred after the target.`,
+    "",
+    "| run | outcome | iterations | final confidence | strongest rival |",
+    "| --- | --- | ---: | ---: | --- |",
+  ];
+  for (const r of failed) {
+    const rival = r.finalProbabilities
+      .map((p, k) => ({ p, k }))
+      .filter((x) => x.k !== r.digit)
+      .sort((a, b) => b.p - a.p)[0];
+    lines.push(
+      `| ${r.cell} | ${
+        r.stuck
+          ? `stuck (no gain for the last ${r.iterations - r.lastImprovement} iterations)`
+          : "iteration limit"
+      } | ${r.iterations} | ${r.finalConfidence.toFixed(4)} | ${rival.k} (${rival.p.toFixed(4)}) |`,
+    );
+  }
+  return lines;
+}
+
+function baselineSection(b: Baseline, figures: string[]): string[] {
+  const row = (name: string, x: Baseline["noise"]) =>
+    `| ${name} | ${x.images.toLocaleString("en-US")} | ${x.mean.toFixed(3)} | ${
+      x.median.toFixed(3)
+    } | ${pct(x.above06, 1)} | ${pct(x.above09, 1)} | ${pct(x.above099, 1)} |`;
+  const favourite = b.noise.argmaxCounts.indexOf(Math.max(...b.noise.argmaxCounts));
+  return [
+    "Maximum softmax of the network on images it was never meant to see (uniform noise) and on the real test set.",
+    "",
+    "| images | count | mean | median | > 0.6 | > 0.9 | > 0.99 |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    row("uniform noise", b.noise),
+    row("MNIST test digits", b.mnist),
+    "",
+    `On noise the network most often answers **${favourite}** (${
+      pct(b.noise.argmaxCounts[favourite] / b.noise.images, 1)
+    } of noise images). ` +
+    `The ONNX model classifies ${pct(b.mnistAccuracy, 2)} of the test digits correctly.`,
+    "",
+    ...(figures.includes("baseline.svg") ? ["![baseline](baseline.svg)"] : []),
+  ];
+}
+
+function likenessSection(l: Likeness): string[] {
+  const f = (x: number | null) => (x === null || Number.isNaN(x) ? "–" : x.toFixed(3));
+  return [
+    `Mean pairwise Pearson correlation of the final images: **${
+      f(l.within)
+    } within a digit** (${l.pairsWithin} pairs) vs **${
+      f(l.across)
+    } across digits** (${l.pairsAcross} pairs). ` +
+    (l.within > l.across
+      ? "Images found for the same digit resemble each other more than images found for other digits."
+      : "Images found for the same digit do not resemble each other more than those of other digits."),
+    "",
+    "| digit | images | within | across |",
+    "| ---: | ---: | ---: | ---: |",
+    ...l.digits.map((d) => `| ${d.digit} | ${d.images} | ${f(d.within)} | ${f(d.across)} |`),
+  ];
+}

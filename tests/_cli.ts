@@ -1,0 +1,34 @@
+/** Runs identikit commands as real subprocesses, with the same permissions the tasks grant. */
+
+import { PROJECT_ROOT } from "../common/files.ts";
+
+/** Permissions of `deno task experiment`/`report`, writing under tests/tmp instead. */
+export const CLI_FLAGS = [
+  "--allow-read=.",
+  "--allow-write=tests/tmp",
+  "--allow-ffi=./node_modules",
+  "--allow-sys=osRelease",
+];
+
+/** Starts `deno run <flags> <script> <args>` in the project root, output piped. */
+export function spawnCli(script: string, args: string[]): Deno.ChildProcess {
+  // "deno" from PATH: `--allow-run=deno` grants exactly that (execPath may be a resolved symlink).
+  return new Deno.Command("deno", {
+    args: ["run", ...CLI_FLAGS, script, ...args],
+    cwd: PROJECT_ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+}
+
+/** Runs a command to the end. */
+export async function runCli(
+  script: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await spawnCli(script, args).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}

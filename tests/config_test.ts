@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { UsageError } from "../common/errors.ts";
+import {
+  configHash,
+  configJsonSchema,
+  parseConfig,
+  readConfig,
+  searchHash,
+} from "../experiments/config.ts";
+import { scratch } from "./_helpers.ts";
+
+const CONFIGS = new URL("../configs/", import.meta.url).pathname;
+
+function configError(data: unknown): string {
+  try {
+    parseConfig(data, "test.json");
+  } catch (error) {
+    if (error instanceof UsageError) return error.message;
+    throw error;
+  }
+  throw new Error("no error");
+}
+
+Deno.test("parseConfig() fills defaults and expands a seed count to 1…n", () => {
+  assert.deepStrictEqual(parseConfig({ name: "x", seeds: 3 }), {
+    name: "x",
+    model: "cnn",
+    provider: "node-cpu",
+    digits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    seeds: [1, 2, 3],
+    masks: [500],
+    target: 0.99,
+    maxIterations: 500,
+    patience: 100,
+    perturbation: { density: 0.05, amplitude: 0.5 },
+    base: "blank",
+  });
+  assert.deepStrictEqual(parseConfig({ name: "x", seeds: [4, 9] }).seeds, [4, 9]);
+});
+
+Deno.test("parseConfig() rejects unknown keys, naming them and the allowed ones", () => {
+  assert.strictEqual(
+    configError({ name: "x", mask: [500] }),
+    'Cannot run experiment: test.json is not a valid config:\n  - "(top level)" has unknown key(s) "mask"; allowed keys: $schema, name, description, model, provider, digits, seeds, masks, target, maxIterations, patience, perturbation, base',
+  );
+  assert.match(
+    configError({ name: "x", perturbation: { density: 0.1, amplitude: 0.2, sigma: 1 } }),
+    /"perturbation" has unknown key\(s\) "sigma"; allowed keys: density, amplitude/,
+  );
+});
+
+Deno.test("parseConfig() reports wrong types and ranges by JSON path, with the bad value", () => {
+  const message = configError({
+    name: "ok",
+    masks: [500, -1],
+    target: 1.5,
+    digits: [3, 10],
+    perturbation: { density: 0, amplitude: "big" },
+    maxIterations: 2.5,
+  });
+  for (
+    const line of [
+      '"masks[1]" must be ≥ 1, received -1',
+      '"target" must be < 1, received 1.5',
+      '"digits[1]" must be ≤ 9, received 10',
+      '"perturbation.density" must be > 0, received 0',
+      '"perturbation.amplitude" must be a number, received "big"',
+      '"maxIterations" must be an integer, received 2.5',
+    ]
+  ) assert.ok(message.includes(`  - ${line}`), `missing: ${line}\nin: ${message}`);
+});
+
+Deno.test("parseConfig() explains enums, names and seeds", () => {
+  assert.match(
+    configError({ name: "x", provider: "cuda" }),
+    /"provider" must be one of "node-cpu", "node-cuda", "web-wasm", "web-webgpu", received "cuda"/,
+  );
+  assert.match(
+    configError({ name: "../etc" }),
+    /"name" must be a folder name: .*, received "..\/etc"/,
+  );
+  assert.match(configError({ name: "x", seeds: 0 }), /"seeds" must be ≥ 1, received 0/);
+  assert.match(
+    configError({ name: "x", seeds: "ten" }),
+    /"seeds" must be a positive integer count or a non-empty list of distinct integers, received "ten"/,
+  );
+  assert.match(
+    configError({ name: "x", digits: [1, 1] }),
+    /"digits" must not repeat a digit, received \[1,1\]/,
+  );
+  assert.match(configError({}), /"name" must be a string, received nothing/);
+  assert.match(configError([1]), /"\(top level\)" must be an object, received \[1\]/);
+});
+
+Deno.test("readConfig() reports unreadable JSON and missing files as usage errors", async () => {
+  const dir = await scratch("config");
+  await Deno.writeTextFile(`${dir}/bad.json`, '{"name": "x",}');
+  await assert.rejects(readConfig(`${dir}/bad.json`), {
+    name: "UsageError",
+    message: new RegExp(`^Cannot run experiment: ${dir}/bad.json is not valid JSON: `),
+  });
+  await assert.rejects(readConfig(`${dir}/none.json`), {
+    name: "UsageError",
+    message: `Cannot run experiment: config file ${dir}/none.json does not exist`,
+  });
+});
+
+Deno.test("the shipped configs are valid: all-digits is the seed's experiment", async () => {
+  const all = await readConfig(`${CONFIGS}all-digits.json`);
+  assert.deepStrictEqual(
+    { digits: all.digits, seeds: all.seeds.length, masks: all.masks, target: all.target },
+    { digits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], seeds: 10, masks: [500], target: 0.99 },
+  );
+  await readConfig(`${CONFIGS}smoke.json`);
+});
+
+Deno.test("configs/schema.json is the schema generated from the code (run `deno task schema`)", async () => {
+  const committed = JSON.parse(await Deno.readTextFile(`${CONFIGS}schema.json`));
+  assert.deepStrictEqual(committed, configJsonSchema());
+});
+
+Deno.test("searchHash() ignores the sweep axes and key order but not the search or the model", async () => {
+  const a = parseConfig({ name: "a", seeds: 3, masks: [50] });
+  const h = await searchHash(a, "m1");
+  assert.strictEqual(
+    await searchHash({ ...a, seeds: [1, 2, 3, 4], digits: [7], name: "b" }, "m1"),
+    h,
+  );
+  assert.notStrictEqual(await searchHash({ ...a, target: 0.999 }, "m1"), h);
+  assert.notStrictEqual(
+    await searchHash({ ...a, perturbation: { density: 0.05, amplitude: 0.4 } }, "m1"),
+    h,
+  );
+  assert.notStrictEqual(await searchHash(a, "m2"), h);
+  const reordered = Object.fromEntries(Object.entries(a).reverse()) as typeof a;
+  assert.strictEqual(await configHash(reordered), await configHash(a));
+});

@@ -1,0 +1,237 @@
+/** The experiment and report commands end to end, as real subprocesses. */
+
+import assert from "node:assert/strict";
+import { exists } from "../common/files.ts";
+import { readRecords } from "../experiments/runner.ts";
+import { decodeGreyPng } from "../experiments/images.ts";
+import { createScorer } from "../infer/providers.ts";
+import { comparable, scratch } from "./_helpers.ts";
+import { runCli, spawnCli } from "./_cli.ts";
+import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+async function writeConfig(dir: string, config: Record<string, unknown>): Promise<string> {
+  const path = `${dir}/${config.name}.json`;
+  await Deno.writeTextFile(path, JSON.stringify(config));
+  return path;
+}
+
+const SWEEP = {
+  name: "sweep",
+  model: "cnn",
+  digits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  seeds: 2,
+  masks: [40],
+  target: 0.99,
+  maxIterations: 50,
+  patience: 25,
+};
+
+Deno.test({
+  ...opts,
+  name: "a bad config exits 2 with the path and value, and creates nothing under results",
+  fn: async () => {
+    const dir = await scratch("cli-bad");
+    const config = await writeConfig(dir, { name: "bad", masks: [-1], extra: true });
+    const { code, stderr } = await runCli("cli/experiment.ts", [
+      config,
+      "--results-dir",
+      `${dir}/results`,
+    ]);
+    assert.strictEqual(code, 2);
+    assert.match(stderr, /"masks\[0\]" must be ≥ 1, received -1/);
+    assert.match(stderr, /unknown key\(s\) "extra"/);
+    assert.strictEqual(await exists(`${dir}/results`), false);
+    const missing = await runCli("cli/experiment.ts", [`${dir}/none.json`]);
+    assert.strictEqual(missing.code, 2);
+    assert.match(missing.stderr, /config file .*none.json does not exist/);
+    const good = await writeConfig(dir, { name: "good" });
+    const flag = await runCli("cli/experiment.ts", [
+      good,
+      "--parallel",
+      "0",
+      "--results-dir",
+      `${dir}/results`,
+    ]);
+    assert.strictEqual(flag.code, 2);
+    assert.match(flag.stderr, /--parallel must be an integer from 1 to 1024, received "0"/);
+    const shard = await runCli("cli/experiment.ts", [
+      good,
+      "--shard",
+      "3/2",
+      "--results-dir",
+      `${dir}/results`,
+    ]);
+    assert.strictEqual(shard.code, 2);
+    assert.match(shard.stderr, /--shard must be i\/n with 1 ≤ i ≤ n, received "3\/2"/);
+    assert.strictEqual(await exists(`${dir}/results`), false);
+  },
+});
+
+Deno.test({
+  ...opts,
+  name:
+    "SIGKILL mid-sweep, then re-run: every cell exactly once, records equal an uninterrupted run",
+  fn: async () => {
+    await tinyModel("cnn");
+    const dir = await scratch("cli-kill");
+    const config = await writeConfig(dir, SWEEP);
+    const common = ["--models-dir", TEST_MODELS_DIR];
+    const clean = await runCli("cli/experiment.ts", [
+      config,
+      ...common,
+      "--results-dir",
+      `${dir}/clean`,
+    ]);
+    assert.strictEqual(clean.code, 0, clean.stderr);
+
+    const runs = `${dir}/killed/sweep/runs.jsonl`;
+    const child = spawnCli("cli/experiment.ts", [
+      config,
+      ...common,
+      "--results-dir",
+      `${dir}/killed`,
+    ]);
+    const deadline = Date.now() + 60000;
+    let lines = 0;
+    while (Date.now() < deadline) {
+      lines = (await Deno.readTextFile(runs).catch(() => "")).split("\n").length - 1;
+      if (lines >= 4) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    child.kill("SIGKILL");
+    const status = await child.status;
+    assert.strictEqual(status.signal, "SIGKILL");
+    const partial =
+      (await readRecords(runs, { repair: false }).catch(() => ({ records: [] }))).records;
+    assert.ok(lines >= 4 && lines < 20, `killed after ${lines} records`);
+
+    const resumed = await runCli("cli/experiment.ts", [
+      config,
+      ...common,
+      "--results-dir",
+      `${dir}/killed`,
+    ]);
+    assert.strictEqual(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /Resumed: \d+ cell\(s\) were already done/);
+    const { records } = await readRecords(runs);
+    assert.strictEqual(records.length, 20, "each cell exactly once");
+    assert.strictEqual(new Set(records.map((r) => r.cell)).size, 20);
+    const reference = (await readRecords(`${dir}/clean/sweep/runs.jsonl`)).records;
+    assert.deepStrictEqual(comparable(records), comparable(reference));
+    assert.ok(partial.length <= records.length);
+
+    // A second run does no work.
+    const again = await runCli("cli/experiment.ts", [
+      config,
+      ...common,
+      "--results-dir",
+      `${dir}/killed`,
+    ]);
+    assert.match(again.stderr, /Resumed: 20 cell\(s\) were already done, 0 ran now/);
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "Ctrl-C (SIGINT) stops cleanly with exit 130 and the run resumes",
+  fn: async () => {
+    await tinyModel("cnn");
+    const dir = await scratch("cli-sigint");
+    const config = await writeConfig(dir, SWEEP);
+    const args = [config, "--models-dir", TEST_MODELS_DIR, "--results-dir", `${dir}/results`];
+    const child = spawnCli("cli/experiment.ts", args);
+    const runs = `${dir}/results/sweep/runs.jsonl`;
+    const deadline = Date.now() + 60000;
+    while (
+      Date.now() < deadline && !(await Deno.readTextFile(runs).catch(() => "")).includes("\n")
+    ) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    child.kill("SIGINT");
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.strictEqual(out.code, 130, stderr);
+    assert.match(
+      stderr,
+      /Interrupted: \d+ finished cell\(s\) are saved in .*Re-run the same command to resume/,
+    );
+    const { records, repaired } = await readRecords(runs, { repair: false }).then((r) => r);
+    assert.strictEqual(repaired, false, "Ctrl-C leaves no torn line");
+    assert.ok(records.length < 20);
+    const resumed = await runCli("cli/experiment.ts", args);
+    assert.strictEqual(resumed.code, 0, resumed.stderr);
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "an experiment writes the report files; `deno task report` regenerates the same report",
+  fn: async () => {
+    await tinyModel("cnn");
+    const dir = await scratch("cli-report");
+    const config = await writeConfig(dir, {
+      ...SWEEP,
+      name: "rep",
+      digits: [3, 8],
+      seeds: 2,
+      masks: [20, 40],
+      maxIterations: 25,
+    });
+    const run = await runCli("cli/experiment.ts", [
+      config,
+      "--models-dir",
+      TEST_MODELS_DIR,
+      "--results-dir",
+      dir,
+    ]);
+    assert.strictEqual(run.code, 0, run.stderr);
+    const results = `${dir}/rep`;
+    for (
+      const file of [
+        "report.md",
+        "grid.png",
+        "curves.svg",
+        "success.svg",
+        "evaluations.svg",
+        "summary.json",
+        "baseline.json",
+        "config.json",
+      ]
+    ) {
+      assert.ok(await exists(`${results}/${file}`), `missing ${file}`);
+    }
+    const grid = decodeGreyPng(await Deno.readFile(`${results}/grid.png`));
+    assert.strictEqual(grid.height, 2 * 28 * 3 + 3 * 2, "one row per digit");
+    assert.strictEqual(grid.width, 4 * 28 * 3 + 5 * 2, "one column per run");
+    const summary = JSON.parse(await Deno.readTextFile(`${results}/summary.json`));
+    assert.deepStrictEqual(
+      summary.groups.map((g: { digit: number; masks: number }) => `${g.digit}/${g.masks}`),
+      ["3/20", "3/40", "8/20", "8/40"],
+    );
+
+    // Re-scoring every saved PNG reproduces its record's finalConfidence (within 1e-4).
+    const scorer = await createScorer("node-cpu", `${TEST_MODELS_DIR}/cnn.onnx`);
+    for (const r of (await readRecords(`${results}/runs.jsonl`)).records) {
+      const png = decodeGreyPng(await Deno.readFile(`${results}/${r.image}`));
+      const p = await scorer.score(Float32Array.from(png.levels, (v) => v / 255), 1);
+      assert.ok(
+        Math.abs(p[r.digit] - r.finalConfidence) <= 1e-4,
+        `${r.cell}: ${p[r.digit]} vs ${r.finalConfidence}`,
+      );
+    }
+    await scorer.close();
+
+    const before = await Deno.readTextFile(`${results}/report.md`);
+    await Deno.remove(`${results}/report.md`);
+    await Deno.remove(`${results}/grid.png`);
+    const rebuilt = await runCli("cli/report.ts", [results, "--models-dir", TEST_MODELS_DIR]);
+    assert.strictEqual(rebuilt.code, 0, rebuilt.stderr);
+    assert.strictEqual(await Deno.readTextFile(`${results}/report.md`), before);
+    assert.ok(await exists(`${results}/grid.png`));
+    const notResults = await runCli("cli/report.ts", [dir]);
+    assert.strictEqual(notResults.code, 2);
+    assert.match(notResults.stderr, /is not an identikit results folder: it has no config.json/);
+  },
+});

@@ -1,0 +1,231 @@
+import assert from "node:assert/strict";
+import { UsageError } from "../common/errors.ts";
+import { parseConfig, type ResolvedConfig } from "../experiments/config.ts";
+import {
+  cellSeed,
+  expandCells,
+  readRecords,
+  runExperiment,
+  type RunRecord,
+  shardCells,
+} from "../experiments/runner.ts";
+import { decodeGreyPng } from "../experiments/images.ts";
+import { fakeScorer } from "./_fake_scorer.ts";
+import { comparable, scratch } from "./_helpers.ts";
+
+const CONFIG: ResolvedConfig = parseConfig({
+  name: "unit",
+  digits: [1, 7],
+  seeds: 2,
+  masks: [10, 30],
+  target: 0.6,
+  maxIterations: 60,
+  patience: 20,
+});
+
+Deno.test("expandCells() crosses digits × seeds × masks in a fixed order; shards partition it", () => {
+  const cells = expandCells(CONFIG);
+  assert.deepStrictEqual(cells.map((c) => c.id), [
+    "1-1-10",
+    "1-1-30",
+    "1-2-10",
+    "1-2-30",
+    "7-1-10",
+    "7-1-30",
+    "7-2-10",
+    "7-2-30",
+  ]);
+  const shards = [0, 1, 2].map((index) => shardCells(cells, { index, count: 3 }).map((c) => c.id));
+  assert.deepStrictEqual(shards.flat().sort(), cells.map((c) => c.id).sort());
+  assert.deepStrictEqual(shards[1], ["1-1-30", "7-1-10", "7-2-30"]);
+});
+
+Deno.test("cellSeed() depends on the cell's own coordinates only", () => {
+  const seeds = expandCells(CONFIG).map(cellSeed);
+  assert.strictEqual(new Set(seeds).size, seeds.length);
+  const other = parseConfig({ name: "other", digits: [7, 3], seeds: [2, 9], masks: [30] });
+  const shared = expandCells(other).find((c) => c.id === "7-2-30")!;
+  assert.strictEqual(
+    cellSeed(shared),
+    cellSeed(expandCells(CONFIG).find((c) => c.id === "7-2-30")!),
+  );
+});
+
+Deno.test("runExperiment() writes one complete record and one PNG per cell", async () => {
+  const dir = await scratch("runner-basic");
+  const outcome = await runExperiment(CONFIG, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "m",
+  });
+  assert.strictEqual(outcome.ran, 8);
+  const { records } = await readRecords(`${dir}/runs.jsonl`);
+  assert.strictEqual(records.length, 8);
+  for (const r of records) {
+    for (
+      const key of [
+        "digit",
+        "seed",
+        "masks",
+        "converged",
+        "stuck",
+        "iterations",
+        "evaluations",
+        "finalConfidence",
+        "trajectory",
+        "image",
+        "wallMs",
+      ]
+    ) {
+      assert.ok(key in r, `record lacks ${key}`);
+    }
+    assert.strictEqual(r.image, `images/${r.digit}-${r.seed}-${r.masks}.png`);
+    const png = decodeGreyPng(await Deno.readFile(`${dir}/${r.image}`));
+    assert.deepStrictEqual([png.width, png.height], [28, 28]);
+    // The PNG is exactly what was scored: re-scoring it gives the record's confidence.
+    const pixels = Float32Array.from(png.levels, (v) => v / 255);
+    const probs = await fakeScorer()(pixels, 1);
+    assert.strictEqual(probs[r.digit], Math.fround(r.finalConfidence));
+  }
+  const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+  assert.match(config.hash, /^[0-9a-f]{64}$/);
+  assert.deepStrictEqual(config.seeds, [1, 2]);
+});
+
+Deno.test("runExperiment() is deterministic and independent of cell order and batching", async () => {
+  const a = await runExperiment(CONFIG, {
+    resultsDir: await scratch("runner-a"),
+    score: fakeScorer(),
+    modelSha256: "m",
+  });
+  const b = await runExperiment(CONFIG, {
+    resultsDir: await scratch("runner-b"),
+    score: fakeScorer(),
+    modelSha256: "m",
+    parallel: 3,
+  });
+  const reversed = { ...CONFIG, digits: [7, 1], seeds: [2, 1], masks: [30, 10] };
+  const c = await runExperiment(reversed, {
+    resultsDir: await scratch("runner-c"),
+    score: fakeScorer(),
+    modelSha256: "m",
+  });
+  assert.deepStrictEqual(comparable(b.records), comparable(a.records));
+  assert.deepStrictEqual(comparable(c.records), comparable(a.records));
+});
+
+Deno.test("a second run resumes: finished cells are skipped, nothing is scored", async () => {
+  const dir = await scratch("runner-resume");
+  await runExperiment(CONFIG, { resultsDir: dir, score: fakeScorer(), modelSha256: "m" });
+  const scorer = fakeScorer();
+  const again = await runExperiment(CONFIG, { resultsDir: dir, score: scorer, modelSha256: "m" });
+  assert.deepStrictEqual({ ran: again.ran, skipped: again.skipped, calls: scorer.calls.length }, {
+    ran: 0,
+    skipped: 8,
+    calls: 0,
+  });
+  // Extending the sweep runs only the new cells.
+  const more = await runExperiment({ ...CONFIG, seeds: [1, 2, 3] }, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "m",
+  });
+  assert.deepStrictEqual({ ran: more.ran, skipped: more.skipped, records: more.records.length }, {
+    ran: 4,
+    skipped: 8,
+    records: 12,
+  });
+});
+
+Deno.test("a torn last line is cut off and its cell runs again; the result equals a clean run", async () => {
+  const clean = await runExperiment(CONFIG, {
+    resultsDir: await scratch("runner-clean"),
+    score: fakeScorer(),
+    modelSha256: "m",
+  });
+  const dir = await scratch("runner-torn");
+  await runExperiment(CONFIG, { resultsDir: dir, score: fakeScorer(), modelSha256: "m" });
+  const text = await Deno.readTextFile(`${dir}/runs.jsonl`);
+  const lines = text.split("\n");
+  // Keep three whole records and half of the fourth, as a kill mid-write would.
+  await Deno.writeTextFile(
+    `${dir}/runs.jsonl`,
+    lines.slice(0, 3).join("\n") + "\n" + lines[3].slice(0, 40),
+  );
+  await assert.rejects(readRecords(`${dir}/runs.jsonl`), {
+    name: "UsageError",
+    message: /ends in a torn line/,
+  });
+  const messages: string[] = [];
+  const resumed = await runExperiment(CONFIG, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "m",
+    log: (l) => messages.push(l),
+  });
+  assert.deepStrictEqual({ ran: resumed.ran, repaired: resumed.repaired }, {
+    ran: 5,
+    repaired: true,
+  });
+  assert.match(messages.join("\n"), /removed a torn last line/);
+  const { records } = await readRecords(`${dir}/runs.jsonl`);
+  assert.deepStrictEqual(comparable(records), comparable(clean.records));
+});
+
+Deno.test("a changed search is refused unless --fresh; --fresh starts over", async () => {
+  const dir = await scratch("runner-changed");
+  await runExperiment(CONFIG, { resultsDir: dir, score: fakeScorer(), modelSha256: "m" });
+  const changed = { ...CONFIG, target: 0.7 };
+  await assert.rejects(
+    runExperiment(changed, { resultsDir: dir, score: fakeScorer(), modelSha256: "m" }),
+    (error: unknown) => {
+      if (!(error instanceof UsageError)) return false;
+      assert.match(
+        error.message,
+        /^Cannot resume .*runner-changed: its results were made with a different config or model/,
+      );
+      assert.match(error.hint ?? "", /--fresh/);
+      return true;
+    },
+  );
+  // A different model is a different search too.
+  await assert.rejects(
+    runExperiment(CONFIG, { resultsDir: dir, score: fakeScorer(), modelSha256: "m2" }),
+    { name: "UsageError" },
+  );
+  const fresh = await runExperiment(changed, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "m",
+    fresh: true,
+  });
+  assert.deepStrictEqual({ ran: fresh.ran, skipped: fresh.skipped }, { ran: 8, skipped: 0 });
+  assert.strictEqual((await readRecords(`${dir}/runs.jsonl`)).records.length, 8);
+});
+
+Deno.test("an aborted run keeps its finished cells and resumes to the same records", async () => {
+  const dir = await scratch("runner-abort");
+  const controller = new AbortController();
+  const first = await runExperiment(CONFIG, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "m",
+    signal: controller.signal,
+    onProgress: (p) => p.cellsDone >= 3 && controller.abort(),
+  });
+  assert.deepStrictEqual({ interrupted: first.interrupted, kept: first.records.length }, {
+    interrupted: true,
+    kept: 3,
+  });
+  const second = await runExperiment(CONFIG, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "m",
+  });
+  const clean = await runExperiment(CONFIG, {
+    resultsDir: await scratch("runner-abort-clean"),
+    score: fakeScorer(),
+    modelSha256: "m",
+  });
+  assert.deepStrictEqual(comparable(second.records), comparable(clean.records));
+});
