@@ -6,7 +6,6 @@ import {
   expandCells,
   readRecords,
   runExperiment,
-  type RunRecord,
   shardCells,
 } from "../experiments/runner.ts";
 import { decodeGreyPng } from "../experiments/images.ts";
