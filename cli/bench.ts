@@ -69,7 +69,7 @@ if (import.meta.main) {
         open: () => createTfjsScorer(`${values["models-dir"]}/${model}.tfjs`),
       });
     }
-    const machine = await describeMachine();
+    const machine = describeMachine();
     console.error(
       `Benchmarking ${model} (${(flopsPerImage / 1e6).toFixed(1)} MFLOP/image) on ${machine}: ${
         contenders.map((c) => c.name).join(", ")

@@ -9,7 +9,7 @@ import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
 import { createPrng, deriveSeed } from "../common/prng.ts";
 import { configHash, type ResolvedConfig, searchHash } from "./config.ts";
 import { encodeGreyPng } from "./images.ts";
-import { createSearch, PIXELS, type ScoreFn, type SearchStepper } from "./search.ts";
+import { advanceTogether, createSearch, type ScoreFn, type SearchStepper } from "./search.ts";
 import type { RunStats } from "./statistics.ts";
 
 /** One point of the sweep. */
@@ -256,26 +256,7 @@ export async function runExperiment(
         interrupted = true;
         break;
       }
-      const proposals = active.map((a) => a.search.propose());
-      const count = proposals.reduce((n, p) => n + p.count, 0);
-      let batch: Float32Array;
-      if (proposals.length === 1) batch = proposals[0].images;
-      else {
-        batch = new Float32Array(count * PIXELS);
-        let offset = 0;
-        for (const p of proposals) {
-          batch.set(p.images.subarray(0, p.count * PIXELS), offset * PIXELS);
-          offset += p.count;
-        }
-      }
-      const probabilities = await score(batch, count);
-      evaluations += count;
-      let offset = 0;
-      for (let i = 0; i < active.length; i++) {
-        const n = proposals[i].count;
-        active[i].search.accept(probabilities.subarray(offset * 10, (offset + n) * 10));
-        offset += n;
-      }
+      evaluations += await advanceTogether(active.map((a) => a.search), score);
       for (const a of active.filter((a) => a.search.done)) {
         const record = await finishCell(
           a.cell,

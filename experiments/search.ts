@@ -81,8 +81,11 @@ export function createSearch(options: SearchOptions, prng: Prng): SearchStepper 
   const amplitudeLevels = options.perturbation.amplitude * 255;
   const base = new Uint8Array(PIXELS);
   if (options.base === "noise") { for (let i = 0; i < PIXELS; i++) base[i] = prng.nextInt(256); }
-  const candidates = new Uint8Array(masks * PIXELS);
+  const baseFloats = new Float32Array(PIXELS);
   const floats = new Float32Array(masks * PIXELS);
+  // Each mask's changes (pixel, new level): the best candidate is rebuilt from them on accept.
+  const changedPixels = new Uint16Array(masks * touched);
+  const changedLevels = new Uint8Array(masks * touched);
   const order = Uint16Array.from({ length: PIXELS }, (_, i) => i);
   const trajectory: number[] = [];
   let best = -1, initial = -1, iteration = 0, lastImprovement = 0, evaluations = 0;
@@ -109,13 +112,12 @@ export function createSearch(options: SearchOptions, prng: Prng): SearchStepper 
     propose() {
       if (state === "done") throw new Error("Cannot propose: the search has finished");
       if (state === "initial") {
-        const images = new Float32Array(PIXELS);
-        for (let i = 0; i < PIXELS; i++) images[i] = LEVEL_VALUES[base[i]];
-        return { images, count: 1 };
+        for (let i = 0; i < PIXELS; i++) baseFloats[i] = LEVEL_VALUES[base[i]];
+        return { images: baseFloats.slice(), count: 1 };
       }
       for (let m = 0; m < masks; m++) {
         const offset = m * PIXELS;
-        candidates.set(base, offset);
+        floats.set(baseFloats, offset);
         // A uniform random subset of `touched` pixels: a partial Fisher–Yates shuffle.
         for (let t = 0; t < touched; t++) {
           const j = t + prng.nextInt(PIXELS - t);
@@ -124,9 +126,11 @@ export function createSearch(options: SearchOptions, prng: Prng): SearchStepper 
           order[t] = pixel;
           const delta = Math.round((2 * prng.next() - 1) * amplitudeLevels);
           const v = base[pixel] + delta;
-          candidates[offset + pixel] = v < 0 ? 0 : v > 255 ? 255 : v;
+          const level = v < 0 ? 0 : v > 255 ? 255 : v;
+          changedPixels[m * touched + t] = pixel;
+          changedLevels[m * touched + t] = level;
+          floats[offset + pixel] = LEVEL_VALUES[level];
         }
-        for (let i = 0; i < PIXELS; i++) floats[offset + i] = LEVEL_VALUES[candidates[offset + i]];
       }
       return { images: floats, count: masks };
     },
@@ -150,7 +154,10 @@ export function createSearch(options: SearchOptions, prng: Prng): SearchStepper 
       iteration++;
       evaluations += masks;
       if (bestIndex >= 0) {
-        base.set(candidates.subarray(bestIndex * PIXELS, (bestIndex + 1) * PIXELS));
+        for (let t = bestIndex * touched; t < (bestIndex + 1) * touched; t++) {
+          base[changedPixels[t]] = changedLevels[t];
+          baseFloats[changedPixels[t]] = LEVEL_VALUES[changedLevels[t]];
+        }
         best = bestValue;
         bestProbabilities = Array.from(probabilities.subarray(bestIndex * 10, bestIndex * 10 + 10));
         lastImprovement = iteration;
@@ -191,4 +198,33 @@ export async function runSearch(
     hooks.onIteration?.(search.best, search.iteration);
   }
   return search.result();
+}
+
+/**
+ * Advances every unfinished search by one step with a single scoring call (their proposals
+ * concatenated). Each search sees exactly the probabilities it would see alone, so records do
+ * not depend on how many searches share a batch. Returns the number of images scored.
+ */
+export async function advanceTogether(searches: SearchStepper[], score: ScoreFn): Promise<number> {
+  const live = searches.filter((s) => !s.done);
+  if (live.length === 0) return 0;
+  const proposals = live.map((s) => s.propose());
+  const count = proposals.reduce((n, p) => n + p.count, 0);
+  let batch: Float32Array;
+  if (proposals.length === 1) batch = proposals[0].images;
+  else {
+    batch = new Float32Array(count * PIXELS);
+    let offset = 0;
+    for (const p of proposals) {
+      batch.set(p.images.subarray(0, p.count * PIXELS), offset * PIXELS);
+      offset += p.count;
+    }
+  }
+  const probabilities = await score(batch, count);
+  let offset = 0;
+  live.forEach((s, i) => {
+    s.accept(probabilities.subarray(offset * 10, (offset + proposals[i].count) * 10));
+    offset += proposals[i].count;
+  });
+  return count;
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TMP } from "./_helpers.ts";
 import { FileFormatError, UsageError } from "../common/errors.ts";
 import { loadMnist, parseIdxImages, parseIdxLabels } from "../train/mnist.ts";
 import { scratch } from "./_helpers.ts";
@@ -59,11 +60,11 @@ Deno.test("parseIdxLabels() rejects labels outside 0–9", () => {
 });
 
 Deno.test("loadMnist() explains a missing file", async () => {
-  await assert.rejects(loadMnist("train", { dir: "/nonexistent" }), (error: unknown) => {
+  await assert.rejects(loadMnist("train", { dir: `${TMP}/nonexistent` }), (error: unknown) => {
     if (!(error instanceof UsageError)) return false;
     assert.strictEqual(
       error.message,
-      "Cannot read MNIST: /nonexistent/train-images-idx3-ubyte does not exist",
+      `Cannot read MNIST: ${TMP}/nonexistent/train-images-idx3-ubyte does not exist`,
     );
     return true;
   });

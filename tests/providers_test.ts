@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TMP } from "./_helpers.ts";
 import { UnavailableError, UsageError } from "../common/errors.ts";
 import { exists } from "../common/files.ts";
 import { loadMnist } from "../train/mnist.ts";
@@ -49,9 +50,9 @@ Deno.test({
 });
 
 Deno.test("createScorer() explains a missing model file", async () => {
-  await assert.rejects(createScorer("node-cpu", "/nonexistent/cnn.onnx"), {
+  await assert.rejects(createScorer("node-cpu", `${TMP}/nonexistent/cnn.onnx`), {
     name: "UsageError",
-    message: "Cannot open the model: /nonexistent/cnn.onnx does not exist",
+    message: `Cannot open the model: ${TMP}/nonexistent/cnn.onnx does not exist`,
   });
 });
 

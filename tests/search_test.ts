@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { createPrng } from "../common/prng.ts";
-import { createSearch, PIXELS, runSearch, type SearchOptions } from "../experiments/search.ts";
+import {
+  advanceTogether,
+  createSearch,
+  PIXELS,
+  runSearch,
+  type SearchOptions,
+} from "../experiments/search.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 
 const BASE: SearchOptions = {
@@ -145,22 +151,7 @@ Deno.test("searches advanced in lockstep (one shared scoring call) equal searche
   }
   const score = fakeScorer();
   const searches = [1, 4, 7].map((digit) => createSearch({ ...BASE, digit }, createPrng(digit)));
-  while (searches.some((s) => !s.done)) {
-    const live = searches.filter((s) => !s.done);
-    const proposals = live.map((s) => s.propose());
-    const total = proposals.reduce((n, p) => n + p.count, 0);
-    const batch = new Float32Array(total * PIXELS);
-    let offset = 0;
-    for (const p of proposals) {
-      batch.set(p.images.subarray(0, p.count * PIXELS), offset * PIXELS);
-      offset += p.count;
-    }
-    const probs = await score(batch, total);
-    offset = 0;
-    live.forEach((s, i) => {
-      s.accept(probs.subarray(offset * 10, (offset + proposals[i].count) * 10));
-      offset += proposals[i].count;
-    });
-  }
+  while (searches.some((s) => !s.done)) await advanceTogether(searches, score);
+  assert.ok(score.calls.some((n) => n === 3 * BASE.masks), "candidates of all three shared a call");
   assert.deepStrictEqual(searches.map((s) => s.result()), alone);
 });

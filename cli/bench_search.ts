@@ -1,0 +1,121 @@
+/**
+ * `deno task bench:search`: the search loop's evaluations/s against bare `score` calls on the
+ * same provider and batch size, and cross-run batching at K = 1, 4, 16 cells per call —
+ * interleaved rounds in one run, with ratios.
+ */
+
+import { intFlag, listFlag, parseFlags, runMain } from "./_cli.ts";
+import { UsageError } from "../common/errors.ts";
+import { PROJECT_ROOT } from "../common/files.ts";
+import { describeMachine } from "../common/machine.ts";
+import { createPrng, deriveSeed } from "../common/prng.ts";
+import { DEFAULT_PERTURBATION } from "../experiments/config.ts";
+import { modelIsReady, readModel } from "../experiments/model_file.ts";
+import { advanceTogether, createSearch, PIXELS } from "../experiments/search.ts";
+import { createScorer, parseProviderName } from "../infer/providers.ts";
+import { parseModelName } from "../train/model_names.ts";
+
+const USAGE = "Usage: deno task bench:search [--provider node-cpu] [--model cnn] [--masks 500] " +
+  "[--parallel 1,4,16] [--iterations 8] [--rounds 3]";
+
+if (import.meta.main) {
+  await runMain(async () => {
+    const { values } = parseFlags(Deno.args, {
+      provider: { type: "string", default: "node-cpu" },
+      model: { type: "string", default: "cnn" },
+      masks: { type: "string" },
+      parallel: { type: "string" },
+      iterations: { type: "string" },
+      rounds: { type: "string" },
+      "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+      help: { type: "boolean", short: "h" },
+    }, USAGE);
+    if (values.help) return console.log(USAGE);
+    const provider = parseProviderName(values.provider);
+    const model = parseModelName(values.model);
+    const masks = intFlag("masks", values.masks, 500, { max: 100000 });
+    const ks = listFlag(
+      "parallel",
+      values.parallel,
+      [1, 4, 16],
+      (s) => intFlag("parallel", s, 1, { max: 1024 }),
+    );
+    const iterations = intFlag("iterations", values.iterations, 8, { max: 100000 });
+    const rounds = intFlag("rounds", values.rounds, 3, { max: 100 });
+    if (!await modelIsReady(values["models-dir"], model)) {
+      throw new UsageError(`Cannot benchmark: models/${model}.onnx does not exist`, {
+        hint: `Train it first: \`deno task train --model ${model}\`.`,
+      });
+    }
+    const scorer = await createScorer(
+      provider,
+      (await readModel(values["models-dir"], model)).bytes,
+    );
+    const score = (images: Float32Array, count: number) => scorer.score(images, count);
+    const prng = createPrng(1);
+    const batch = Float32Array.from({ length: masks * PIXELS }, () => prng.nextInt(256) / 255);
+    await score(batch, masks); // warm-up
+
+    const bare = async () => {
+      const t0 = performance.now();
+      for (let i = 0; i < iterations; i++) await score(batch, masks);
+      return (iterations * masks) / ((performance.now() - t0) / 1000);
+    };
+    let round = 0;
+    const loop = async (k: number) => {
+      // Targets never reached and patience never exhausted: every step is a full batch.
+      const searches = Array.from({ length: k }, (_, i) =>
+        createSearch({
+          digit: i % 10,
+          masks,
+          target: 0.999999999,
+          maxIterations: iterations + 1,
+          patience: iterations + 1,
+          perturbation: { ...DEFAULT_PERTURBATION },
+          base: "blank",
+        }, createPrng(deriveSeed("bench", round, i))));
+      await advanceTogether(searches, score); // scores the bases
+      const t0 = performance.now();
+      let evaluations = 0;
+      for (let i = 0; i < iterations; i++) evaluations += await advanceTogether(searches, score);
+      return evaluations / ((performance.now() - t0) / 1000);
+    };
+    const names = ["bare score()", ...ks.map((k) => `search loop, K=${k}`)];
+    const results = new Map<string, number[]>(names.map((n) => [n, []]));
+    console.error(
+      `Search throughput: ${model} on ${provider} (${scorer.device}), ${masks} masks, ${iterations} iterations × ${rounds} interleaved rounds, on ${describeMachine()}`,
+    );
+    for (round = 0; round < rounds; round++) {
+      results.get(names[0])!.push(await bare());
+      for (const k of ks) results.get(`search loop, K=${k}`)!.push(await loop(k));
+      console.error(
+        `  round ${round + 1}: ${
+          names.map((n) => `${n} ${results.get(n)!.at(-1)!.toFixed(0)}/s`).join(", ")
+        }`,
+      );
+    }
+    await scorer.close();
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+    const bareRate = median(results.get(names[0])!);
+    const k1 = ks.includes(1) ? median(results.get("search loop, K=1")!) : NaN;
+    console.log(
+      "| what | batch per call | evaluations/s | vs bare score() | vs K=1 |\n| --- | ---: | ---: | ---: | ---: |",
+    );
+    console.log(`| bare score() | ${masks} | ${bareRate.toFixed(0)} | 1.00 | – |`);
+    for (const k of ks) {
+      const rate = median(results.get(`search loop, K=${k}`)!);
+      console.log(
+        `| search loop, K=${k} | ${k * masks} | ${rate.toFixed(0)} | ${
+          (rate / bareRate).toFixed(2)
+        } | ${(rate / k1).toFixed(2)} |`,
+      );
+    }
+    if (ks.includes(1)) {
+      console.log(
+        `\nThe search loop keeps ${
+          ((k1 / bareRate) * 100).toFixed(1)
+        } % of bare scoring throughput.`,
+      );
+    }
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * `deno task bench:train`: the same CNN training batches with the fast path (wasm + custom
+ * gradients) and with stock tfjs (cpu backend; wasm, which has no filter gradient), side by
+ * side in one run: samples/s of each and their ratio.
+ */
+
+import * as tf from "@tensorflow/tfjs-core";
+import { intFlag, parseFlags, runMain } from "./_cli.ts";
+import { describeMachine } from "../common/machine.ts";
+import { useBackend } from "../train/backend.ts";
+import { installFastGradients, restoreStockGradients } from "../train/fast_gradients.ts";
+import { loadMnist, type MnistSet } from "../train/mnist.ts";
+import { buildModel, compileModel } from "../train/models.ts";
+import { TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { trainModel } from "../train/train.ts";
+
+const USAGE =
+  "Usage: deno task bench:train [--batch 32] [--fast-steps 20] [--stock-steps 1] [--rounds 2]";
+
+interface Contender {
+  name: string;
+  backend: "wasm" | "cpu";
+  fast: boolean;
+  steps: number;
+}
+
+/** Trains `steps` batches and returns samples/s (the first, warm-up batch is not timed). */
+async function measure(c: Contender, data: MnistSet, batch: number): Promise<number> {
+  await useBackend(c.backend);
+  if (c.fast) installFastGradients();
+  else restoreStockGradients();
+  const model = buildModel("cnn", 1);
+  compileModel(model, TRAINING_DEFAULTS.cnn);
+  try {
+    const warm = { ...data, count: batch };
+    await trainModel(model, warm, { epochs: 1, batchSize: batch, seed: 1 });
+    const timed = { ...data, count: batch * c.steps };
+    const stats = await trainModel(model, timed, { epochs: 1, batchSize: batch, seed: 2 });
+    return stats.samplesPerSecond;
+  } finally {
+    model.dispose();
+    restoreStockGradients();
+  }
+}
+
+if (import.meta.main) {
+  await runMain(async () => {
+    const { values } = parseFlags(Deno.args, {
+      batch: { type: "string" },
+      "fast-steps": { type: "string" },
+      "stock-steps": { type: "string" },
+      rounds: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    }, USAGE);
+    if (values.help) return console.log(USAGE);
+    const batch = intFlag("batch", values.batch, 32, { max: 1024 });
+    const rounds = intFlag("rounds", values.rounds, 2, { max: 100 });
+    const contenders: Contender[] = [
+      {
+        name: "fast: wasm + custom gradients",
+        backend: "wasm",
+        fast: true,
+        steps: intFlag("fast-steps", values["fast-steps"], 20),
+      },
+      {
+        name: "stock tfjs: cpu backend",
+        backend: "cpu",
+        fast: false,
+        steps: intFlag("stock-steps", values["stock-steps"], 1),
+      },
+      { name: "stock tfjs: wasm backend", backend: "wasm", fast: false, steps: 1 },
+    ];
+    const maxSteps = Math.max(...contenders.map((c) => c.steps));
+    const data = await loadMnist("train", { limit: batch * (maxSteps + 1) });
+    console.error(
+      `CNN training, batch ${batch}, ${rounds} interleaved round(s), on ${describeMachine()}`,
+    );
+    const results = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+    const errors = new Map<string, string>();
+    for (let r = 0; r < rounds; r++) {
+      for (const c of contenders) {
+        if (errors.has(c.name)) continue;
+        try {
+          const sps = await measure(c, data, batch);
+          results.get(c.name)!.push(sps);
+          console.error(`  round ${r + 1}: ${c.name}: ${sps.toFixed(2)} samples/s`);
+        } catch (error) {
+          errors.set(c.name, (error as Error).message.split("\n")[0]);
+          console.error(`  ${c.name}: cannot train: ${errors.get(c.name)}`);
+        }
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+    const fast = median(results.get(contenders[0].name)!);
+    console.log(`| path | samples/s | vs fast |\n| --- | ---: | ---: |`);
+    for (const c of contenders) {
+      const xs = results.get(c.name)!;
+      if (errors.has(c.name)) {
+        console.log(`| ${c.name} | cannot train: ${errors.get(c.name)} | – |`);
+      } else {console.log(
+          `| ${c.name} | ${median(xs).toFixed(2)} | ${(median(xs) / fast).toFixed(4)}× |`,
+        );}
+    }
+    const stock = results.get(contenders[1].name)!;
+    if (stock.length) {
+      console.log(
+        `\nThe fast path trains ${
+          (fast / median(stock)).toFixed(0)
+        }× faster than stock tfjs on the cpu backend.`,
+      );
+    }
+    console.log(`tf.memory().numTensors at the end: ${tf.memory().numTensors}`);
+  });
+}
