@@ -5,25 +5,14 @@ import { UsageError } from "../common/errors.ts";
 import { PROJECT_ROOT, writeJsonAtomic } from "../common/files.ts";
 import { readConfig } from "../experiments/config.ts";
 import { modelIsReady, readModel } from "../experiments/model_file.ts";
-import { runExperiment, type Shard } from "../experiments/runner.ts";
+import { recordsFile, runExperiment } from "../experiments/runner.ts";
+import { parseShard, shardFromEnv } from "../experiments/shards.ts";
 import { summarize, summaryTable } from "../experiments/statistics.ts";
 import { createScorer } from "../infer/providers.ts";
 import { TRAINING_DEFAULTS } from "../train/model_names.ts";
 
 const USAGE = "Usage: deno task experiment CONFIG.json [--fresh] [--parallel K] [--shard i/n] " +
   "[--results-dir results] [--models-dir models]";
-
-/** Parses `--shard i/n` (1-based i, as people count). */
-export function parseShard(text: string): Shard {
-  const m = /^(\d+)\/(\d+)$/.exec(text);
-  const i = m ? Number(m[1]) : NaN, n = m ? Number(m[2]) : NaN;
-  if (!m || n < 1 || i < 1 || i > n) {
-    throw new UsageError(`--shard must be i/n with 1 ≤ i ≤ n, received "${text}"`, {
-      hint: "For example --shard 2/4 runs the second of four shards.",
-    });
-  }
-  return { index: i - 1, count: n };
-}
 
 if (import.meta.main) {
   await runMain(async () => {
@@ -50,7 +39,17 @@ if (import.meta.main) {
     // Everything is validated before anything is created.
     const config = await readConfig(positionals[0]);
     const parallel = intFlag("parallel", values.parallel, 1, { max: 1024 });
-    const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+    const shard = values.shard === undefined
+      ? shardFromEnv((name) => Deno.env.get(name))
+      : parseShard(values.shard);
+    if (shard && values.fresh) {
+      throw new UsageError(
+        "--fresh cannot be combined with sharding: it would delete the other shards' results",
+        {
+          hint: `Delete ${values["results-dir"]}/${config.name} once, before launching the shards.`,
+        },
+      );
+    }
     const modelsDir = values["models-dir"];
     const resultsDir = `${values["results-dir"]}/${config.name}`;
 
@@ -63,6 +62,15 @@ if (import.meta.main) {
     Deno.addSignalListener("SIGINT", onSigint);
     try {
       if (!await modelIsReady(modelsDir, config.model)) {
+        if (shard) {
+          throw new UsageError(
+            `models/${config.model}.onnx is missing: shards do not train (they would all train at once)`,
+            {
+              hint:
+                `Train it once before launching the shards: \`deno task train --model ${config.model}\`.`,
+            },
+          );
+        }
         const defaults = TRAINING_DEFAULTS[config.model];
         console.error(
           `models/${config.model}.onnx is missing: training it first (${defaults.epochs} epochs; \`deno task train\` does this alone)`,
@@ -175,7 +183,9 @@ if (import.meta.main) {
         console.log(
           `Shard ${
             shard.index + 1
-          }/${shard.count} done: ${outcome.records.length} cells. Merge with \`deno task merge ${resultsDir}\`.`,
+          }/${shard.count} done: ${outcome.records.length} cells in ${resultsDir}/${
+            recordsFile(shard)
+          }. When every shard is done: \`deno task merge ${resultsDir}\`.`,
         );
         return EXIT.ok;
       }

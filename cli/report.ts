@@ -2,11 +2,10 @@
 
 import { EXIT, parseFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
-import { exists, PROJECT_ROOT } from "../common/files.ts";
+import { PROJECT_ROOT } from "../common/files.ts";
 import { readResultsConfig, writeReport } from "../experiments/write_report.ts";
 import { summaryTable } from "../experiments/statistics.ts";
-import { readModel } from "../experiments/model_file.ts";
-import { createScorer } from "../infer/providers.ts";
+import { baselineScorer } from "./_baseline_scorer.ts";
 
 const USAGE = "Usage: deno task report results/<name> [--models-dir models]";
 
@@ -25,23 +24,7 @@ if (import.meta.main) {
     }
     const dir = positionals[0].replace(/\/$/, "");
     const config = await readResultsConfig(dir);
-    // The baseline needs the model only when baseline.json is missing.
-    let scorer;
-    if (!await exists(`${dir}/baseline.json`)) {
-      try {
-        const model = await readModel(values["models-dir"], config.model);
-        if (model.sha256 === config.modelSha256) {
-          scorer = await createScorer(config.provider, model.bytes);
-        } else {console.error(
-            `models/${config.model}.onnx is not the model of these results: no baseline section.`,
-          );}
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-        console.error(
-          `models/${config.model}.onnx is missing: the report has no baseline section.`,
-        );
-      }
-    }
+    const scorer = await baselineScorer(dir, config, values["models-dir"]);
     try {
       const summary = await writeReport(dir, {
         ...(scorer

@@ -64,9 +64,9 @@ export function cellSeed(cell: Pick<Cell, "digit" | "seed" | "masks">): number {
   return deriveSeed("identikit/cell", cell.digit, cell.seed, cell.masks);
 }
 
-/** The records file of a shard (or of the whole run). */
+/** The records file of a shard (numbered from 1, as on the command line) or of the whole run. */
 export function recordsFile(shard?: Shard): string {
-  return shard ? `runs.${shard.index}-of-${shard.count}.jsonl` : "runs.jsonl";
+  return shard ? `runs.${shard.index + 1}-of-${shard.count}.jsonl` : "runs.jsonl";
 }
 
 /**

@@ -8,10 +8,15 @@ export const CLI_FLAGS = [
   "--allow-write=tests/tmp",
   "--allow-ffi=./node_modules",
   "--allow-sys=osRelease",
+  "--allow-env=SLURM_ARRAY_TASK_ID,SLURM_ARRAY_TASK_COUNT,SLURM_ARRAY_TASK_MIN,JOB_COMPLETION_INDEX,IDENTIKIT_SHARD_COUNT",
 ];
 
 /** Starts `deno run <flags> <script> <args>` in the project root, output piped. */
-export function spawnCli(script: string, args: string[]): Deno.ChildProcess {
+export function spawnCli(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Deno.ChildProcess {
   // "deno" from PATH: `--allow-run=deno` grants exactly that (execPath may be a resolved symlink).
   return new Deno.Command("deno", {
     args: ["run", ...CLI_FLAGS, script, ...args],
@@ -19,7 +24,7 @@ export function spawnCli(script: string, args: string[]): Deno.ChildProcess {
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).spawn();
 }
 
@@ -27,8 +32,9 @@ export function spawnCli(script: string, args: string[]): Deno.ChildProcess {
 export async function runCli(
   script: string,
   args: string[],
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await spawnCli(script, args).output();
+  const out = await spawnCli(script, args, env).output();
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }

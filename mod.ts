@@ -1,0 +1,78 @@
+/**
+ * identikit: ask an MNIST network what it thinks a digit looks like.
+ *
+ * Train a classifier with TensorFlow.js (wasm backend, fast custom gradients), export it to
+ * ONNX, then search from a blank image with random pixel-perturbation masks scored in
+ * batches by onnxruntime, until the network is sure. Sweeps are declared in JSON.
+ *
+ * @example Run a search with any scoring function
+ * ```ts
+ * import { createPrng, runSearch } from "./mod.ts";
+ *
+ * // A stand-in "network" that likes bright images for digit 1.
+ * const score = (images: Float32Array, count: number) => {
+ *   const out = new Float32Array(count * 10).fill(0.05);
+ *   for (let n = 0; n < count; n++) {
+ *     let sum = 0;
+ *     for (let i = 0; i < 784; i++) sum += images[n * 784 + i];
+ *     out[n * 10 + 1] = Math.min(1, sum / 200);
+ *   }
+ *   return Promise.resolve(out);
+ * };
+ * const result = await runSearch(score, {
+ *   digit: 1,
+ *   masks: 50,
+ *   target: 0.99,
+ *   maxIterations: 200,
+ *   patience: 50,
+ *   perturbation: { density: 0.05, amplitude: 0.5 },
+ *   base: "blank",
+ * }, createPrng(1));
+ * console.log(result.converged, result.iterations);
+ * ```
+ *
+ * @module
+ */
+
+export { createPrng, deriveSeed, type Prng } from "./common/prng.ts";
+export { FileFormatError, UnavailableError, UsageError } from "./common/errors.ts";
+export {
+  advanceTogether,
+  createSearch,
+  type Perturbation,
+  runSearch,
+  type ScoreFn,
+  type SearchOptions,
+  type SearchResult,
+  type SearchStepper,
+} from "./experiments/search.ts";
+export {
+  configJsonSchema,
+  ConfigSchema,
+  parseConfig,
+  readConfig,
+  type ResolvedConfig,
+} from "./experiments/config.ts";
+export {
+  cellSeed,
+  expandCells,
+  readRecords,
+  runExperiment,
+  type RunRecord,
+  type Shard,
+  shardCells,
+} from "./experiments/runner.ts";
+export { quantile, summarize, type Summary, wilsonInterval } from "./experiments/statistics.ts";
+export { writeReport } from "./experiments/write_report.ts";
+export { decodeGreyPng, encodeGreyPng, renderGrid } from "./experiments/images.ts";
+export {
+  createScorer,
+  parseProviderName,
+  PROVIDER_NAMES,
+  type ProviderName,
+  PROVIDERS,
+  type Scorer,
+} from "./infer/providers.ts";
+export { countFlops } from "./infer/flops.ts";
+export { loadMnist, type MnistSet, parseIdxImages, parseIdxLabels } from "./train/mnist.ts";
+export { MODEL_NAMES, type ModelName, TRAINING_DEFAULTS } from "./train/model_names.ts";

@@ -1,0 +1,224 @@
+/** Sharded sweeps in real subprocesses, merge checks, cross-run batching, deploy recipes. */
+
+import assert from "node:assert/strict";
+import { parseAllDocuments } from "yaml";
+import { UsageError } from "../common/errors.ts";
+import { PROJECT_ROOT } from "../common/files.ts";
+import { readRecords } from "../experiments/runner.ts";
+import { parseShard, shardFromEnv } from "../experiments/shards.ts";
+import { comparable, scratch } from "./_helpers.ts";
+import { runCli } from "./_cli.ts";
+import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const CONFIG = {
+  name: "sharded",
+  model: "cnn",
+  digits: [2, 5, 8],
+  seeds: 2,
+  masks: [30],
+  target: 0.99,
+  maxIterations: 30,
+  patience: 15,
+};
+
+Deno.test("shardFromEnv() reads Slurm arrays and Kubernetes Indexed Jobs", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.strictEqual(shardFromEnv(env({})), undefined);
+  assert.deepStrictEqual(
+    shardFromEnv(
+      env({ SLURM_ARRAY_TASK_ID: "3", SLURM_ARRAY_TASK_COUNT: "4", SLURM_ARRAY_TASK_MIN: "1" }),
+    ),
+    { index: 2, count: 4 },
+  );
+  assert.deepStrictEqual(
+    shardFromEnv(env({ SLURM_ARRAY_TASK_ID: "0", SLURM_ARRAY_TASK_COUNT: "16" })),
+    { index: 0, count: 16 },
+  );
+  assert.deepStrictEqual(
+    shardFromEnv(env({ JOB_COMPLETION_INDEX: "7", IDENTIKIT_SHARD_COUNT: "8" })),
+    { index: 7, count: 8 },
+  );
+  assert.throws(() => shardFromEnv(env({ JOB_COMPLETION_INDEX: "7" })), {
+    name: "UsageError",
+    message: "JOB_COMPLETION_INDEX is set but IDENTIKIT_SHARD_COUNT is not",
+  });
+  assert.throws(
+    () => shardFromEnv(env({ JOB_COMPLETION_INDEX: "8", IDENTIKIT_SHARD_COUNT: "8" })),
+    {
+      name: "UsageError",
+      message: "Shard index 8 from the environment is outside 0…7",
+    },
+  );
+  assert.throws(
+    () => shardFromEnv(env({ SLURM_ARRAY_TASK_ID: "x", SLURM_ARRAY_TASK_COUNT: "2" })),
+    UsageError,
+  );
+  assert.deepStrictEqual(parseShard("2/3"), { index: 1, count: 3 });
+});
+
+Deno.test({
+  ...opts,
+  name: "2 and 3 shards in real subprocesses merge to exactly the unsharded records",
+  fn: async () => {
+    await tinyModel("cnn");
+    const dir = await scratch("shards");
+    const config = `${dir}/sharded.json`;
+    await Deno.writeTextFile(config, JSON.stringify(CONFIG));
+    const run = (resultsDir: string, extra: string[] = [], env: Record<string, string> = {}) =>
+      runCli("cli/experiment.ts", [
+        config,
+        "--models-dir",
+        TEST_MODELS_DIR,
+        "--results-dir",
+        resultsDir,
+        ...extra,
+      ], env);
+
+    const whole = await run(`${dir}/whole`);
+    assert.strictEqual(whole.code, 0, whole.stderr);
+    const reference = comparable((await readRecords(`${dir}/whole/sharded/runs.jsonl`)).records);
+    assert.strictEqual(reference.length, 6);
+
+    // Two shards by flag, running at the same time.
+    const two = await Promise.all([
+      run(`${dir}/two`, ["--shard", "1/2"]),
+      run(`${dir}/two`, ["--shard", "2/2"]),
+    ]);
+    for (const r of two) assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(two[0].stdout, /Shard 1\/2 done: 3 cells in .*runs\.1-of-2\.jsonl/);
+    // Three shards from a Slurm array's environment (task ids 1–3).
+    const three = await Promise.all([1, 2, 3].map((id) =>
+      run(`${dir}/three`, [], {
+        SLURM_ARRAY_TASK_ID: String(id),
+        SLURM_ARRAY_TASK_MIN: "1",
+        SLURM_ARRAY_TASK_COUNT: "3",
+      })
+    ));
+    for (const r of three) assert.strictEqual(r.code, 0, r.stderr);
+
+    for (const results of [`${dir}/two/sharded`, `${dir}/three/sharded`]) {
+      const merged = await runCli("cli/merge.ts", [results, "--models-dir", TEST_MODELS_DIR]);
+      assert.strictEqual(merged.code, 0, merged.stderr);
+      assert.deepStrictEqual(
+        comparable((await readRecords(`${results}/runs.jsonl`)).records),
+        reference,
+      );
+    }
+    assert.match(
+      await Deno.readTextFile(`${dir}/three/sharded/report.md`),
+      /\*\*\d+ of 6 runs\*\*/,
+    );
+
+    // Merge names what is wrong: a missing shard, a duplicated cell, another config.
+    const broken = `${dir}/two/sharded`;
+    const shard2 = await Deno.readTextFile(`${broken}/runs.2-of-2.jsonl`);
+    await Deno.remove(`${broken}/runs.2-of-2.jsonl`);
+    const missing = await runCli("cli/merge.ts", [broken]);
+    assert.strictEqual(missing.code, 2);
+    assert.match(missing.stderr, /3 cell\(s\) missing: 2-2-30, 5-2-30, 8-2-30/);
+    const shard1 = await Deno.readTextFile(`${broken}/runs.1-of-2.jsonl`);
+    await Deno.writeTextFile(`${broken}/runs.2-of-2.jsonl`, shard2 + shard1.split("\n")[0] + "\n");
+    const duplicated = await runCli("cli/merge.ts", [broken]);
+    assert.strictEqual(duplicated.code, 2);
+    assert.match(
+      duplicated.stderr,
+      /1 cell\(s\) duplicated: 2-1-30 \(in runs\.1-of-2\.jsonl, runs\.2-of-2\.jsonl\)/,
+    );
+    const foreign = shard2.replaceAll(
+      /"searchHash":"[0-9a-f]+"/g,
+      `"searchHash":"${"f".repeat(64)}"`,
+    );
+    await Deno.writeTextFile(`${broken}/runs.2-of-2.jsonl`, foreign);
+    const mismatched = await runCli("cli/merge.ts", [broken]);
+    assert.strictEqual(mismatched.code, 2);
+    assert.match(
+      mismatched.stderr,
+      /runs\.2-of-2\.jsonl was made with a different config or model \(search hash ffffffffffff…/,
+    );
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "--parallel 4 gives records identical to --parallel 1",
+  fn: async () => {
+    await tinyModel("cnn");
+    const dir = await scratch("parallel");
+    const config = `${dir}/par.json`;
+    await Deno.writeTextFile(config, JSON.stringify({ ...CONFIG, name: "par", seeds: 3 }));
+    const results = [];
+    for (const k of ["1", "4"]) {
+      const r = await runCli("cli/experiment.ts", [
+        config,
+        "--models-dir",
+        TEST_MODELS_DIR,
+        "--results-dir",
+        `${dir}/k${k}`,
+        "--parallel",
+        k,
+      ]);
+      assert.strictEqual(r.code, 0, r.stderr);
+      results.push(comparable((await readRecords(`${dir}/k${k}/par/runs.jsonl`)).records));
+    }
+    assert.strictEqual(results[0].length, 9);
+    assert.deepStrictEqual(results[1], results[0]);
+  },
+});
+
+Deno.test("deploy/k8s-indexed-job.yaml is an Indexed batch/v1 Job on a shared volume, with a merge Job", async () => {
+  const docs = parseAllDocuments(
+    await Deno.readTextFile(`${PROJECT_ROOT}/deploy/k8s-indexed-job.yaml`),
+  )
+    .map((d) => {
+      assert.deepStrictEqual(d.errors, []);
+      return d.toJSON();
+    });
+  const sweep = docs.find((d) => d.metadata.name === "identikit-sweep");
+  const merge = docs.find((d) => d.metadata.name === "identikit-merge");
+  const pvc = docs.find((d) => d.kind === "PersistentVolumeClaim");
+  assert.deepStrictEqual([sweep.apiVersion, sweep.kind, sweep.spec.completionMode], [
+    "batch/v1",
+    "Job",
+    "Indexed",
+  ]);
+  const container = sweep.spec.template.spec.containers[0];
+  const count =
+    container.env.find((e: { name: string }) => e.name === "IDENTIKIT_SHARD_COUNT").value;
+  assert.strictEqual(
+    Number(count),
+    sweep.spec.completions,
+    "IDENTIKIT_SHARD_COUNT must equal completions",
+  );
+  assert.deepStrictEqual(container.command.slice(0, 3), ["deno", "task", "experiment"]);
+  assert.deepStrictEqual(merge.spec.template.spec.containers[0].command.slice(0, 4), [
+    "deno",
+    "task",
+    "merge",
+    "results/all-digits",
+  ]);
+  for (const job of [sweep, merge]) {
+    assert.strictEqual(
+      job.spec.template.spec.volumes[0].persistentVolumeClaim.claimName,
+      pvc.metadata.name,
+    );
+    assert.strictEqual(
+      job.spec.template.spec.containers[0].volumeMounts[0].mountPath,
+      "/app/results",
+    );
+  }
+  assert.deepStrictEqual(pvc.spec.accessModes, ["ReadWriteMany"]);
+});
+
+Deno.test("deploy/slurm-array.sh passes bash -n and is a job array running the experiment", async () => {
+  const path = `${PROJECT_ROOT}/deploy/slurm-array.sh`;
+  const check = await new Deno.Command("bash", { args: ["-n", path] }).output();
+  assert.strictEqual(check.code, 0, new TextDecoder().decode(check.stderr));
+  const text = await Deno.readTextFile(path);
+  assert.match(text, /^#SBATCH --array=\d+-\d+$/m);
+  assert.match(text, /deno task experiment "\$CONFIG"/);
+  assert.match(
+    text,
+    /sbatch --dependency=afterok:"\$jid" --wrap "deno task merge results\/all-digits"/,
+  );
+});
