@@ -33,9 +33,7 @@ if (import.meta.main) {
       "no-tfjs": { type: "boolean", default: false },
       "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
       out: { type: "string", default: `${PROJECT_ROOT}/results/bench` },
-      help: { type: "boolean", short: "h" },
     }, USAGE);
-    if (values.help) return console.log(USAGE);
     const providers = listFlag("providers", values.providers, [
       ...PROVIDER_NAMES,
     ], parseProviderName);

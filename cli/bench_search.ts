@@ -28,9 +28,7 @@ if (import.meta.main) {
       iterations: { type: "string" },
       rounds: { type: "string" },
       "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
-      help: { type: "boolean", short: "h" },
     }, USAGE);
-    if (values.help) return console.log(USAGE);
     const provider = parseProviderName(values.provider);
     const model = parseModelName(values.model);
     const masks = intFlag("masks", values.masks, 500, { max: 100000 });

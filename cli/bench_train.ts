@@ -4,7 +4,6 @@
  * side in one run: samples/s of each and their ratio.
  */
 
-import * as tf from "@tensorflow/tfjs-core";
 import { intFlag, parseFlags, runMain } from "./_cli.ts";
 import { describeMachine } from "../common/machine.ts";
 import { useBackend } from "../train/backend.ts";
@@ -50,9 +49,7 @@ if (import.meta.main) {
       "fast-steps": { type: "string" },
       "stock-steps": { type: "string" },
       rounds: { type: "string" },
-      help: { type: "boolean", short: "h" },
     }, USAGE);
-    if (values.help) return console.log(USAGE);
     const batch = intFlag("batch", values.batch, 32, { max: 1024 });
     const rounds = intFlag("rounds", values.rounds, 2, { max: 100 });
     const contenders: Contender[] = [
@@ -109,6 +106,5 @@ if (import.meta.main) {
         }× faster than stock tfjs on the cpu backend.`,
       );
     }
-    console.log(`tf.memory().numTensors at the end: ${tf.memory().numTensors}`);
   });
 }

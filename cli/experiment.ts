@@ -22,12 +22,7 @@ if (import.meta.main) {
       shard: { type: "string" },
       "results-dir": { type: "string", default: `${PROJECT_ROOT}/results` },
       "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
-      help: { type: "boolean", short: "h" },
     }, USAGE);
-    if (values.help) {
-      console.log(USAGE);
-      return EXIT.ok;
-    }
     if (positionals.length !== 1) {
       throw new UsageError(
         positionals.length === 0

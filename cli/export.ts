@@ -14,12 +14,7 @@ if (import.meta.main) {
     const { values } = parseFlags(Deno.args, {
       model: { type: "string", default: "cnn" },
       "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
-      help: { type: "boolean", short: "h" },
     }, USAGE);
-    if (values.help) {
-      console.log(USAGE);
-      return EXIT.ok;
-    }
     const model = parseModelName(values.model);
     const dir = values["models-dir"];
     await useBackend("wasm");

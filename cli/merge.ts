@@ -7,9 +7,8 @@ import { EXIT, intFlag, parseFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { PROJECT_ROOT, writeFileAtomic } from "../common/files.ts";
 import { listNames, mergeShards } from "../experiments/shards.ts";
-import { readResultsConfig, writeReport } from "../experiments/write_report.ts";
-import { summaryTable } from "../experiments/statistics.ts";
-import { baselineScorer } from "./_baseline_scorer.ts";
+import { readResultsConfig } from "../experiments/write_report.ts";
+import { rebuildReport } from "./_rebuild_report.ts";
 
 const USAGE = "Usage: deno task merge results/<name> [--wait SECONDS] [--models-dir models]";
 
@@ -18,12 +17,7 @@ if (import.meta.main) {
     const { values, positionals } = parseFlags(Deno.args, {
       wait: { type: "string" },
       "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
-      help: { type: "boolean", short: "h" },
     }, USAGE);
-    if (values.help) {
-      console.log(USAGE);
-      return EXIT.ok;
-    }
     if (positionals.length !== 1) {
       throw new UsageError("Expected one results folder", { hint: USAGE });
     }
@@ -79,18 +73,7 @@ if (import.meta.main) {
         merged.files.join(", ")
       } into ${dir}/runs.jsonl`,
     );
-    const scorer = await baselineScorer(dir, config, values["models-dir"]);
-    try {
-      const summary = await writeReport(dir, {
-        ...(scorer
-          ? { score: (images: Float32Array, count: number) => scorer.score(images, count) }
-          : {}),
-        log: (line) => console.error(line),
-      });
-      console.log(summaryTable(summary));
-    } finally {
-      await scorer?.close();
-    }
+    await rebuildReport(dir, values["models-dir"]);
     return EXIT.ok;
   });
 }

@@ -17,12 +17,7 @@ if (import.meta.main) {
       seed: { type: "string" },
       limit: { type: "string" },
       "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
-      help: { type: "boolean", short: "h" },
     }, USAGE);
-    if (values.help) {
-      console.log(USAGE);
-      return EXIT.ok;
-    }
     const model = parseModelName(values.model);
     const defaults = TRAINING_DEFAULTS[model];
     const bar = progressBar(

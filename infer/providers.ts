@@ -187,16 +187,9 @@ async function openNodeSession(
       },
     );
   }
-  const [input] = session.inputNames, [output] = session.outputNames;
   return {
     device: ep === "cuda" ? "CUDA device 0" : `CPU (${navigator.hardwareConcurrency} threads)`,
-    async run(images, count) {
-      const tensor = new ort.Tensor("float32", images, [count, 28, 28, 1]);
-      const result = await session.run({ [input]: tensor });
-      const data = result[output].data as Float32Array;
-      tensor.dispose();
-      return data;
-    },
+    run: imageRunner(ort.Tensor, session),
     release: () => session.release(),
   };
 }
@@ -262,17 +255,37 @@ async function openWebSession(
       },
     );
   }
-  const [input] = session.inputNames, [output] = session.outputNames;
   return {
     device,
-    async run(images, count) {
-      const tensor = new ort.Tensor("float32", images, [count, 28, 28, 1]);
-      const result = await session.run({ [input]: tensor });
-      const data = result[output].data as Float32Array;
-      tensor.dispose();
-      return data;
-    },
+    run: imageRunner(ort.Tensor, session),
     release: () => webQueue.run(() => session.release()),
+  };
+}
+
+/** The parts of onnxruntime's Tensor and InferenceSession we use (both runtimes share them). */
+interface OrtTensor {
+  dispose(): void;
+}
+interface OrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, { data: unknown }>>;
+}
+
+/** Runs `count` images (NHWC, one channel) through the session's single input and output. */
+function imageRunner(
+  Tensor: new (type: "float32", data: Float32Array, dims: number[]) => OrtTensor,
+  session: OrtSession,
+): RawSession["run"] {
+  const [input] = session.inputNames, [output] = session.outputNames;
+  return async (images, count) => {
+    const tensor = new Tensor("float32", images, [count, 28, 28, 1]);
+    try {
+      const result = await session.run({ [input]: tensor });
+      return result[output].data as Float32Array;
+    } finally {
+      tensor.dispose();
+    }
   };
 }
 

