@@ -87,3 +87,14 @@ export function progressBar(format: string): cliProgress.SingleBar {
     fps: 5,
   }, cliProgress.Presets.shades_classic);
 }
+
+/** "1h 02m", "3m 05s", "42s"; "…" while unknown. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "…";
+  const s = Math.round(seconds);
+  if (s >= 3600) {
+    return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+  }
+  if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+  return `${s}s`;
+}

@@ -1,6 +1,6 @@
 /** `deno task experiment CONFIG`: trains the model if missing, runs the sweep, writes the report. */
 
-import { EXIT, intFlag, parseFlags, progressBar, runMain } from "./_cli.ts";
+import { EXIT, formatDuration, intFlag, parseFlags, progressBar, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { PROJECT_ROOT, writeJsonAtomic } from "../common/files.ts";
 import { readConfig } from "../experiments/config.ts";
@@ -109,7 +109,7 @@ if (import.meta.main) {
       const model = await readModel(modelsDir, config.model);
       const scorer = await createScorer(config.provider, model.bytes);
       const bar = progressBar(
-        `${config.name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {eps} evals/s | ETA {eta_formatted}`,
+        `${config.name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {eps} evals/s | ETA {eta}`,
       );
       let barStarted = false;
       console.error(
@@ -137,6 +137,7 @@ if (import.meta.main) {
               best: p.currentBest === undefined ? "–" : p.currentBest.toFixed(4),
               cell: p.currentCell ?? "–",
               eps: p.evaluationsPerSecond.toFixed(0),
+              eta: formatDuration(p.etaSeconds),
             };
             if (!barStarted) bar.start(p.cellsTotal, p.cellsDone, payload);
             barStarted = true;

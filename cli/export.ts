@@ -6,6 +6,9 @@ import { MODEL_NAMES, parseModelName } from "../train/model_names.ts";
 import { useBackend } from "../train/backend.ts";
 import { loadTfjsModel } from "../train/artifacts.ts";
 import { exportOnnxFile } from "../train/export_onnx.ts";
+import { loadMnist } from "../train/mnist.ts";
+import { argmaxRows, predictProbabilities } from "../train/train.ts";
+import { createScorer } from "../infer/providers.ts";
 
 const USAGE = `Usage: deno task export --model ${MODEL_NAMES.join("|")} [--models-dir models]`;
 
@@ -40,8 +43,29 @@ if (import.meta.main) {
         sha256: { ...sha256, onnx: await sha256Hex(bytes) },
       });
     }
-    network.dispose();
     console.log(`Wrote ${dir}/${model}.onnx (${(bytes.length / 1e6).toFixed(1)} MB)`);
+    // Parity on the whole test set: the ONNX file must classify exactly as the tfjs model does.
+    const test = await loadMnist("test");
+    const reference = predictProbabilities(network, test.images, test.count);
+    network.dispose();
+    const scorer = await createScorer("node-cpu", bytes);
+    const probs = await scorer.score(test.images, test.count);
+    await scorer.close();
+    const a = argmaxRows(reference), b = argmaxRows(probs);
+    let same = 0, correct = 0, maxDiff = 0;
+    for (let i = 0; i < test.count; i++) {
+      if (a[i] === b[i]) same++;
+      if (b[i] === test.labels[i]) correct++;
+    }
+    for (let i = 0; i < probs.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(probs[i] - reference[i]));
+    }
+    console.log(
+      `Parity on the ${test.count} test images: same argmax on ${same}, max |p_onnx − p_tfjs| = ${
+        maxDiff.toExponential(2)
+      }; ONNX accuracy ${(correct / test.count * 100).toFixed(2)} %`,
+    );
+    if (same < test.count - 1) return EXIT.failure;
     return EXIT.ok;
   });
 }
