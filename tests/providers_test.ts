@@ -90,3 +90,33 @@ Deno.test({
     assert.deepStrictEqual(concurrent, sequential);
   },
 });
+
+Deno.test({
+  ...opts,
+  name: "web-webgpu without a GPU adapter (or without navigator.gpu) is an error saying why",
+  fn: async () => {
+    await tinyModel("softmax");
+    const model = `${TEST_MODELS_DIR}/softmax.onnx`;
+    const shadow = (gpu: unknown) =>
+      Object.defineProperty(navigator, "gpu", { value: gpu, configurable: true });
+    try {
+      shadow({ requestAdapter: () => Promise.resolve(null) });
+      await assert.rejects(createScorer("web-webgpu", model), (error: unknown) => {
+        if (!(error instanceof UnavailableError)) return false;
+        assert.strictEqual(
+          error.message,
+          'Provider "web-webgpu" cannot start: no GPU adapter was found',
+        );
+        assert.match(error.hint ?? "", /Vulkan/);
+        return true;
+      });
+      shadow(undefined);
+      await assert.rejects(createScorer("web-webgpu", model), {
+        name: "UnavailableError",
+        message: 'Provider "web-webgpu" cannot start: this Deno has no navigator.gpu',
+      });
+    } finally {
+      delete (navigator as unknown as Record<string, unknown>).gpu;
+    }
+  },
+});
