@@ -52,10 +52,15 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     wanted.has(r.cell) && (!config.searchHash || r.searchHash === config.searchHash)
   );
   if (records.length === 0) {
+    const sharded = [...Deno.readDirSync(dir)].some((e) =>
+      /^runs\.\d+-of-\d+\.jsonl$/.test(e.name)
+    );
     throw new UsageError(
       `Cannot report on ${dir}: runs.jsonl has no finished runs of this config`,
       {
-        hint: "Run the experiment first (`deno task experiment CONFIG`).",
+        hint: sharded
+          ? `Its runs are in shard files: merge them first (\`deno task merge ${dir}\`).`
+          : "Run the experiment first (`deno task experiment CONFIG`).",
       },
     );
   }

@@ -97,6 +97,9 @@ Deno.test({
     ));
     for (const r of three) assert.strictEqual(r.code, 0, r.stderr);
 
+    const early = await runCli("cli/report.ts", [`${dir}/two/sharded`]);
+    assert.strictEqual(early.code, 2);
+    assert.match(early.stderr, /Its runs are in shard files: merge them first/);
     for (const results of [`${dir}/two/sharded`, `${dir}/three/sharded`]) {
       const merged = await runCli("cli/merge.ts", [results, "--models-dir", TEST_MODELS_DIR]);
       assert.strictEqual(merged.code, 0, merged.stderr);
