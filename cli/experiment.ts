@@ -14,6 +14,12 @@ import { TRAINING_DEFAULTS } from "../train/model_names.ts";
 const USAGE = "Usage: deno task experiment CONFIG.json [--fresh] [--parallel K] [--shard i/n] " +
   "[--results-dir results] [--models-dir models]";
 
+/** An environment variable, or undefined when unset or not granted (no --allow-env: no scheduler). */
+function readGrantedEnv(name: string): string | undefined {
+  const granted = Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
+  return granted ? Deno.env.get(name) : undefined;
+}
+
 if (import.meta.main) {
   await runMain(async () => {
     const { values, positionals } = parseFlags(Deno.args, {
@@ -35,7 +41,7 @@ if (import.meta.main) {
     const config = await readConfig(positionals[0]);
     const parallel = intFlag("parallel", values.parallel, 1, { max: 1024 });
     const shard = values.shard === undefined
-      ? shardFromEnv((name) => Deno.env.get(name))
+      ? shardFromEnv(readGrantedEnv)
       : parseShard(values.shard);
     if (shard && values.fresh) {
       throw new UsageError(

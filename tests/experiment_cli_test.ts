@@ -235,3 +235,41 @@ Deno.test({
     assert.match(notResults.stderr, /is not an identikit results folder: it has no config.json/);
   },
 });
+
+Deno.test({
+  ...opts,
+  name: "a missing model is trained and exported first, saying so",
+  fn: async () => {
+    const dir = await scratch("cli-train-first");
+    const config = await writeConfig(dir, {
+      name: "first",
+      model: "softmax",
+      digits: [1],
+      seeds: 1,
+      masks: [20],
+      maxIterations: 5,
+    });
+    const run = await runCli("cli/experiment.ts", [
+      config,
+      "--models-dir",
+      `${dir}/models`,
+      "--results-dir",
+      `${dir}/results`,
+    ]);
+    assert.strictEqual(run.code, 0, run.stderr);
+    assert.match(run.stderr, /models\/softmax\.onnx is missing: training it first \(5 epochs/);
+    for (
+      const file of [
+        "softmax.onnx",
+        "softmax.json",
+        "softmax.tfjs/model.json",
+        "softmax.tfjs/weights.bin",
+      ]
+    ) {
+      assert.ok(await exists(`${dir}/models/${file}`), `missing ${file}`);
+    }
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/models/softmax.json`));
+    assert.ok(meta.testAccuracy >= 0.915, `softmax accuracy ${meta.testAccuracy}`);
+    assert.strictEqual((await readRecords(`${dir}/results/first/runs.jsonl`)).records.length, 1);
+  },
+});
