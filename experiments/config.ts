@@ -42,7 +42,14 @@ export const ConfigSchema = z.strictObject({
   maxIterations: z.int().min(1).max(1000000).default(500),
   patience: z.int().min(1).max(1000000).default(100)
     .describe("Iterations without improvement after which a run counts as stuck"),
-  perturbation: Perturbation.default({ ...DEFAULT_PERTURBATION }),
+  perturbation: z.union([
+    Perturbation,
+    z.array(Perturbation).min(1).refine(
+      (list) => new Set(list.map((p) => `${p.density}/${p.amplitude}`)).size === list.length,
+      { error: "must not repeat a regime" },
+    ),
+  ]).default({ ...DEFAULT_PERTURBATION })
+    .describe("One perturbation regime, or a list of regimes to sweep (an axis, like masks)"),
   base: z.enum(["blank", "noise"]).default("blank").describe("The starting image"),
 });
 
@@ -61,7 +68,8 @@ export interface ResolvedConfig {
   target: number;
   maxIterations: number;
   patience: number;
-  perturbation: { density: number; amplitude: number };
+  /** The perturbation regimes swept (one when the file gives a single object). */
+  perturbations: { density: number; amplitude: number }[];
   base: "blank" | "noise";
 }
 
@@ -100,7 +108,7 @@ export function parseConfig(data: unknown, source = "config"): ResolvedConfig {
     target: c.target,
     maxIterations: c.maxIterations,
     patience: c.patience,
-    perturbation: c.perturbation,
+    perturbations: Array.isArray(c.perturbation) ? c.perturbation : [c.perturbation],
     base: c.base,
   };
   return resolved;
@@ -151,6 +159,11 @@ function jsonPath(path: PropertyKey[]): string {
     .join("");
 }
 
+const UNION_WORDS: Record<string, string> = {
+  seeds: "a positive integer count or a non-empty list of distinct integers",
+  perturbation: "an object {density, amplitude} or a non-empty list of such objects",
+};
+
 const TYPE_WORDS: Record<string, string> = {
   int: "an integer",
   number: "a number",
@@ -190,8 +203,20 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
       return `${where} must be one of ${
         issue.values.map((v) => JSON.stringify(v)).join(", ")
       }, received ${received}`;
-    case "invalid_union":
-      return `${where} must be a positive integer count or a non-empty list of distinct integers, received ${received}`;
+    case "invalid_union": {
+      // Describe the branch whose type matched (an object with a bad field, a list with a bad
+      // item); when no branch's type matched, say what the field may be.
+      const branch = issue.errors.find((errors) =>
+        errors.length > 0 && !errors.every((e) => e.code === "invalid_type" && e.path.length === 0)
+      );
+      if (branch) {
+        return branch.map((e) => describeIssue({ ...e, path: [...issue.path, ...e.path] }, data))
+          .join("\n  - ");
+      }
+      return `${where} must be ${
+        UNION_WORDS[String(issue.path[0])] ?? "one of the allowed forms"
+      }, received ${received}`;
+    }
     default:
       return `${where} ${issue.message}, received ${received}`;
   }
@@ -211,11 +236,19 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * Hashes what decides each cell's record: everything but the sweep axes and the description,
- * plus the model file's hash. Adding seeds or digits keeps old cells valid; changing the
- * target, the perturbation or the model does not.
+ * plus the model file's hash. Adding seeds, digits or regimes keeps old cells valid; changing
+ * the target, the stop rules, the provider or the model does not.
  */
 export function searchHash(config: ResolvedConfig, modelSha256: string): Promise<string> {
-  const { digits: _d, seeds: _s, masks: _m, description: _desc, name: _n, ...search } = config;
+  const {
+    digits: _d,
+    seeds: _s,
+    masks: _m,
+    perturbations: _p,
+    description: _desc,
+    name: _n,
+    ...search
+  } = config;
   return sha256Hex(canonicalJson({ ...search, modelSha256 }));
 }
 

@@ -17,19 +17,39 @@ export async function renderSvg(spec: Spec): Promise<string> {
 }
 
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+
+/** "masks" while settings are plain mask counts, "setting" once they carry a regime. */
+const legendTitle = (values: { setting: Setting }[]): string =>
+  values.some((v) => typeof v.setting === "string") ? "setting" : "masks";
 const DIGIT_COLOR = { field: "digit", type: "nominal", title: "digit" } as const;
+
+/** What tells runs apart besides the digit: the mask count, or a label with the regime. */
+export type Setting = number | string;
 
 /** Runs that stopped keep their last value, so medians over seeds stay defined to the end. */
 export function confidenceBands(
-  runs: { digit: number; trajectory: number[] }[],
-): { digit: string; iteration: number; median: number; low: number; high: number }[] {
-  const byDigit = new Map<number, number[][]>();
+  runs: { digit: number; trajectory: number[]; setting?: Setting }[],
+): {
+  digit: string;
+  setting: Setting;
+  iteration: number;
+  median: number;
+  low: number;
+  high: number;
+}[] {
+  const groups = new Map<string, { digit: number; setting: Setting; trajectories: number[][] }>();
   for (const r of runs) {
-    if (!byDigit.has(r.digit)) byDigit.set(r.digit, []);
-    byDigit.get(r.digit)!.push(r.trajectory);
+    const key = `${r.digit}|${r.setting ?? ""}`;
+    if (!groups.has(key)) {
+      groups.set(key, { digit: r.digit, setting: r.setting ?? "", trajectories: [] });
+    }
+    groups.get(key)!.trajectories.push(r.trajectory);
   }
   const rows = [];
-  for (const [digit, trajectories] of [...byDigit].sort((a, b) => a[0] - b[0])) {
+  const sorted = [...groups.values()].sort((a, b) =>
+    a.digit - b.digit || String(a.setting).localeCompare(String(b.setting), "en", { numeric: true })
+  );
+  for (const { digit, setting, trajectories } of sorted) {
     const length = Math.max(...trajectories.map((t) => t.length));
     for (let i = 0; i < length; i++) {
       const values = trajectories.filter((t) => t.length > 0).map((t) =>
@@ -37,6 +57,7 @@ export function confidenceBands(
       );
       rows.push({
         digit: String(digit),
+        setting,
         iteration: i + 1,
         median: quantile(values, 0.5),
         low: quantile(values, 0.1),
@@ -49,9 +70,14 @@ export function confidenceBands(
 
 /** curves.svg: best confidence vs iteration per digit, median line and p10–p90 band over seeds. */
 export function curvesSpec(
-  runs: { digit: number; trajectory: number[] }[],
+  runs: { digit: number; trajectory: number[]; setting?: Setting }[],
   target: number,
 ): Spec {
+  const bands = confidenceBands(runs);
+  // Several settings: one line style each (and a band only per digit × setting).
+  const dash = new Set(bands.map((b) => b.setting)).size > 1
+    ? { strokeDash: { field: "setting", type: "ordinal", title: legendTitle(bands) } } as const
+    : {};
   return {
     $schema: SCHEMA,
     title: "Best confidence vs iteration (median over seeds, band p10–p90)",
@@ -59,7 +85,7 @@ export function curvesSpec(
     height: 320,
     layer: [
       {
-        data: { values: confidenceBands(runs) },
+        data: { values: bands },
         mark: { type: "area", opacity: 0.15 },
         encoding: {
           x: { field: "iteration", type: "quantitative", title: "iteration" },
@@ -71,15 +97,18 @@ export function curvesSpec(
           },
           y2: { field: "high" },
           color: DIGIT_COLOR,
+          detail: { field: "setting" },
         },
       },
       {
-        data: { values: confidenceBands(runs) },
+        data: { values: bands },
         mark: { type: "line", strokeWidth: 1.5 },
         encoding: {
           x: { field: "iteration", type: "quantitative" },
           y: { field: "median", type: "quantitative" },
           color: DIGIT_COLOR,
+          detail: { field: "setting" },
+          ...dash,
         },
       },
       {
@@ -95,10 +124,10 @@ export function curvesSpec(
 export const SEED_SUCCESS = [{ digit: 7, rate: 0.5 }, { digit: 9, rate: 0.3 }];
 
 /** success.svg: success rate per digit with its 95 % Wilson interval; the seed's 7 and 9 marked. */
-export function successSpec(groups: GroupSummary[]): Spec {
+export function successSpec(groups: (GroupSummary & { setting?: Setting })[]): Spec {
   const values = groups.map((g) => ({
     digit: String(g.digit),
-    masks: g.masks,
+    setting: g.setting ?? g.masks,
     rate: g.successRate,
     low: g.wilsonLow,
     high: g.wilsonHigh,
@@ -121,8 +150,8 @@ export function successSpec(groups: GroupSummary[]): Spec {
             scale: { domain: [0, 1] },
           },
           y2: { field: "high" },
-          color: { field: "masks", type: "ordinal", title: "masks" },
-          xOffset: { field: "masks" },
+          color: { field: "setting", type: "ordinal", title: legendTitle(values) },
+          xOffset: { field: "setting" },
         },
       },
       {
@@ -131,8 +160,8 @@ export function successSpec(groups: GroupSummary[]): Spec {
         encoding: {
           x: { field: "digit", type: "ordinal" },
           y: { field: "rate", type: "quantitative" },
-          color: { field: "masks", type: "ordinal" },
-          xOffset: { field: "masks" },
+          color: { field: "setting", type: "ordinal" },
+          xOffset: { field: "setting" },
         },
       },
       {
@@ -149,11 +178,17 @@ export function successSpec(groups: GroupSummary[]): Spec {
 
 /** evaluations.svg: evaluations to reach the target per digit, one dot per converged run. */
 export function evaluationsSpec(
-  runs: { digit: number; masks: number; converged: boolean; evaluations: number }[],
+  runs: {
+    digit: number;
+    masks: number;
+    converged: boolean;
+    evaluations: number;
+    setting?: Setting;
+  }[],
 ): Spec {
   const values = runs.filter((r) => r.converged).map((r) => ({
     digit: String(r.digit),
-    masks: r.masks,
+    setting: r.setting ?? r.masks,
     evaluations: r.evaluations,
   }));
   return {
@@ -173,8 +208,8 @@ export function evaluationsSpec(
             title: "network evaluations",
             scale: { type: "log" },
           },
-          color: { field: "masks", type: "ordinal", title: "masks" },
-          xOffset: { field: "masks" },
+          color: { field: "setting", type: "ordinal", title: legendTitle(values) },
+          xOffset: { field: "setting" },
         },
       },
       {
@@ -183,8 +218,8 @@ export function evaluationsSpec(
         encoding: {
           x: { field: "digit", type: "ordinal" },
           y: { aggregate: "median", field: "evaluations", type: "quantitative" },
-          color: { field: "masks", type: "ordinal" },
-          xOffset: { field: "masks" },
+          color: { field: "setting", type: "ordinal" },
+          xOffset: { field: "setting" },
         },
       },
     ],

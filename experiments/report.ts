@@ -3,7 +3,7 @@
 import type { Baseline } from "./baseline.ts";
 import type { Likeness } from "./likeness.ts";
 import type { RunRecord } from "./runner.ts";
-import { type Summary, summaryTable } from "./statistics.ts";
+import { regimeLabel, type Summary, summaryTable } from "./statistics.ts";
 import type { ResolvedConfig } from "./config.ts";
 
 /** Everything the report shows. */
@@ -58,10 +58,13 @@ export function renderReport(d: ReportData): string {
     } evaluations/s over ${s.totalEvaluations.toLocaleString("en-US")} evaluations |`,
     `| sweep | digits ${c.digits.join(", ")} × seeds ${formatSeeds(c.seeds)} × masks ${
       c.masks.join(", ")
+    }${
+      c.perturbations.length > 1 ? ` × ${c.perturbations.length} regimes` : ""
     } = ${s.runs} runs |`,
     `| search | greedy (elitist) from a ${c.base} image; each mask touches ${
-      pct(c.perturbation.density, 1)
-    } of the pixels by up to ±${c.perturbation.amplitude} |`,
+      c.perturbations.map((p) => `${pct(p.density, 1)} of the pixels by up to ±${p.amplitude}`)
+        .join(", or ")
+    }${c.perturbations.length > 1 ? " (regimes swept)" : ""} |`,
     `| stop | confidence ≥ ${c.target}, or ${c.patience} iterations without improvement (stuck), or ${c.maxIterations} iterations |`,
     `| config hash | \`${c.hash ?? "?"}\` |`,
     "",
@@ -113,8 +116,12 @@ function formatSeeds(seeds: number[]): string {
 function rateOf(s: Summary, digit: number): string {
   const groups = s.groups.filter((g) => g.digit === digit);
   if (groups.length === 0) return "not in this sweep";
+  const several =
+    new Set(groups.map((g) => g.perturbation && regimeLabel(g.perturbation))).size > 1;
   return groups.map((g) =>
-    `${pct(g.successRate)} (${pct(g.wilsonLow)}–${pct(g.wilsonHigh)}) at ${g.masks} masks`
+    `${pct(g.successRate)} (${pct(g.wilsonLow)}–${pct(g.wilsonHigh)}) at ${g.masks} masks${
+      several && g.perturbation ? `, ${regimeLabel(g.perturbation)}` : ""
+    }`
   ).join("; ");
 }
 

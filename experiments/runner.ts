@@ -9,7 +9,13 @@ import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
 import { createPrng, deriveSeed } from "../common/prng.ts";
 import { configHash, type ResolvedConfig, searchHash } from "./config.ts";
 import { encodeGreyPng } from "./images.ts";
-import { advanceTogether, createSearch, type ScoreFn, type SearchStepper } from "./search.ts";
+import {
+  advanceTogether,
+  createSearch,
+  type Perturbation,
+  type ScoreFn,
+  type SearchStepper,
+} from "./search.ts";
 import type { RunStats } from "./statistics.ts";
 
 /** One point of the sweep. */
@@ -17,7 +23,11 @@ export interface Cell {
   digit: number;
   seed: number;
   masks: number;
-  /** `<digit>-<seed>-<masks>`, also the image's base name. */
+  perturbation: Perturbation;
+  /**
+   * `<digit>-<seed>-<masks>` (plus `-d<density>-a<amplitude>` when several regimes are
+   * swept), also the image's base name.
+   */
   id: string;
 }
 
@@ -25,6 +35,7 @@ export interface Cell {
 export interface RunRecord extends RunStats {
   cell: string;
   seed: number;
+  perturbation: Perturbation;
   initialConfidence: number;
   finalProbabilities: number[];
   trajectory: number[];
@@ -41,13 +52,25 @@ export interface Shard {
   count: number;
 }
 
-/** Every cell of the config, in a fixed order (digit, then seed, then masks). */
-export function expandCells(config: Pick<ResolvedConfig, "digits" | "seeds" | "masks">): Cell[] {
+/** Every cell of the config, in a fixed order (digit, seed, masks, then regime). */
+export function expandCells(
+  config: Pick<ResolvedConfig, "digits" | "seeds" | "masks" | "perturbations">,
+): Cell[] {
   const cells: Cell[] = [];
+  const several = config.perturbations.length > 1;
   for (const digit of config.digits) {
     for (const seed of config.seeds) {
       for (const masks of config.masks) {
-        cells.push({ digit, seed, masks, id: `${digit}-${seed}-${masks}` });
+        for (const perturbation of config.perturbations) {
+          const regime = several ? `-d${perturbation.density}-a${perturbation.amplitude}` : "";
+          cells.push({
+            digit,
+            seed,
+            masks,
+            perturbation,
+            id: `${digit}-${seed}-${masks}${regime}`,
+          });
+        }
       }
     }
   }
@@ -59,9 +82,18 @@ export function shardCells(cells: Cell[], shard?: Shard): Cell[] {
   return shard ? cells.filter((_, i) => i % shard.count === shard.index) : cells;
 }
 
+/**
+ * A cell's coordinates as one string. Records are matched to cells by this, not by id, so a
+ * cell keeps its record when the id changes (a second regime added to the sweep).
+ */
+export function cellKey(cell: Pick<Cell, "digit" | "seed" | "masks" | "perturbation">): string {
+  return `${cell.digit}|${cell.seed}|${cell.masks}|${cell.perturbation.density}|${cell.perturbation.amplitude}`;
+}
+
 /** A cell's PRNG seed: from its own coordinates only, so results never depend on run order. */
-export function cellSeed(cell: Pick<Cell, "digit" | "seed" | "masks">): number {
-  return deriveSeed("identikit/cell", cell.digit, cell.seed, cell.masks);
+export function cellSeed(cell: Pick<Cell, "digit" | "seed" | "masks" | "perturbation">): number {
+  const { density, amplitude } = cell.perturbation;
+  return deriveSeed("identikit/cell", cell.digit, cell.seed, cell.masks, density, amplitude);
 }
 
 /** The records file of a shard (numbered from 1, as on the command line) or of the whole run. */
@@ -152,7 +184,7 @@ const GENERATED = ["runs.jsonl", "summary.json", "report.md", "grid.png", "image
 
 /**
  * Prepares `resultsDir` for `config`: a first run writes `config.json`; a later run with a
- * different search (target, perturbation, model…) is refused unless `fresh`; changed sweep
+ * different search (target, stop rules, provider, model…) is refused unless `fresh`; changed sweep
  * axes (more seeds, other digits) are allowed: old cells stay valid, new ones run.
  */
 export async function prepareResults(
@@ -211,8 +243,8 @@ export async function runExperiment(
   const { records: existing, repaired } = await readRecords(file, { repair: true });
   if (repaired) options.log?.(`Repaired ${file}: removed a torn last line (that cell runs again)`);
   const cells = shardCells(expandCells(config), shard);
-  const done = new Map(existing.filter((r) => r.searchHash === hash).map((r) => [r.cell, r]));
-  const pending = cells.filter((c) => !done.has(c.id));
+  const done = new Map(existing.filter((r) => r.searchHash === hash).map((r) => [cellKey(r), r]));
+  const pending = cells.filter((c) => !done.has(cellKey(c)));
   const total = cells.length;
   let finished = cells.length - pending.length;
   const skipped = finished;
@@ -246,7 +278,12 @@ export async function runExperiment(
         active.push({
           cell,
           search: createSearch(
-            { ...searchOptions(config), digit: cell.digit, masks: cell.masks },
+            {
+              ...searchOptions(config),
+              digit: cell.digit,
+              masks: cell.masks,
+              perturbation: cell.perturbation,
+            },
             createPrng(cellSeed(cell)),
           ),
           started: performance.now(),
@@ -267,7 +304,7 @@ export async function runExperiment(
         );
         // One write per record: a kill leaves at most a torn last line, which resume repairs.
         await writeAll(out, encoder.encode(JSON.stringify(record) + "\n"));
-        done.set(record.cell, record);
+        done.set(cellKey(record), record);
         finished++;
         progress({ lastRecord: record });
       }
@@ -278,7 +315,7 @@ export async function runExperiment(
     out.close();
   }
   return {
-    records: cells.map((c) => done.get(c.id)).filter((r): r is RunRecord => r !== undefined),
+    records: cells.map((c) => done.get(cellKey(c))).filter((r): r is RunRecord => r !== undefined),
     ran: finished - skipped,
     skipped,
     repaired,
@@ -291,7 +328,6 @@ function searchOptions(config: ResolvedConfig) {
     target: config.target,
     maxIterations: config.maxIterations,
     patience: config.patience,
-    perturbation: config.perturbation,
     base: config.base,
   };
 }
@@ -311,6 +347,7 @@ async function finishCell(
     digit: cell.digit,
     seed: cell.seed,
     masks: cell.masks,
+    perturbation: cell.perturbation,
     converged: result.converged,
     stuck: result.stuck,
     iterations: result.iterations,

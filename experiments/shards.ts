@@ -4,7 +4,7 @@
  */
 
 import { UsageError } from "../common/errors.ts";
-import { expandCells, readRecords, type RunRecord, type Shard } from "./runner.ts";
+import { cellKey, expandCells, readRecords, type RunRecord, type Shard } from "./runner.ts";
 import type { ResolvedConfig } from "./config.ts";
 
 /** The environment variables a shard can come from. */
@@ -103,9 +103,9 @@ export async function mergeShards(
         mismatched.set(file, r.searchHash);
         continue;
       }
-      const prior = seen.get(r.cell);
+      const prior = seen.get(cellKey(r));
       if (prior) prior.files.push(file);
-      else seen.set(r.cell, { record: r, files: [file] });
+      else seen.set(cellKey(r), { record: r, files: [file] });
     }
   }
   const cells = expandCells(config);

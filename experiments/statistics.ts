@@ -1,9 +1,17 @@
 /** Convergence statistics over run records: success rates with Wilson intervals, quantiles. */
 
+/** A perturbation regime, as in the config. */
+export interface Regime {
+  density: number;
+  amplitude: number;
+}
+
 /** The fields of a run record that statistics need. */
 export interface RunStats {
   digit: number;
   masks: number;
+  /** The run's perturbation regime (groups split by it when several were swept). */
+  perturbation?: Regime;
   converged: boolean;
   stuck: boolean;
   iterations: number;
@@ -12,10 +20,11 @@ export interface RunStats {
   wallMs: number;
 }
 
-/** One digit × masks group of `summary.json`. */
+/** One digit × masks (× regime) group of `summary.json`. */
 export interface GroupSummary {
   digit: number;
   masks: number;
+  perturbation?: Regime;
   runs: number;
   converged: number;
   successRate: number;
@@ -68,11 +77,16 @@ export function quantile(values: number[], q: number): number {
 const orNull = (values: number[], q: number): number | null =>
   values.length ? quantile(values, q) : null;
 
-/** Groups records by digit × masks (sorted by digit, then masks) and summarizes each. */
+/** "5 % / ±0.5": a regime in a few characters. */
+export function regimeLabel(p: Regime): string {
+  return `${+(p.density * 100).toFixed(2)} % / ±${p.amplitude}`;
+}
+
+/** Groups records by digit × masks × regime (sorted that way) and summarizes each. */
 export function summarize(records: RunStats[]): Summary {
   const groups = new Map<string, RunStats[]>();
   for (const r of records) {
-    const key = `${r.digit}-${r.masks}`;
+    const key = `${r.digit}-${r.masks}-${r.perturbation?.density}-${r.perturbation?.amplitude}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(r);
   }
@@ -83,6 +97,7 @@ export function summarize(records: RunStats[]): Summary {
     return {
       digit: runs[0].digit,
       masks: runs[0].masks,
+      ...(runs[0].perturbation ? { perturbation: runs[0].perturbation } : {}),
       runs: runs.length,
       converged: ok.length,
       successRate: ok.length / runs.length,
@@ -97,7 +112,11 @@ export function summarize(records: RunStats[]): Summary {
       evaluationsP90: orNull(evs, 0.9),
       finalConfidenceMedian: quantile(runs.map((r) => r.finalConfidence), 0.5),
     };
-  }).sort((a, b) => a.digit - b.digit || a.masks - b.masks);
+  }).sort((a, b) =>
+    a.digit - b.digit || a.masks - b.masks ||
+    (a.perturbation?.density ?? 0) - (b.perturbation?.density ?? 0) ||
+    (a.perturbation?.amplitude ?? 0) - (b.perturbation?.amplitude ?? 0)
+  );
   const converged = records.filter((r) => r.converged).length;
   const totalEvaluations = records.reduce((s, r) => s + r.evaluations, 0);
   const wallSeconds = records.reduce((s, r) => s + r.wallMs, 0) / 1000;
@@ -114,13 +133,18 @@ export function summarize(records: RunStats[]): Summary {
 /** The per-digit table as Markdown (printed at the end of a run and put in the report). */
 export function summaryTable(summary: Summary): string {
   const f = (v: number | null, digits = 0) => v === null ? "–" : v.toFixed(digits);
+  const regimes = new Set(summary.groups.map((g) => g.perturbation && regimeLabel(g.perturbation)));
+  const showRegime = regimes.size > 1;
   const lines = [
-    "| digit | masks | runs | converged | success rate (95 % CI) | stuck | iterations median [p10–p90] | evaluations median | median final confidence |",
-    "| ---: | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: |",
+    `| digit | masks |${
+      showRegime ? " regime (pixels / amplitude) |" : ""
+    } runs | converged | success rate (95 % CI) | stuck | iterations median [p10–p90] | evaluations median | median final confidence |`,
+    `| ---: | ---: |${showRegime ? " --- |" : ""} ---: | ---: | --- | ---: | --- | ---: | ---: |`,
   ];
   for (const g of summary.groups) {
+    const regime = showRegime ? ` ${g.perturbation ? regimeLabel(g.perturbation) : "–"} |` : "";
     lines.push(
-      `| ${g.digit} | ${g.masks} | ${g.runs} | ${g.converged} | ${
+      `| ${g.digit} | ${g.masks} |${regime} ${g.runs} | ${g.converged} | ${
         (g.successRate * 100).toFixed(0)
       } % (${(g.wilsonLow * 100).toFixed(0)}–${(g.wilsonHigh * 100).toFixed(0)} %) | ${g.stuck} | ${
         f(g.iterationsMedian)

@@ -12,9 +12,9 @@ import { decodeGreyPng, encodeGreyPng, renderGrid } from "./images.ts";
 import { measureLikeness } from "./likeness.ts";
 import { baselineSpec, curvesSpec, evaluationsSpec, renderSvg, successSpec } from "./plots.ts";
 import { renderReport } from "./report.ts";
-import { expandCells, readRecords, type RunRecord } from "./runner.ts";
+import { cellKey, expandCells, readRecords, type RunRecord } from "./runner.ts";
 import type { ScoreFn } from "./search.ts";
-import { summarize, type Summary } from "./statistics.ts";
+import { type Regime, regimeLabel, summarize, type Summary } from "./statistics.ts";
 
 /** Options for {@linkcode writeReport}. */
 export interface WriteReportOptions {
@@ -47,9 +47,9 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
   const config = await readResultsConfig(dir);
   const { records: all } = await readRecords(`${dir}/runs.jsonl`);
   // Only this config's cells, made under its search: earlier axes or searches stay out.
-  const wanted = new Set(expandCells(config).map((c) => c.id));
+  const wanted = new Set(expandCells(config).map(cellKey));
   const records = all.filter((r) =>
-    wanted.has(r.cell) && (!config.searchHash || r.searchHash === config.searchHash)
+    wanted.has(cellKey(r)) && (!config.searchHash || r.searchHash === config.searchHash)
   );
   if (records.length === 0) {
     const sharded = [...Deno.readDirSync(dir)].some((e) =>
@@ -73,16 +73,25 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
   }
   const rows = [...config.digits].sort((a, b) => a - b).map((digit) =>
     records.filter((r) => r.digit === digit)
-      .sort((a, b) => a.masks - b.masks || a.seed - b.seed)
+      .sort((a, b) =>
+        a.masks - b.masks || a.perturbation.density - b.perturbation.density ||
+        a.perturbation.amplitude - b.perturbation.amplitude || a.seed - b.seed
+      )
       .map((r) => images.get(r.cell)!)
   );
   const grid = renderGrid(rows);
   await writeFileAtomic(`${dir}/grid.png`, encodeGreyPng(grid.levels, grid.width, grid.height));
 
+  // Figures tell runs apart by mask count, and by regime too when several were swept.
+  const several = config.perturbations.length > 1;
+  const setting = (masks: number, p?: Regime) =>
+    several && p ? `${masks} masks, ${regimeLabel(p)}` : masks;
+  const runs = records.map((r) => ({ ...r, setting: setting(r.masks, r.perturbation) }));
+  const groups = summary.groups.map((g) => ({ ...g, setting: setting(g.masks, g.perturbation) }));
   const figures: [string, Parameters<typeof renderSvg>[0]][] = [
-    ["curves.svg", curvesSpec(records, config.target)],
-    ["success.svg", successSpec(summary.groups)],
-    ["evaluations.svg", evaluationsSpec(records)],
+    ["curves.svg", curvesSpec(runs, config.target)],
+    ["success.svg", successSpec(groups)],
+    ["evaluations.svg", evaluationsSpec(runs)],
   ];
   const baseline = await loadOrComputeBaseline(dir, options);
   if (baseline) {

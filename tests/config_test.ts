@@ -32,7 +32,7 @@ Deno.test("parseConfig() fills defaults and expands a seed count to 1…n", () =
     target: 0.99,
     maxIterations: 500,
     patience: 100,
-    perturbation: { density: 0.05, amplitude: 0.5 },
+    perturbations: [{ density: 0.05, amplitude: 0.5 }],
     base: "blank",
   });
   assert.deepStrictEqual(parseConfig({ name: "x", seeds: [4, 9] }).seeds, [4, 9]);
@@ -68,6 +68,33 @@ Deno.test("parseConfig() reports wrong types and ranges by JSON path, with the b
       '"maxIterations" must be an integer, received 2.5',
     ]
   ) assert.ok(message.includes(`  - ${line}`), `missing: ${line}\nin: ${message}`);
+});
+
+Deno.test("parseConfig() takes one regime or a list of them, and explains bad items by path", () => {
+  assert.deepStrictEqual(
+    parseConfig({
+      name: "x",
+      perturbation: [{ density: 0.01, amplitude: 0.1 }, { density: 0.05, amplitude: 0.5 }],
+    })
+      .perturbations,
+    [{ density: 0.01, amplitude: 0.1 }, { density: 0.05, amplitude: 0.5 }],
+  );
+  const message = configError({
+    name: "x",
+    perturbation: [{ density: 0.01, amplitude: 0.1 }, { density: 3, amplitude: 0.1 }],
+  });
+  assert.match(message, /"perturbation\[1\]\.density" must be ≤ 1, received 3/);
+  assert.match(
+    configError({ name: "x", perturbation: 0.5 }),
+    /"perturbation" must be an object \{density, amplitude\} or a non-empty list of such objects, received 0.5/,
+  );
+  assert.match(
+    configError({
+      name: "x",
+      perturbation: [{ density: 0.1, amplitude: 0.1 }, { density: 0.1, amplitude: 0.1 }],
+    }),
+    /"perturbation" must not repeat a regime/,
+  );
 });
 
 Deno.test("parseConfig() explains enums, names and seeds", () => {
@@ -127,10 +154,15 @@ Deno.test("searchHash() ignores the sweep axes and key order but not the search 
     h,
   );
   assert.notStrictEqual(await searchHash({ ...a, target: 0.999 }, "m1"), h);
-  assert.notStrictEqual(
-    await searchHash({ ...a, perturbation: { density: 0.05, amplitude: 0.4 } }, "m1"),
+  // Regimes are a sweep axis: adding one keeps the other cells valid.
+  assert.strictEqual(
+    await searchHash({
+      ...a,
+      perturbations: [{ density: 0.05, amplitude: 0.4 }, ...a.perturbations],
+    }, "m1"),
     h,
   );
+  assert.notStrictEqual(await searchHash({ ...a, patience: 7 }, "m1"), h);
   assert.notStrictEqual(await searchHash(a, "m2"), h);
   const reordered = Object.fromEntries(Object.entries(a).reverse()) as typeof a;
   assert.strictEqual(await configHash(reordered), await configHash(a));

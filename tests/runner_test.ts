@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import { UsageError } from "../common/errors.ts";
 import { parseConfig, type ResolvedConfig } from "../experiments/config.ts";
 import {
+  cellKey,
   cellSeed,
   expandCells,
   readRecords,
   runExperiment,
+  type RunRecord,
   shardCells,
 } from "../experiments/runner.ts";
 import { decodeGreyPng } from "../experiments/images.ts";
@@ -227,4 +229,48 @@ Deno.test("an aborted run keeps its finished cells and resumes to the same recor
     modelSha256: "m",
   });
   assert.deepStrictEqual(comparable(second.records), comparable(clean.records));
+});
+
+Deno.test("perturbation regimes are a sweep axis: cells per regime, and adding one runs only the new cells", async () => {
+  const gentle = { density: 0.01, amplitude: 0.1 }, strong = { density: 0.05, amplitude: 0.5 };
+  const one = { ...CONFIG, digits: [7], masks: [30], perturbations: [strong] };
+  const both = { ...one, perturbations: [gentle, strong] };
+  assert.deepStrictEqual(expandCells(both).map((c) => c.id), [
+    "7-1-30-d0.01-a0.1",
+    "7-1-30-d0.05-a0.5",
+    "7-2-30-d0.01-a0.1",
+    "7-2-30-d0.05-a0.5",
+  ]);
+  const dir = await scratch("runner-regimes");
+  const first = await runExperiment(one, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "m",
+  });
+  assert.deepStrictEqual(first.records.map((r) => r.image), [
+    "images/7-1-30.png",
+    "images/7-2-30.png",
+  ]);
+  const second = await runExperiment(both, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "m",
+  });
+  assert.deepStrictEqual({ ran: second.ran, skipped: second.skipped }, { ran: 2, skipped: 2 });
+  assert.deepStrictEqual(second.records.map((r) => r.perturbation), [
+    gentle,
+    strong,
+    gentle,
+    strong,
+  ]);
+  // The same cells run from scratch give the same records, old image names aside.
+  const clean = await runExperiment(both, {
+    resultsDir: await scratch("runner-regimes-clean"),
+    score: fakeScorer(),
+    modelSha256: "m",
+  });
+  const strip = (records: RunRecord[]) =>
+    [...records].sort((a, b) => cellKey(a).localeCompare(cellKey(b)))
+      .map(({ cell: _c, image: _i, wallMs: _w, ...rest }) => rest);
+  assert.deepStrictEqual(strip(second.records), strip(clean.records));
 });
