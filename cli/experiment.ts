@@ -115,7 +115,7 @@ if (import.meta.main) {
       const model = await readModel(modelsDir, config.model);
       const scorer = await createScorer(config.provider, model.bytes);
       const bar = progressBar(
-        `${config.name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {eps} evals/s | ETA {eta}`,
+        `${config.name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {eps} evals/s | ETA {remaining}`,
       );
       let barStarted = false;
       console.error(
@@ -143,7 +143,7 @@ if (import.meta.main) {
               best: p.currentBest === undefined ? "–" : p.currentBest.toFixed(4),
               cell: p.currentCell ?? "–",
               eps: p.evaluationsPerSecond.toFixed(0),
-              eta: formatDuration(p.etaSeconds),
+              remaining: formatDuration(p.etaSeconds),
             };
             if (!barStarted) bar.start(p.cellsTotal, p.cellsDone, payload);
             barStarted = true;
