@@ -10,6 +10,7 @@ import { parseShard, shardFromEnv } from "../experiments/shards.ts";
 import { summarize, summaryTable } from "../experiments/statistics.ts";
 import { createScorer } from "../infer/providers.ts";
 import { TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { trainWithProgress } from "./_train_progress.ts";
 
 const USAGE = "Usage: deno task experiment CONFIG.json [--fresh] [--parallel K] [--shard i/n] " +
   "[--results-dir results] [--models-dir models]";
@@ -76,41 +77,14 @@ if (import.meta.main) {
         console.error(
           `models/${config.model}.onnx is missing: training it first (${defaults.epochs} epochs; \`deno task train\` does this alone)`,
         );
-        const { trainAndSave } = await import("../train/pipeline.ts");
-        const bar = progressBar(
-          "train {model} |{bar}| {percentage}% | epoch {epoch}/{epochs} | {sps} samples/s | acc {acc} | ETA {eta_formatted}",
-        );
-        let started = false;
-        await trainAndSave(config.model, {
+        const trained = await trainWithProgress(config.model, {
           epochs: defaults.epochs,
           batchSize: defaults.batchSize,
           seed: 1,
           modelsDir,
           signal: controller.signal,
-          log: (line) => console.error(line),
-          onProgress: (p) => {
-            const payload = {
-              model: config.model,
-              epoch: p.epoch,
-              epochs: p.epochs,
-              sps: p.samplesPerSecond.toFixed(0),
-              acc: p.accuracy.toFixed(4),
-            };
-            if (!started) bar.start(p.totalSamples, 0, payload);
-            started = true;
-            bar.update(p.samples, payload);
-          },
-          onTrained: () => bar.stop(),
-        }).catch((error) => {
-          bar.stop();
-          if (controller.signal.aborted) {
-            console.error(
-              "Interrupted while training: no model was written. Re-run to start again.",
-            );
-            Deno.exit(EXIT.interrupted);
-          }
-          throw error;
         });
+        if (trained === null) return EXIT.interrupted;
       }
       const model = await readModel(modelsDir, config.model);
       const scorer = await createScorer(config.provider, model.bytes);

@@ -1,0 +1,48 @@
+/** Trains a model with a progress bar; shared by `deno task train` and `deno task experiment`. */
+
+import { progressBar } from "./_cli.ts";
+import type { ModelName } from "../train/model_names.ts";
+import type { ModelMetadata, TrainAndSaveOptions } from "../train/pipeline.ts";
+
+/**
+ * Trains and saves `model`, drawing a bar with epoch, samples/s, loss and accuracy. Returns
+ * null (after saying so) when `options.signal` aborted it: nothing was written then.
+ */
+export async function trainWithProgress(
+  model: ModelName,
+  options: Omit<TrainAndSaveOptions, "onProgress" | "onTrained" | "log">,
+): Promise<ModelMetadata | null> {
+  // Loaded on demand: tfjs is only needed when something is trained.
+  const { trainAndSave } = await import("../train/pipeline.ts");
+  const bar = progressBar(
+    "train {model} |{bar}| {percentage}% | epoch {epoch}/{epochs} | {sps} samples/s | loss {loss} | acc {acc} | ETA {eta_formatted}",
+  );
+  let started = false;
+  try {
+    return await trainAndSave(model, {
+      ...options,
+      log: (line) => console.error(line),
+      onProgress: (p) => {
+        const payload = {
+          model,
+          epoch: p.epoch,
+          epochs: p.epochs,
+          sps: p.samplesPerSecond.toFixed(0),
+          loss: p.loss.toFixed(4),
+          acc: p.accuracy.toFixed(4),
+        };
+        if (!started) bar.start(p.totalSamples, 0, payload);
+        started = true;
+        bar.update(p.samples, payload);
+      },
+      onTrained: () => bar.stop(),
+    });
+  } catch (error) {
+    bar.stop();
+    if (options.signal?.aborted) {
+      console.error("Interrupted while training: no model was written. Re-run to train again.");
+      return null;
+    }
+    throw error;
+  }
+}
