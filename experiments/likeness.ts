@@ -35,43 +35,77 @@ export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number 
   return saa === 0 || sbb === 0 ? 0 : sab / Math.sqrt(saa * sbb);
 }
 
-/** Computes {@linkcode Likeness} over images labelled with their target digit. */
+/** Centres `pixels` and scales it to unit length (all zeros for a constant image). */
+function unitCentred(pixels: ArrayLike<number>): Float64Array {
+  const n = pixels.length, z = new Float64Array(n);
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += pixels[i];
+  mean /= n;
+  let norm = 0;
+  for (let i = 0; i < n; i++) {
+    z[i] = pixels[i] - mean;
+    norm += z[i] * z[i];
+  }
+  if (norm > 0) { for (let i = 0, s = 1 / Math.sqrt(norm); i < n; i++) z[i] *= s; }
+  return z;
+}
+
+const dot = (a: Float64Array, b: Float64Array): number => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+};
+
+/**
+ * Computes {@linkcode Likeness} over images labelled with their target digit. The correlation
+ * of two images is the dot product of their centred unit vectors, so sums over pairs follow
+ * from per-digit vector sums: Σ_{i<j in d} r_ij = (‖S_d‖² − Σ‖z_i‖²) / 2 and
+ * Σ_{i in a, j in b} r_ij = S_a · S_b. Linear in the number of images, not quadratic.
+ */
 export function measureLikeness(images: { digit: number; pixels: Uint8Array }[]): Likeness {
-  const sums = new Map<number, { w: number; nw: number; a: number; na: number; count: number }>();
-  const entry = (d: number) => {
-    if (!sums.has(d)) sums.set(d, { w: 0, nw: 0, a: 0, na: 0, count: 0 });
-    return sums.get(d)!;
-  };
-  let w = 0, nw = 0, a = 0, na = 0;
-  for (const img of images) entry(img.digit).count++;
-  for (let i = 0; i < images.length; i++) {
-    for (let j = i + 1; j < images.length; j++) {
-      const r = correlation(images[i].pixels, images[j].pixels);
-      if (images[i].digit === images[j].digit) {
-        w += r;
-        nw++;
-        entry(images[i].digit).w += r;
-        entry(images[i].digit).nw++;
-      } else {
-        a += r;
-        na++;
-        for (const d of [images[i].digit, images[j].digit]) {
-          entry(d).a += r;
-          entry(d).na++;
-        }
-      }
+  const groups = new Map<number, { sum: Float64Array; self: number; count: number }>();
+  for (const img of images) {
+    const z = unitCentred(img.pixels);
+    if (!groups.has(img.digit)) {
+      groups.set(img.digit, { sum: new Float64Array(z.length), self: 0, count: 0 });
+    }
+    const g = groups.get(img.digit)!;
+    for (let i = 0; i < z.length; i++) g.sum[i] += z[i];
+    g.self += dot(z, z);
+    g.count++;
+  }
+  const digits = [...groups.keys()].sort((a, b) => a - b);
+  const cross = new Map<string, number>();
+  for (const a of digits) {
+    for (const b of digits) {
+      if (a < b) cross.set(`${a}-${b}`, dot(groups.get(a)!.sum, groups.get(b)!.sum));
     }
   }
+  const pairSum = (a: number, b: number) => cross.get(a < b ? `${a}-${b}` : `${b}-${a}`)!;
+  let within = 0, pairsWithin = 0, across = 0, pairsAcross = 0;
+  const perDigit = digits.map((d) => {
+    const g = groups.get(d)!;
+    const w = (dot(g.sum, g.sum) - g.self) / 2, nw = (g.count * (g.count - 1)) / 2;
+    let a = 0, na = 0;
+    for (const other of digits) {
+      if (other === d) continue;
+      a += pairSum(d, other);
+      na += g.count * groups.get(other)!.count;
+    }
+    within += w;
+    pairsWithin += nw;
+    return { digit: d, images: g.count, within: nw ? w / nw : null, across: na ? a / na : null };
+  });
+  for (const key of cross.keys()) {
+    const [a, b] = key.split("-").map(Number);
+    across += cross.get(key)!;
+    pairsAcross += groups.get(a)!.count * groups.get(b)!.count;
+  }
   return {
-    within: nw ? w / nw : NaN,
-    across: na ? a / na : NaN,
-    pairsWithin: nw,
-    pairsAcross: na,
-    digits: [...sums].sort((x, y) => x[0] - y[0]).map(([digit, s]) => ({
-      digit,
-      images: s.count,
-      within: s.nw ? s.w / s.nw : null,
-      across: s.na ? s.a / s.na : null,
-    })),
+    within: pairsWithin ? within / pairsWithin : NaN,
+    across: pairsAcross ? across / pairsAcross : NaN,
+    pairsWithin,
+    pairsAcross,
+    digits: perDigit,
   };
 }
