@@ -25,7 +25,10 @@ export async function runMain(
   Deno.exit(code);
 }
 
-/** `node:util` parseArgs, with unknown flags and parse failures reported as usage errors. */
+/**
+ * `node:util` parseArgs, with unknown flags and parse failures reported as usage errors;
+ * `--help` / `-h` prints `usage` and exits 0.
+ */
 export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
   args: string[],
   options: T,
@@ -33,6 +36,10 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
 ): ReturnType<
   typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>
 > {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(usage);
+    Deno.exit(EXIT.ok);
+  }
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {

@@ -273,3 +273,26 @@ Deno.test({
     assert.strictEqual((await readRecords(`${dir}/results/first/runs.jsonl`)).records.length, 1);
   },
 });
+
+Deno.test({
+  ...opts,
+  name: "every command answers --help with its usage and exit 0",
+  fn: async () => {
+    for (
+      const script of [
+        "experiment",
+        "train",
+        "export",
+        "report",
+        "merge",
+        "bench",
+        "bench_train",
+        "bench_search",
+      ]
+    ) {
+      const { code, stdout } = await runCli(`cli/${script}.ts`, ["--help"]);
+      assert.strictEqual(code, 0, script);
+      assert.match(stdout, /^Usage: deno task /, script);
+    }
+  },
+});
