@@ -83,6 +83,11 @@ export async function trainAndSave(
     options.onTrained?.();
     const testAccuracy = evaluateAccuracy(network, test);
     await Deno.mkdir(modelsDir, { recursive: true });
+    // The metadata marks a complete model: drop the old one first, so a run killed while the
+    // new artifacts are written leaves a model that reads as missing, not a mismatched one.
+    await Deno.remove(`${modelsDir}/${model}.json`).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
     const tfjsDir = `${modelsDir}/${model}.tfjs`;
     await saveTfjsModel(network, tfjsDir);
     const metaBase = {
