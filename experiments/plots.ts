@@ -76,7 +76,14 @@ export function curvesSpec(
   const bands = confidenceBands(runs);
   // Several settings: one line style each (and a band only per digit × setting).
   const dash = new Set(bands.map((b) => b.setting)).size > 1
-    ? { strokeDash: { field: "setting", type: "ordinal", title: legendTitle(bands) } } as const
+    ? {
+      strokeDash: {
+        field: "setting",
+        type: "ordinal",
+        title: legendTitle(bands),
+        legend: { labelLimit: 400 },
+      },
+    } as const
     : {};
   return {
     $schema: SCHEMA,
@@ -150,7 +157,12 @@ export function successSpec(groups: (GroupSummary & { setting?: Setting })[]): S
             scale: { domain: [0, 1] },
           },
           y2: { field: "high" },
-          color: { field: "setting", type: "ordinal", title: legendTitle(values) },
+          color: {
+            field: "setting",
+            type: "ordinal",
+            title: legendTitle(values),
+            legend: { labelLimit: 400 },
+          },
           xOffset: { field: "setting" },
         },
       },
@@ -208,7 +220,12 @@ export function evaluationsSpec(
             title: "network evaluations",
             scale: { type: "log" },
           },
-          color: { field: "setting", type: "ordinal", title: legendTitle(values) },
+          color: {
+            field: "setting",
+            type: "ordinal",
+            title: legendTitle(values),
+            legend: { labelLimit: 400 },
+          },
           xOffset: { field: "setting" },
         },
       },
