@@ -111,12 +111,10 @@ export async function mergeShards(
   const cells = expandCells(config);
   return {
     files,
-    records: cells.filter((c) => seen.has(c.id)).map((c) => seen.get(c.id)!.record),
-    missing: cells.filter((c) => !seen.has(c.id)).map((c) => c.id),
-    duplicates: [...seen].filter(([, v]) => v.files.length > 1).map(([cell, v]) => ({
-      cell,
-      files: v.files,
-    })),
+    records: cells.filter((c) => seen.has(cellKey(c))).map((c) => seen.get(cellKey(c))!.record),
+    missing: cells.filter((c) => !seen.has(cellKey(c))).map((c) => c.id),
+    duplicates: [...seen.values()].filter((v) => v.files.length > 1)
+      .map((v) => ({ cell: v.record.cell, files: v.files })),
     mismatched: [...mismatched].map(([file, searchHash]) => ({ file, searchHash })),
   };
 }
