@@ -27,7 +27,8 @@
  *   patience: 50,
  *   perturbation: { density: 0.05, amplitude: 0.5 },
  *   base: "blank",
- * }, createPrng(1));
+ *   prng: createPrng(1),
+ * });
  * console.log(result.converged, result.iterations);
  * ```
  *
@@ -41,6 +42,7 @@ export {
   createSearch,
   type Perturbation,
   runSearch,
+  type RunSearchOptions,
   type ScoreFn,
   type SearchOptions,
   type SearchResult,

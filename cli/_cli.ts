@@ -31,11 +31,8 @@ export async function runMain(
  */
 export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
   args: string[],
-  options: T,
-  usage: string,
-): ReturnType<
-  typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>
-> {
+  { flags: options, usage }: { flags: T; usage: string },
+): ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>> {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(usage);
     Deno.exit(EXIT.ok);
@@ -51,8 +48,11 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
 export function intFlag(
   name: string,
   value: string | undefined,
-  fallback: number,
-  { min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+  { fallback, min = 1, max = Number.MAX_SAFE_INTEGER }: {
+    fallback: number;
+    min?: number;
+    max?: number;
+  },
 ): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -70,8 +70,7 @@ export function intFlag(
 export function listFlag<T>(
   name: string,
   value: string | undefined,
-  fallback: T[],
-  parse: (item: string) => T,
+  { fallback, parse }: { fallback: T[]; parse: (item: string) => T },
 ): T[] {
   if (value === undefined) return fallback;
   const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");

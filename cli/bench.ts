@@ -26,25 +26,27 @@ export const TFJS_ROW = "tfjs-wasm";
 if (import.meta.main) {
   await runMain(async () => {
     const { values } = parseFlags(Deno.args, {
-      providers: { type: "string" },
-      batches: { type: "string" },
-      model: { type: "string", default: "cnn" },
-      rounds: { type: "string" },
-      "no-tfjs": { type: "boolean", default: false },
-      "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
-      out: { type: "string", default: `${PROJECT_ROOT}/results/bench` },
-    }, USAGE);
-    const providers = listFlag("providers", values.providers, [
-      ...PROVIDER_NAMES,
-    ], parseProviderName);
-    const batches = listFlag(
-      "batches",
-      values.batches,
-      [1, 32, 500, 2048],
-      (s) => intFlag("batches", s, 1, { max: 10000 }),
-    );
+      usage: USAGE,
+      flags: {
+        providers: { type: "string" },
+        batches: { type: "string" },
+        model: { type: "string", default: "cnn" },
+        rounds: { type: "string" },
+        "no-tfjs": { type: "boolean", default: false },
+        "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+        out: { type: "string", default: `${PROJECT_ROOT}/results/bench` },
+      },
+    });
+    const providers = listFlag("providers", values.providers, {
+      fallback: [...PROVIDER_NAMES],
+      parse: parseProviderName,
+    });
+    const batches = listFlag("batches", values.batches, {
+      fallback: [1, 32, 500, 2048],
+      parse: (s) => intFlag("batches", s, { fallback: 1, max: 10000 }),
+    });
     const model = parseModelName(values.model);
-    const rounds = intFlag("rounds", values.rounds, 7, { max: 1000 });
+    const rounds = intFlag("rounds", values.rounds, { fallback: 7, max: 1000 });
     const onnxPath = `${values["models-dir"]}/${model}.onnx`;
     let onnx: Uint8Array;
     try {

@@ -21,25 +21,26 @@ const USAGE = "Usage: deno task bench:search [--provider node-cpu] [--model cnn]
 if (import.meta.main) {
   await runMain(async () => {
     const { values } = parseFlags(Deno.args, {
-      provider: { type: "string", default: "node-cpu" },
-      model: { type: "string", default: "cnn" },
-      masks: { type: "string" },
-      parallel: { type: "string" },
-      iterations: { type: "string" },
-      rounds: { type: "string" },
-      "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
-    }, USAGE);
+      usage: USAGE,
+      flags: {
+        provider: { type: "string", default: "node-cpu" },
+        model: { type: "string", default: "cnn" },
+        masks: { type: "string" },
+        parallel: { type: "string" },
+        iterations: { type: "string" },
+        rounds: { type: "string" },
+        "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+      },
+    });
     const provider = parseProviderName(values.provider);
     const model = parseModelName(values.model);
-    const masks = intFlag("masks", values.masks, 500, { max: 100000 });
-    const ks = listFlag(
-      "parallel",
-      values.parallel,
-      [1, 4, 16],
-      (s) => intFlag("parallel", s, 1, { max: 1024 }),
-    );
-    const iterations = intFlag("iterations", values.iterations, 8, { max: 100000 });
-    const rounds = intFlag("rounds", values.rounds, 3, { max: 100 });
+    const masks = intFlag("masks", values.masks, { fallback: 500, max: 100000 });
+    const ks = listFlag("parallel", values.parallel, {
+      fallback: [1, 4, 16],
+      parse: (s) => intFlag("parallel", s, { fallback: 1, max: 1024 }),
+    });
+    const iterations = intFlag("iterations", values.iterations, { fallback: 8, max: 100000 });
+    const rounds = intFlag("rounds", values.rounds, { fallback: 3, max: 100 });
     if (!await modelIsReady(values["models-dir"], model)) {
       throw new UsageError(`Cannot benchmark: models/${model}.onnx does not exist`, {
         hint: `Train it first: \`deno task train --model ${model}\`.`,

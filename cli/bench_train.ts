@@ -45,25 +45,28 @@ async function measure(c: Contender, data: MnistSet, batch: number): Promise<num
 if (import.meta.main) {
   await runMain(async () => {
     const { values } = parseFlags(Deno.args, {
-      batch: { type: "string" },
-      "fast-steps": { type: "string" },
-      "stock-steps": { type: "string" },
-      rounds: { type: "string" },
-    }, USAGE);
-    const batch = intFlag("batch", values.batch, 32, { max: 1024 });
-    const rounds = intFlag("rounds", values.rounds, 2, { max: 100 });
+      usage: USAGE,
+      flags: {
+        batch: { type: "string" },
+        "fast-steps": { type: "string" },
+        "stock-steps": { type: "string" },
+        rounds: { type: "string" },
+      },
+    });
+    const batch = intFlag("batch", values.batch, { fallback: 32, max: 1024 });
+    const rounds = intFlag("rounds", values.rounds, { fallback: 2, max: 100 });
     const contenders: Contender[] = [
       {
         name: "fast: wasm + custom gradients",
         backend: "wasm",
         fast: true,
-        steps: intFlag("fast-steps", values["fast-steps"], 20),
+        steps: intFlag("fast-steps", values["fast-steps"], { fallback: 20 }),
       },
       {
         name: "stock tfjs: cpu backend",
         backend: "cpu",
         fast: false,
-        steps: intFlag("stock-steps", values["stock-steps"], 1),
+        steps: intFlag("stock-steps", values["stock-steps"], { fallback: 1 }),
       },
       { name: "stock tfjs: wasm backend", backend: "wasm", fast: false, steps: 1 },
     ];

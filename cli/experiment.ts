@@ -24,12 +24,15 @@ function readGrantedEnv(name: string): string | undefined {
 if (import.meta.main) {
   await runMain(async () => {
     const { values, positionals } = parseFlags(Deno.args, {
-      fresh: { type: "boolean", default: false },
-      parallel: { type: "string" },
-      shard: { type: "string" },
-      "results-dir": { type: "string", default: `${PROJECT_ROOT}/results` },
-      "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
-    }, USAGE);
+      usage: USAGE,
+      flags: {
+        fresh: { type: "boolean", default: false },
+        parallel: { type: "string" },
+        shard: { type: "string" },
+        "results-dir": { type: "string", default: `${PROJECT_ROOT}/results` },
+        "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+      },
+    });
     if (positionals.length !== 1) {
       throw new UsageError(
         positionals.length === 0
@@ -40,7 +43,7 @@ if (import.meta.main) {
     }
     // Everything is validated before anything is created.
     const config = await readConfig(positionals[0]);
-    const parallel = intFlag("parallel", values.parallel, 1, { max: 1024 });
+    const parallel = intFlag("parallel", values.parallel, { fallback: 1, max: 1024 });
     const shard = values.shard === undefined
       ? shardFromEnv(readGrantedEnv)
       : parseShard(values.shard);

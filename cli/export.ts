@@ -15,9 +15,12 @@ const USAGE = `Usage: deno task export --model ${MODEL_NAMES.join("|")} [--model
 if (import.meta.main) {
   await runMain(async () => {
     const { values } = parseFlags(Deno.args, {
-      model: { type: "string", default: "cnn" },
-      "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
-    }, USAGE);
+      usage: USAGE,
+      flags: {
+        model: { type: "string", default: "cnn" },
+        "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+      },
+    });
     const model = parseModelName(values.model);
     const dir = values["models-dir"];
     await useBackend("wasm");
@@ -46,7 +49,7 @@ if (import.meta.main) {
     console.log(`Wrote ${dir}/${model}.onnx (${(bytes.length / 1e6).toFixed(1)} MB)`);
     // Parity on the whole test set: the ONNX file must classify exactly as the tfjs model does.
     const test = await loadMnist("test");
-    const reference = predictProbabilities(network, test.images, test.count);
+    const reference = predictProbabilities(network, test);
     network.dispose();
     const scorer = await createScorer("node-cpu", bytes);
     const probs = await scorer.score(test.images, test.count);

@@ -15,14 +15,17 @@ const USAGE = "Usage: deno task merge results/<name> [--wait SECONDS] [--models-
 if (import.meta.main) {
   await runMain(async () => {
     const { values, positionals } = parseFlags(Deno.args, {
-      wait: { type: "string" },
-      "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
-    }, USAGE);
+      usage: USAGE,
+      flags: {
+        wait: { type: "string" },
+        "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+      },
+    });
     if (positionals.length !== 1) {
       throw new UsageError("Expected one results folder", { hint: USAGE });
     }
     const dir = positionals[0].replace(/\/$/, "");
-    const wait = intFlag("wait", values.wait, 0, { min: 0 });
+    const wait = intFlag("wait", values.wait, { fallback: 0, min: 0 });
     const config = await readResultsConfig(dir);
     const deadline = Date.now() + wait * 1000;
     let merged = await mergeShards(dir, config);

@@ -10,8 +10,11 @@ const USAGE = "Usage: deno task report results/<name> [--models-dir models]";
 if (import.meta.main) {
   await runMain(async () => {
     const { values, positionals } = parseFlags(Deno.args, {
-      "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
-    }, USAGE);
+      usage: USAGE,
+      flags: {
+        "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+      },
+    });
     if (positionals.length !== 1) {
       throw new UsageError("Expected one results folder", { hint: USAGE });
     }

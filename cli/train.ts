@@ -12,13 +12,16 @@ const USAGE = `Usage: deno task train --model ${
 if (import.meta.main) {
   await runMain(async () => {
     const { values } = parseFlags(Deno.args, {
-      model: { type: "string", default: "cnn" },
-      epochs: { type: "string" },
-      batch: { type: "string" },
-      seed: { type: "string" },
-      limit: { type: "string" },
-      "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
-    }, USAGE);
+      usage: USAGE,
+      flags: {
+        model: { type: "string", default: "cnn" },
+        epochs: { type: "string" },
+        batch: { type: "string" },
+        seed: { type: "string" },
+        limit: { type: "string" },
+        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
+      },
+    });
     const model = parseModelName(values.model);
     const defaults = TRAINING_DEFAULTS[model];
     const controller = new AbortController();
@@ -26,10 +29,10 @@ if (import.meta.main) {
     Deno.addSignalListener("SIGINT", onSigint);
     try {
       const meta = await trainWithProgress(model, {
-        epochs: intFlag("epochs", values.epochs, defaults.epochs),
-        batchSize: intFlag("batch", values.batch, defaults.batchSize),
-        seed: intFlag("seed", values.seed, 1, { min: 0, max: 2 ** 32 - 1 }),
-        limit: intFlag("limit", values.limit, 60000, { max: 60000 }),
+        epochs: intFlag("epochs", values.epochs, { fallback: defaults.epochs }),
+        batchSize: intFlag("batch", values.batch, { fallback: defaults.batchSize }),
+        seed: intFlag("seed", values.seed, { fallback: 1, min: 0, max: 2 ** 32 - 1 }),
+        limit: intFlag("limit", values.limit, { fallback: 60000, max: 60000 }),
         modelsDir: values["models-dir"],
         signal: controller.signal,
       });

@@ -6,10 +6,9 @@ import { FileFormatError } from "../common/errors.ts";
 /** Encodes `levels` (width × height bytes, 0 = black) as an 8-bit greyscale PNG. */
 export function encodeGreyPng(
   levels: Uint8Array,
-  width = 28,
-  height = 28,
-  text?: Record<string, string>,
+  options: { width?: number; height?: number; text?: Record<string, string> } = {},
 ): Uint8Array {
+  const { width = 28, height = 28, text } = options;
   if (levels.length !== width * height) {
     throw new RangeError(
       `Cannot encode PNG: ${width}×${height} needs ${

@@ -183,19 +183,22 @@ export function createSearch(options: SearchOptions, prng: Prng): SearchStepper 
   };
 }
 
+/** Options of {@linkcode runSearch}: the search, its randomness and optional hooks. */
+export interface RunSearchOptions extends SearchOptions {
+  prng: Prng;
+  /** Stops between iterations. */
+  signal?: AbortSignal;
+  onIteration?: (best: number, iteration: number) => void;
+}
+
 /** Runs one search to the end, scoring each batch with `score`. */
-export async function runSearch(
-  score: ScoreFn,
-  options: SearchOptions,
-  prng: Prng,
-  hooks: { signal?: AbortSignal; onIteration?: (best: number, iteration: number) => void } = {},
-): Promise<SearchResult> {
-  const search = createSearch(options, prng);
+export async function runSearch(score: ScoreFn, options: RunSearchOptions): Promise<SearchResult> {
+  const search = createSearch(options, options.prng);
   while (!search.done) {
-    hooks.signal?.throwIfAborted();
+    options.signal?.throwIfAborted();
     const { images, count } = search.propose();
     search.accept(await score(images, count));
-    hooks.onIteration?.(search.best, search.iteration);
+    options.onIteration?.(search.best, search.iteration);
   }
   return search.result();
 }

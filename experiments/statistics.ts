@@ -58,7 +58,11 @@ export interface Summary {
 const Z95 = 1.959963984540054;
 
 /** The Wilson score interval for `successes` out of `n` (95 % by default). */
-export function wilsonInterval(successes: number, n: number, z = Z95): [number, number] {
+export function wilsonInterval(
+  successes: number,
+  n: number,
+  { z = Z95 }: { z?: number } = {},
+): [number, number] {
   if (n === 0) return [0, 1];
   const p = successes / n, z2 = z * z;
   const center = (p + z2 / (2 * n)) / (1 + z2 / n);

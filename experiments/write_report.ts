@@ -80,7 +80,10 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
       .map((r) => images.get(r.cell)!)
   );
   const grid = renderGrid(rows);
-  await writeFileAtomic(`${dir}/grid.png`, encodeGreyPng(grid.levels, grid.width, grid.height));
+  await writeFileAtomic(
+    `${dir}/grid.png`,
+    encodeGreyPng(grid.levels, { width: grid.width, height: grid.height }),
+  );
 
   // Figures tell runs apart by mask count, and by regime too when several were swept.
   const several = config.perturbations.length > 1;

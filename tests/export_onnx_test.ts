@@ -129,7 +129,7 @@ Deno.test({
     await useBackend("wasm");
     const test = await loadMnist("test", { limit: 256 });
     const tfjsModel = await loadTfjsModel(`${TEST_MODELS_DIR}/cnn.tfjs`);
-    const reference = predictProbabilities(tfjsModel, test.images, 256);
+    const reference = predictProbabilities(tfjsModel, test);
     tfjsModel.dispose();
     for (const provider of ["node-cpu", "web-wasm"] as const) {
       const scorer = await createScorer(provider, `${TEST_MODELS_DIR}/cnn.onnx`);

@@ -72,8 +72,9 @@ for (const c of CASES) {
     const ref = await referenceConvGrads(x, w, dy, c.pad);
     await useBackend("wasm");
     const [gx, gw] = tf.tidy(() => [
-      conv2dInputGradient(t4(dy), t4(w), c.pad).dataSync() as Float32Array,
-      conv2dFilterGradient(t4(x), t4(dy), [...c.w], c.pad).dataSync() as Float32Array,
+      conv2dInputGradient(t4(dy), t4(w), { pad: c.pad }).dataSync() as Float32Array,
+      conv2dFilterGradient(t4(x), t4(dy), { filterShape: [...c.w], pad: c.pad })
+        .dataSync() as Float32Array,
     ]);
     assertClose(gx, ref.gx, TOL, "input gradient");
     assertClose(gw, ref.gw, TOL, "filter gradient");

@@ -20,7 +20,7 @@ const BASE: SearchOptions = {
 };
 
 Deno.test("runSearch() on a fake scorer gives exact seeded results", async () => {
-  const result = await runSearch(fakeScorer(), BASE, createPrng(123));
+  const result = await runSearch(fakeScorer(), { ...BASE, prng: createPrng(123) });
   assert.deepStrictEqual(
     {
       converged: result.converged,
@@ -53,15 +53,15 @@ const GOLDEN = {
 };
 
 Deno.test("runSearch() is reproducible and depends on the seed", async () => {
-  const a = await runSearch(fakeScorer(), BASE, createPrng(5));
-  const b = await runSearch(fakeScorer(), BASE, createPrng(5));
-  const c = await runSearch(fakeScorer(), BASE, createPrng(6));
+  const a = await runSearch(fakeScorer(), { ...BASE, prng: createPrng(5) });
+  const b = await runSearch(fakeScorer(), { ...BASE, prng: createPrng(5) });
+  const c = await runSearch(fakeScorer(), { ...BASE, prng: createPrng(6) });
   assert.deepStrictEqual(a, b);
   assert.notDeepStrictEqual(a.image, c.image);
 });
 
 Deno.test("the search is elitist: the trajectory never decreases and ends at the final confidence", async () => {
-  const r = await runSearch(fakeScorer(), BASE, createPrng(9));
+  const r = await runSearch(fakeScorer(), { ...BASE, prng: createPrng(9) });
   for (let i = 1; i < r.trajectory.length; i++) assert.ok(r.trajectory[i] >= r.trajectory[i - 1]);
   assert.strictEqual(r.trajectory.at(-1), r.finalConfidence);
   assert.strictEqual(r.trajectory.length, r.iterations);
@@ -90,7 +90,7 @@ Deno.test("candidates live on the 8-bit grid and each mask touches density × 78
 });
 
 Deno.test("stop condition: converged as soon as the target is reached", async () => {
-  const r = await runSearch(fakeScorer(), { ...BASE, target: 0.5 }, createPrng(2));
+  const r = await runSearch(fakeScorer(), { ...BASE, target: 0.5, prng: createPrng(2) });
   assert.strictEqual(r.converged, true);
   assert.strictEqual(r.stuck, false);
   assert.ok(r.finalConfidence >= 0.5);
@@ -109,7 +109,7 @@ Deno.test("stop condition: stuck after `patience` iterations without improvement
     first = false;
     return Promise.resolve(out);
   };
-  const r = await runSearch(flat, { ...BASE, patience: 4 }, createPrng(2));
+  const r = await runSearch(flat, { ...BASE, patience: 4, prng: createPrng(2) });
   assert.deepStrictEqual(
     {
       converged: r.converged,
@@ -122,11 +122,12 @@ Deno.test("stop condition: stuck after `patience` iterations without improvement
 });
 
 Deno.test("stop condition: maxIterations ends a run that is neither converged nor stuck", async () => {
-  const r = await runSearch(
-    fakeScorer(),
-    { ...BASE, maxIterations: 3, patience: 100 },
-    createPrng(2),
-  );
+  const r = await runSearch(fakeScorer(), {
+    ...BASE,
+    maxIterations: 3,
+    patience: 100,
+    prng: createPrng(2),
+  });
   assert.deepStrictEqual(
     { converged: r.converged, stuck: r.stuck, iterations: r.iterations },
     { converged: false, stuck: false, iterations: 3 },
@@ -136,7 +137,9 @@ Deno.test("stop condition: maxIterations ends a run that is neither converged no
 Deno.test("runSearch() stops when its signal is aborted", async () => {
   const controller = new AbortController();
   const scorer = fakeScorer();
-  const run = runSearch(scorer, BASE, createPrng(2), {
+  const run = runSearch(scorer, {
+    ...BASE,
+    prng: createPrng(2),
     signal: controller.signal,
     onIteration: (_best, iteration) => iteration === 2 && controller.abort(),
   });
@@ -147,7 +150,7 @@ Deno.test("runSearch() stops when its signal is aborted", async () => {
 Deno.test("searches advanced in lockstep (one shared scoring call) equal searches run alone", async () => {
   const alone = [];
   for (const digit of [1, 4, 7]) {
-    alone.push(await runSearch(fakeScorer(), { ...BASE, digit }, createPrng(digit)));
+    alone.push(await runSearch(fakeScorer(), { ...BASE, digit, prng: createPrng(digit) }));
   }
   const score = fakeScorer();
   const searches = [1, 4, 7].map((digit) => createSearch({ ...BASE, digit }, createPrng(digit)));

@@ -117,10 +117,10 @@ Deno.test({
     const dir = await scratch("tfjs-roundtrip");
     const model = buildModel("cnn", 9);
     const test = await loadMnist("test", { limit: 16 });
-    const before = predictProbabilities(model, test.images, 16);
+    const before = predictProbabilities(model, test);
     await saveTfjsModel(model, `${dir}/cnn.tfjs`);
     const loaded = await loadTfjsModel(`${dir}/cnn.tfjs`);
-    assert.deepStrictEqual(predictProbabilities(loaded, test.images, 16), before);
+    assert.deepStrictEqual(predictProbabilities(loaded, test), before);
     model.dispose();
     loaded.dispose();
   },

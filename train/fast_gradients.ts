@@ -31,8 +31,7 @@ function padding(pad: "same" | "valid", kh: number, kw: number): Padding {
 export function conv2dFilterGradient(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
-  filterShape: [number, number, number, number],
-  pad: "same" | "valid",
+  { filterShape, pad }: { filterShape: [number, number, number, number]; pad: "same" | "valid" },
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const [kh, kw] = filterShape;
@@ -55,7 +54,7 @@ export function conv2dFilterGradient(
 export function conv2dInputGradient(
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
-  pad: "same" | "valid",
+  { pad }: { pad: "same" | "valid" },
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const [kh, kw] = filter.shape;
@@ -80,6 +79,12 @@ function swapLast(x: tf.Tensor): tf.Tensor {
 
 const mm = (x: tf.Tensor, y: tf.Tensor): tf.Tensor => tf.matMul(x, y);
 
+/** The transposition flags of the product being differentiated. */
+export interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
 /**
  * dL/da of `matMul(a, b, transposeA, transposeB)` with plain products only: wasm's
  * transposed-operand matMul is ~5× slower than an explicit transpose plus a plain product.
@@ -87,8 +92,7 @@ const mm = (x: tf.Tensor, y: tf.Tensor): tf.Tensor => tf.matMul(x, y);
 export function matMulGradientA(
   b: tf.Tensor,
   dy: tf.Tensor,
-  transposeA: boolean,
-  transposeB: boolean,
+  { transposeA, transposeB }: MatMulAttrs,
 ): tf.Tensor {
   return tf.tidy(() => {
     if (!transposeA) return transposeB ? mm(dy, b) : mm(dy, swapLast(b));
@@ -100,8 +104,7 @@ export function matMulGradientA(
 export function matMulGradientB(
   a: tf.Tensor,
   dy: tf.Tensor,
-  transposeA: boolean,
-  transposeB: boolean,
+  { transposeA, transposeB }: MatMulAttrs,
 ): tf.Tensor {
   return tf.tidy(() => {
     if (!transposeA) {
@@ -122,8 +125,8 @@ const conv2dGradConfig: tf.GradConfig = {
     }
     const pad = (attrs as { pad: "same" | "valid" }).pad;
     return {
-      x: () => conv2dInputGradient(g, filter, pad),
-      filter: () => conv2dFilterGradient(x, g, filter.shape, pad),
+      x: () => conv2dInputGradient(g, filter, { pad }),
+      filter: () => conv2dFilterGradient(x, g, { filterShape: filter.shape, pad }),
     };
   },
 };
@@ -138,8 +141,8 @@ const batchMatMulGradConfig: tf.GradConfig = {
       transposeB: boolean;
     };
     return {
-      a: () => matMulGradientA(b, dy as tf.Tensor, transposeA, transposeB),
-      b: () => matMulGradientB(a, dy as tf.Tensor, transposeA, transposeB),
+      a: () => matMulGradientA(b, dy as tf.Tensor, { transposeA, transposeB }),
+      b: () => matMulGradientB(a, dy as tf.Tensor, { transposeA, transposeB }),
     };
   },
 };

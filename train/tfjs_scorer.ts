@@ -14,7 +14,7 @@ export async function createTfjsScorer(dir: string): Promise<{
   const model = await loadTfjsModel(dir);
   return {
     device: "tfjs wasm backend (XNNPACK, 1 thread)",
-    score: (images, count) => Promise.resolve(predictProbabilities(model, images, count)),
+    score: (images, count) => Promise.resolve(predictProbabilities(model, { images, count })),
     close: () => {
       model.dispose();
       return Promise.resolve();

@@ -120,13 +120,13 @@ export async function trainModel(
   };
 }
 
-/** Class probabilities for `count` images (row-major 28×28 floats), predicted in chunks. */
+/** Class probabilities for `set.count` images (row-major 28×28 floats), predicted in chunks. */
 export function predictProbabilities(
   model: tfl.LayersModel,
-  images: Float32Array,
-  count: number,
-  batchSize = 500,
+  set: { images: Float32Array; count: number },
+  { batchSize = 500 }: { batchSize?: number } = {},
 ): Float32Array {
+  const { images, count } = set;
   const out = new Float32Array(count * 10);
   for (let offset = 0; offset < count; offset += batchSize) {
     const n = Math.min(batchSize, count - offset);
@@ -165,7 +165,7 @@ export function evaluateAccuracy(
   data: MnistSet,
 ): number {
   const predicted = argmaxRows(
-    predictProbabilities(model, data.images, data.count),
+    predictProbabilities(model, data),
   );
   let correct = 0;
   for (let i = 0; i < data.count; i++) {
