@@ -1,3 +1,5 @@
+/** Tests of the experiment config: defaults, errors by JSON path, the schema file, the hashes. */
+
 import assert from "node:assert/strict";
 import { UsageError } from "../common/errors.ts";
 import {

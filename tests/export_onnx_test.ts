@@ -1,3 +1,5 @@
+/** Tests of the ONNX export: graph structure, validity, FLOPs, parity with tfjs. */
+
 import assert from "node:assert/strict";
 import onnxProto from "onnx-proto";
 import { loadMnist } from "../train/mnist.ts";

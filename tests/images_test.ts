@@ -1,3 +1,5 @@
+/** Tests of the PNG images and the identikit grid. */
+
 import assert from "node:assert/strict";
 import { createPrng } from "../common/prng.ts";
 import { decodeGreyPng, encodeGreyPng, renderGrid } from "../experiments/images.ts";

@@ -1,3 +1,5 @@
+/** Tests of the within-class likeness measure against its pairwise definition. */
+
 import assert from "node:assert/strict";
 import { createPrng } from "../common/prng.ts";
 import { correlation, measureLikeness } from "../experiments/likeness.ts";

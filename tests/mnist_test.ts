@@ -1,3 +1,5 @@
+/** Tests of the MNIST IDX reader on fixtures and on the genuine files. */
+
 import assert from "node:assert/strict";
 import { TMP } from "./_helpers.ts";
 import { FileFormatError, UsageError } from "../common/errors.ts";

@@ -1,3 +1,5 @@
+/** Tests of the seeded PRNG and seed derivation. */
+
 import assert from "node:assert/strict";
 import { createPrng, deriveSeed, shuffleInPlace } from "../common/prng.ts";
 

@@ -1,3 +1,5 @@
+/** Tests of the execution providers: names, errors, chunking, serialization. */
+
 import assert from "node:assert/strict";
 import { TMP } from "./_helpers.ts";
 import { UnavailableError, UsageError } from "../common/errors.ts";

@@ -1,3 +1,5 @@
+/** Tests of the sweep runner: cells, seeds, records, resume, repair, regimes. */
+
 import assert from "node:assert/strict";
 import { UsageError } from "../common/errors.ts";
 import { parseConfig, type ResolvedConfig } from "../experiments/config.ts";

@@ -1,3 +1,5 @@
+/** Tests of the search on a fake scorer: exact seeded values and every stop condition. */
+
 import assert from "node:assert/strict";
 import { createPrng } from "../common/prng.ts";
 import {

@@ -1,3 +1,5 @@
+/** Tests of the statistics: Wilson intervals, quantiles, grouping. */
+
 import assert from "node:assert/strict";
 import { quantile, summarize, wilsonInterval } from "../experiments/statistics.ts";
 

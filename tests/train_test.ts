@@ -1,3 +1,5 @@
+/** Tests of the models and the training loop on the wasm backend. */
+
 import assert from "node:assert/strict";
 import { TMP } from "./_helpers.ts";
 import * as tf from "@tensorflow/tfjs-core";
