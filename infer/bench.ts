@@ -16,7 +16,8 @@ export interface BenchContender {
 /** One row of the comparison table (`results/bench/providers.json`). */
 export interface BenchRow {
   provider: string;
-  batch: number;
+  /** Null for a provider that could not start at all. */
+  batch: number | null;
   device?: string;
   candidatesPerSecond?: number;
   msPerBatch?: number;
@@ -67,7 +68,7 @@ export async function benchmarkScorers(
     } catch (error) {
       const row: BenchRow = {
         provider: c.name,
-        batch: 0,
+        batch: null,
         error: (error as Error).message,
       };
       rows.push(row);
@@ -154,7 +155,7 @@ export function benchTable(rows: BenchRow[]): string {
   for (const r of rows) {
     if (r.error !== undefined) {
       lines.push(
-        `| ${r.provider} | ${r.batch || "–"} | – | – | – | – | ${
+        `| ${r.provider} | ${r.batch ?? "–"} | – | – | – | – | ${
           r.error.replaceAll("|", "\\|").replaceAll("\n", " ")
         } |`,
       );
