@@ -18,6 +18,27 @@ export async function renderSvg(spec: Spec): Promise<string> {
 
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
+/** Digits along x, labels upright. */
+const DIGIT_X = {
+  field: "digit",
+  type: "ordinal",
+  title: "digit",
+  axis: { labelAngle: 0 },
+} as const;
+
+/** Settings side by side within a digit, one colour each, with the full label in the legend. */
+function bySetting(values: { setting: Setting }[]) {
+  return {
+    color: {
+      field: "setting",
+      type: "ordinal",
+      title: legendTitle(values),
+      legend: { labelLimit: 400 },
+    },
+    xOffset: { field: "setting" },
+  } as const;
+}
+
 /** "masks" while settings are plain mask counts, "setting" once they carry a regime. */
 const legendTitle = (values: { setting: Setting }[]): string =>
   values.some((v) => typeof v.setting === "string") ? "setting" : "masks";
@@ -149,7 +170,7 @@ export function successSpec(groups: (GroupSummary & { setting?: Setting })[]): S
         data: { values },
         mark: { type: "rule" },
         encoding: {
-          x: { field: "digit", type: "ordinal", title: "digit", axis: { labelAngle: 0 } },
+          x: DIGIT_X,
           y: {
             field: "low",
             type: "quantitative",
@@ -157,13 +178,7 @@ export function successSpec(groups: (GroupSummary & { setting?: Setting })[]): S
             scale: { domain: [0, 1] },
           },
           y2: { field: "high" },
-          color: {
-            field: "setting",
-            type: "ordinal",
-            title: legendTitle(values),
-            legend: { labelLimit: 400 },
-          },
-          xOffset: { field: "setting" },
+          ...bySetting(values),
         },
       },
       {
@@ -172,8 +187,7 @@ export function successSpec(groups: (GroupSummary & { setting?: Setting })[]): S
         encoding: {
           x: { field: "digit", type: "ordinal" },
           y: { field: "rate", type: "quantitative" },
-          color: { field: "setting", type: "ordinal" },
-          xOffset: { field: "setting" },
+          ...bySetting(values),
         },
       },
       {
@@ -213,20 +227,14 @@ export function evaluationsSpec(
         data: { values },
         mark: { type: "point", opacity: 0.6 },
         encoding: {
-          x: { field: "digit", type: "ordinal", title: "digit", axis: { labelAngle: 0 } },
+          x: DIGIT_X,
           y: {
             field: "evaluations",
             type: "quantitative",
             title: "network evaluations",
             scale: { type: "log" },
           },
-          color: {
-            field: "setting",
-            type: "ordinal",
-            title: legendTitle(values),
-            legend: { labelLimit: 400 },
-          },
-          xOffset: { field: "setting" },
+          ...bySetting(values),
         },
       },
       {
@@ -235,8 +243,7 @@ export function evaluationsSpec(
         encoding: {
           x: { field: "digit", type: "ordinal" },
           y: { aggregate: "median", field: "evaluations", type: "quantitative" },
-          color: { field: "setting", type: "ordinal" },
-          xOffset: { field: "setting" },
+          ...bySetting(values),
         },
       },
     ],
