@@ -7,7 +7,8 @@ import { useBackend } from "../train/backend.ts";
 import { loadTfjsModel } from "../train/artifacts.ts";
 import { exportOnnxFile } from "../train/export_onnx.ts";
 import { loadMnist } from "../train/mnist.ts";
-import { argmaxRows, predictProbabilities } from "../train/train.ts";
+import { predictProbabilities } from "../train/train.ts";
+import { accuracy, argmaxRows, maxAbsDiff } from "../common/probabilities.ts";
 import { createScorer } from "../infer/providers.ts";
 
 const USAGE = `Usage: deno task export --model ${MODEL_NAMES.join("|")} [--models-dir models]`;
@@ -54,19 +55,13 @@ if (import.meta.main) {
     const scorer = await createScorer("node-cpu", bytes);
     const probs = await scorer.score(test.images, test.count);
     await scorer.close();
-    const a = argmaxRows(reference), b = argmaxRows(probs);
-    let same = 0, correct = 0, maxDiff = 0;
-    for (let i = 0; i < test.count; i++) {
-      if (a[i] === b[i]) same++;
-      if (b[i] === test.labels[i]) correct++;
-    }
-    for (let i = 0; i < probs.length; i++) {
-      maxDiff = Math.max(maxDiff, Math.abs(probs[i] - reference[i]));
-    }
+    // Agreement is accuracy with the tfjs predictions as the labels.
+    const same = Math.round(accuracy(probs, argmaxRows(reference)) * test.count);
+    const maxDiff = maxAbsDiff(probs, reference);
     console.log(
       `Parity on the ${test.count} test images: same argmax on ${same}, max |p_onnx − p_tfjs| = ${
         maxDiff.toExponential(2)
-      }; ONNX accuracy ${(correct / test.count * 100).toFixed(2)} %`,
+      }; ONNX accuracy ${(accuracy(probs, test.labels) * 100).toFixed(2)} %`,
     );
     if (same < test.count - 1) return EXIT.failure;
     return EXIT.ok;

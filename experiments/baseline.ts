@@ -4,6 +4,7 @@
  */
 
 import { createPrng } from "../common/prng.ts";
+import { accuracy, argmaxRows } from "../common/probabilities.ts";
 import type { ScoreFn } from "./search.ts";
 import { quantile } from "./statistics.ts";
 
@@ -37,11 +38,9 @@ export interface Baseline {
 export function maxSoftmaxStats(probabilities: Float32Array, count: number): MaxSoftmaxStats {
   const maxima: number[] = [];
   const histogram = new Array(20).fill(0), argmaxCounts = new Array(10).fill(0);
+  const predicted = argmaxRows(probabilities.subarray(0, count * 10));
   for (let i = 0; i < count; i++) {
-    let best = 0;
-    for (let k = 1; k < 10; k++) {
-      if (probabilities[i * 10 + k] > probabilities[i * 10 + best]) best = k;
-    }
+    const best = predicted[i];
     const m = probabilities[i * 10 + best];
     maxima.push(m);
     argmaxCounts[best]++;
@@ -77,16 +76,10 @@ export async function computeBaseline(
   const n = options.noiseImages ?? 10000, seed = options.seed ?? 20150601;
   const noise = await score(noiseImages(n, seed), n);
   const mnist = await score(test.images, test.count);
-  let correct = 0;
-  for (let i = 0; i < test.count; i++) {
-    let best = 0;
-    for (let k = 1; k < 10; k++) if (mnist[i * 10 + k] > mnist[i * 10 + best]) best = k;
-    if (best === test.labels[i]) correct++;
-  }
   return {
     noise: maxSoftmaxStats(noise, n),
     mnist: maxSoftmaxStats(mnist, test.count),
-    mnistAccuracy: correct / test.count,
+    mnistAccuracy: accuracy(mnist, test.labels.subarray(0, test.count)),
     noiseSeed: seed,
   };
 }

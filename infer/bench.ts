@@ -1,5 +1,7 @@
 /** Compares scorers side by side: same model, same inputs, interleaved rounds per batch size. */
 
+import { maxAbsDiff } from "../common/probabilities.ts";
+
 /** Something that scores batches (an onnxruntime provider, or tfjs for comparison). */
 export interface BenchScorer {
   score(images: Float32Array, count: number): Promise<Float32Array>;
@@ -135,16 +137,6 @@ export async function benchmarkScorers(
 }
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
-
-/** The largest element-wise absolute difference of two equally long arrays. */
-export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) {
-    throw new RangeError(`Cannot compare: lengths ${a.length} and ${b.length}`);
-  }
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** Renders rows as a Markdown table. */
 export function benchTable(rows: BenchRow[]): string {

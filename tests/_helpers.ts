@@ -2,6 +2,9 @@
 
 import assert from "node:assert/strict";
 import type { RunRecord } from "../experiments/runner.ts";
+import { maxAbsDiff } from "../common/probabilities.ts";
+
+export { maxAbsDiff };
 
 /** The scratch folder tests may write to (git-ignored, allowed by `deno task test`). */
 export const TMP = new URL("./tmp/", import.meta.url).pathname.replace(/\/$/, "");
@@ -12,14 +15,6 @@ export async function scratch(name: string): Promise<string> {
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(dir, { recursive: true });
   return dir;
-}
-
-/** Largest absolute element-wise difference. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.strictEqual(a.length, b.length, "lengths differ");
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 /** Asserts max|a − b| ≤ tol × max(1, max|b|) and returns the relative difference. */

@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { createPrng, deriveSeed, shuffleInPlace } from "../common/prng.ts";
+import { accuracy } from "../common/probabilities.ts";
 import type { MnistSet } from "./mnist.ts";
 
 /** What {@linkcode trainModel} reports after each batch. */
@@ -145,31 +146,7 @@ export function predictProbabilities(
   return out;
 }
 
-/** The index of the largest of each row of 10 probabilities. */
-export function argmaxRows(probabilities: Float32Array): Uint8Array {
-  const count = probabilities.length / 10;
-  const out = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    let best = 0;
-    for (let k = 1; k < 10; k++) {
-      if (probabilities[i * 10 + k] > probabilities[i * 10 + best]) best = k;
-    }
-    out[i] = best;
-  }
-  return out;
-}
-
 /** Fraction of `data` the model classifies correctly. */
-export function evaluateAccuracy(
-  model: tfl.LayersModel,
-  data: MnistSet,
-): number {
-  const predicted = argmaxRows(
-    predictProbabilities(model, data),
-  );
-  let correct = 0;
-  for (let i = 0; i < data.count; i++) {
-    if (predicted[i] === data.labels[i]) correct++;
-  }
-  return correct / data.count;
+export function evaluateAccuracy(model: tfl.LayersModel, data: MnistSet): number {
+  return accuracy(predictProbabilities(model, data), data.labels);
 }
