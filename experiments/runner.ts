@@ -101,6 +101,11 @@ export function recordsFile(shard?: Shard): string {
   return shard ? `runs.${shard.index + 1}-of-${shard.count}.jsonl` : "runs.jsonl";
 }
 
+/** Whether a file name is a shard's records file (as {@linkcode recordsFile} names them). */
+export function isShardRecordsFile(name: string): boolean {
+  return /^runs\.\d+-of-\d+\.jsonl$/.test(name);
+}
+
 /**
  * Reads a JSONL records file. A last line without its newline (a crash mid-write) is cut off
  * when `repair` is set, and reported; a damaged line elsewhere is an error naming the line.
@@ -213,7 +218,7 @@ export async function prepareResults(
       options.log?.(`--fresh: deleting the earlier results in ${resultsDir}`);
       for await (const entry of Deno.readDir(resultsDir)) {
         if (
-          GENERATED.includes(entry.name) || /^runs\.\d+-of-\d+\.jsonl$/.test(entry.name) ||
+          GENERATED.includes(entry.name) || isShardRecordsFile(entry.name) ||
           entry.name.endsWith(".svg")
         ) {
           await Deno.remove(`${resultsDir}/${entry.name}`, { recursive: true });

@@ -4,7 +4,14 @@
  */
 
 import { UsageError } from "../common/errors.ts";
-import { cellKey, expandCells, readRecords, type RunRecord, type Shard } from "./runner.ts";
+import {
+  cellKey,
+  expandCells,
+  isShardRecordsFile,
+  readRecords,
+  type RunRecord,
+  type Shard,
+} from "./runner.ts";
 import type { ResolvedConfig } from "./config.ts";
 
 /** The environment variables a shard can come from. */
@@ -91,7 +98,7 @@ export async function mergeShards(
 ): Promise<MergeResult> {
   const files: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
-    if (/^runs\.\d+-of-\d+\.jsonl$/.test(entry.name)) files.push(entry.name);
+    if (isShardRecordsFile(entry.name)) files.push(entry.name);
   }
   files.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
   const seen = new Map<string, { record: RunRecord; files: string[] }>();

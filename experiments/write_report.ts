@@ -12,7 +12,7 @@ import { decodeGreyPng, encodeGreyPng, renderGrid } from "./images.ts";
 import { measureLikeness } from "./likeness.ts";
 import { baselineSpec, curvesSpec, evaluationsSpec, renderSvg, successSpec } from "./plots.ts";
 import { renderReport } from "./report.ts";
-import { cellKey, expandCells, readRecords, type RunRecord } from "./runner.ts";
+import { cellKey, expandCells, isShardRecordsFile, readRecords, type RunRecord } from "./runner.ts";
 import type { ScoreFn } from "./search.ts";
 import { type Regime, regimeLabel, summarize, type Summary } from "./statistics.ts";
 
@@ -52,9 +52,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     wanted.has(cellKey(r)) && (!config.searchHash || r.searchHash === config.searchHash)
   );
   if (records.length === 0) {
-    const sharded = [...Deno.readDirSync(dir)].some((e) =>
-      /^runs\.\d+-of-\d+\.jsonl$/.test(e.name)
-    );
+    const sharded = [...Deno.readDirSync(dir)].some((e) => isShardRecordsFile(e.name));
     throw new UsageError(
       `Cannot report on ${dir}: runs.jsonl has no finished runs of this config`,
       {
