@@ -1,21 +1,20 @@
 /** Rebuilding a report from a results folder, with the scorer its baseline needs (only when missing). */
 
-import { exists } from "../common/files.ts";
 import { readModel } from "../experiments/model_file.ts";
-import { readResultsConfig, writeReport } from "../experiments/write_report.ts";
+import { currentBaseline, readResultsConfig, writeReport } from "../experiments/write_report.ts";
 import { summaryTable } from "../experiments/statistics.ts";
 import { createScorer, type ProviderName, type Scorer } from "../infer/providers.ts";
 
 /**
  * A scorer for the results' own model (checked by hash), or undefined with a note on stderr
- * when baseline.json exists already or the model is not at hand.
+ * when baseline.json is current already or the model is not at hand.
  */
 export async function baselineScorer(
   dir: string,
   config: { model: string; provider: string; modelSha256?: string },
   modelsDir: string,
 ): Promise<Scorer | undefined> {
-  if (await exists(`${dir}/baseline.json`)) return undefined;
+  if (await currentBaseline(dir, config)) return undefined;
   try {
     const model = await readModel(modelsDir, config.model);
     if (model.sha256 === config.modelSha256) {

@@ -32,6 +32,8 @@ export interface Baseline {
   /** Accuracy of the ONNX model on the test images (argmax = label). */
   mnistAccuracy: number;
   noiseSeed: number;
+  /** sha256 of the ONNX model these numbers describe (a baseline is reused only for it). */
+  modelSha256?: string;
 }
 
 /** Summarizes `count` rows of 10 probabilities. */

@@ -185,7 +185,16 @@ export interface RunOutcome {
   interrupted: boolean;
 }
 
-const GENERATED = ["runs.jsonl", "summary.json", "report.md", "grid.png", "images", "figures"];
+/** Everything a run and its report write (besides config.json, rewritten anyway). */
+const GENERATED = [
+  "runs.jsonl",
+  "summary.json",
+  "report.md",
+  "grid.png",
+  "images",
+  "baseline.json",
+  "model.json",
+];
 
 /**
  * Prepares `resultsDir` for `config`: a first run writes `config.json`; a later run with a

@@ -94,7 +94,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     ["success.svg", successSpec(groups)],
     ["evaluations.svg", evaluationsSpec(runs)],
   ];
-  const baseline = await loadOrComputeBaseline(dir, options);
+  const baseline = await loadOrComputeBaseline(dir, config, options);
   if (baseline) {
     figures.push([
       "baseline.svg",
@@ -142,18 +142,35 @@ function sortRecords(records: RunRecord[]): RunRecord[] {
   return [...records].sort((a, b) => a.digit - b.digit || a.seed - b.seed || a.masks - b.masks);
 }
 
-async function loadOrComputeBaseline(
+/**
+ * The results folder's baseline.json if it was computed with the results' model (its hash is
+ * in config.json); null when missing or made with another model.
+ */
+export async function currentBaseline(
   dir: string,
-  options: WriteReportOptions,
+  config: { modelSha256?: string },
 ): Promise<Baseline | null> {
   const path = `${dir}/baseline.json`;
-  if (await exists(path)) return JSON.parse(await Deno.readTextFile(path));
-  if (!options.score) return null;
+  if (!(await exists(path))) return null;
+  const baseline: Baseline = JSON.parse(await Deno.readTextFile(path));
+  return baseline.modelSha256 === config.modelSha256 ? baseline : null;
+}
+
+async function loadOrComputeBaseline(
+  dir: string,
+  config: { modelSha256?: string },
+  options: WriteReportOptions,
+): Promise<Baseline | null> {
+  const current = await currentBaseline(dir, config);
+  if (current || !options.score) return current;
   const test = options.loadTest
     ? await options.loadTest()
     : await (await import("../train/mnist.ts")).loadMnist("test");
   options.log?.("Computing the baseline: 10,000 noise images and the 10,000 test digits…");
-  const baseline = await computeBaseline(options.score, test);
-  await writeJsonAtomic(path, baseline);
+  const baseline: Baseline = {
+    ...await computeBaseline(options.score, test),
+    ...(config.modelSha256 ? { modelSha256: config.modelSha256 } : {}),
+  };
+  await writeJsonAtomic(`${dir}/baseline.json`, baseline);
   return baseline;
 }
