@@ -7,7 +7,7 @@ import { readConfig } from "../experiments/config.ts";
 import { modelIsReady, readModel } from "../experiments/model_file.ts";
 import { recordsFile, runExperiment } from "../experiments/runner.ts";
 import { parseShard, shardFromEnv } from "../experiments/shards.ts";
-import { summarize, summaryTable } from "../experiments/statistics.ts";
+import { type Summary, summaryTable } from "../experiments/statistics.ts";
 import { createScorer } from "../infer/providers.ts";
 import { TRAINING_DEFAULTS } from "../train/model_names.ts";
 import { trainWithProgress } from "./_train_progress.ts";
@@ -104,7 +104,7 @@ if (import.meta.main) {
           shard ? `, shard ${shard.index + 1}/${shard.count}` : ""
         }${parallel > 1 ? `, ${parallel} cells per batch` : ""}`,
       );
-      let outcome;
+      let outcome, summary: Summary | undefined;
       try {
         outcome = await runExperiment(config, {
           resultsDir,
@@ -137,7 +137,7 @@ if (import.meta.main) {
         });
         if (!outcome.interrupted && !shard) {
           const { writeReport } = await import("../experiments/write_report.ts");
-          await writeReport(resultsDir, {
+          summary = await writeReport(resultsDir, {
             score: (images, count) => scorer.score(images, count),
             device: scorer.device,
             log: (line) => console.error(line),
@@ -168,7 +168,7 @@ if (import.meta.main) {
         );
         return EXIT.ok;
       }
-      const summary = summarize(outcome.records);
+      if (summary === undefined) throw new Error("The report was not written");
       console.log(summaryTable(summary));
       console.log(
         `\n${summary.converged}/${summary.runs} runs reached ${config.target}; ${
