@@ -1,7 +1,12 @@
 /** `deno task bench`: every execution provider (and tfjs) on the same model, inputs and batch sizes. */
 
 import { intFlag, listFlag, parseFlags, runMain } from "./_cli.ts";
-import { PROJECT_ROOT, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
+import {
+  DEFAULT_MODELS_DIR,
+  DEFAULT_RESULTS_DIR,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from "../common/files.ts";
 import { describeMachine } from "../common/machine.ts";
 import { UsageError } from "../common/errors.ts";
 import { createScorer, parseProviderName, PROVIDER_NAMES } from "../infer/providers.ts";
@@ -33,8 +38,8 @@ if (import.meta.main) {
         model: { type: "string", default: "cnn" },
         rounds: { type: "string" },
         "no-tfjs": { type: "boolean", default: false },
-        "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
-        out: { type: "string", default: `${PROJECT_ROOT}/results/bench` },
+        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
+        out: { type: "string", default: `${DEFAULT_RESULTS_DIR}/bench` },
       },
     });
     const providers = listFlag("providers", values.providers, {

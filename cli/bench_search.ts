@@ -6,7 +6,7 @@
 
 import { intFlag, listFlag, parseFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
-import { PROJECT_ROOT } from "../common/files.ts";
+import { DEFAULT_MODELS_DIR } from "../common/files.ts";
 import { describeMachine } from "../common/machine.ts";
 import { createPrng, deriveSeed } from "../common/prng.ts";
 import { DEFAULT_PERTURBATION } from "../experiments/config.ts";
@@ -29,7 +29,7 @@ if (import.meta.main) {
         parallel: { type: "string" },
         iterations: { type: "string" },
         rounds: { type: "string" },
-        "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
       },
     });
     const provider = parseProviderName(values.provider);

@@ -2,7 +2,7 @@
 
 import { EXIT, formatDuration, intFlag, parseFlags, progressBar, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
-import { PROJECT_ROOT, writeJsonAtomic } from "../common/files.ts";
+import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR, writeJsonAtomic } from "../common/files.ts";
 import { readConfig } from "../experiments/config.ts";
 import { modelIsReady, readModel } from "../experiments/model_file.ts";
 import { recordsFile, runExperiment } from "../experiments/runner.ts";
@@ -29,8 +29,8 @@ if (import.meta.main) {
         fresh: { type: "boolean", default: false },
         parallel: { type: "string" },
         shard: { type: "string" },
-        "results-dir": { type: "string", default: `${PROJECT_ROOT}/results` },
-        "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+        "results-dir": { type: "string", default: DEFAULT_RESULTS_DIR },
+        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
       },
     });
     if (positionals.length !== 1) {

@@ -1,7 +1,7 @@
 /** `deno task export --model M`: re-exports models/<M>.tfjs to models/<M>.onnx (and updates its hash). */
 
 import { EXIT, parseFlags, runMain } from "./_cli.ts";
-import { PROJECT_ROOT, sha256Hex, writeJsonAtomic } from "../common/files.ts";
+import { DEFAULT_MODELS_DIR, sha256Hex, writeJsonAtomic } from "../common/files.ts";
 import { MODEL_NAMES, parseModelName } from "../train/model_names.ts";
 import { useBackend } from "../train/backend.ts";
 import { loadTfjsModel } from "../train/artifacts.ts";
@@ -19,7 +19,7 @@ if (import.meta.main) {
       usage: USAGE,
       flags: {
         model: { type: "string", default: "cnn" },
-        "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
       },
     });
     const model = parseModelName(values.model);

@@ -5,7 +5,7 @@
 
 import { EXIT, intFlag, parseFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
-import { PROJECT_ROOT, writeFileAtomic } from "../common/files.ts";
+import { DEFAULT_MODELS_DIR, writeFileAtomic } from "../common/files.ts";
 import { listNames, mergeShards } from "../experiments/shards.ts";
 import { readResultsConfig } from "../experiments/write_report.ts";
 import { rebuildReport } from "./_rebuild_report.ts";
@@ -18,7 +18,7 @@ if (import.meta.main) {
       usage: USAGE,
       flags: {
         wait: { type: "string" },
-        "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
       },
     });
     if (positionals.length !== 1) {

@@ -2,7 +2,7 @@
 
 import { EXIT, parseFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
-import { PROJECT_ROOT } from "../common/files.ts";
+import { DEFAULT_MODELS_DIR } from "../common/files.ts";
 import { rebuildReport } from "./_rebuild_report.ts";
 
 const USAGE = "Usage: deno task report results/<name> [--models-dir models]";
@@ -12,7 +12,7 @@ if (import.meta.main) {
     const { values, positionals } = parseFlags(Deno.args, {
       usage: USAGE,
       flags: {
-        "models-dir": { type: "string", default: `${PROJECT_ROOT}/models` },
+        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
       },
     });
     if (positionals.length !== 1) {

@@ -1,9 +1,9 @@
 /** `deno task train`: trains a classifier on MNIST (tfjs wasm), then exports it to ONNX. */
 
+import { DEFAULT_MODELS_DIR } from "../common/files.ts";
 import { EXIT, intFlag, parseFlags, runMain } from "./_cli.ts";
 import { trainWithProgress } from "./_train_progress.ts";
 import { MODEL_NAMES, parseModelName, TRAINING_DEFAULTS } from "../train/model_names.ts";
-import { DEFAULT_MODELS_DIR } from "../train/pipeline.ts";
 
 const USAGE = `Usage: deno task train --model ${
   MODEL_NAMES.join("|")

@@ -43,3 +43,9 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
 /** The project root (the folder holding deno.json), for default paths. */
 export const PROJECT_ROOT: string = new URL("..", import.meta.url).pathname
   .replace(/\/$/, "");
+
+/** Where models are written and read by default. */
+export const DEFAULT_MODELS_DIR = `${PROJECT_ROOT}/models`;
+
+/** Where experiment (and benchmark) results go by default. */
+export const DEFAULT_RESULTS_DIR = `${PROJECT_ROOT}/results`;

@@ -1,7 +1,7 @@
 /** Train → evaluate → save artifacts → export ONNX, as one step with self-describing outputs. */
 
 import * as tf from "@tensorflow/tfjs-core";
-import { PROJECT_ROOT, sha256Hex, writeJsonAtomic } from "../common/files.ts";
+import { DEFAULT_MODELS_DIR, sha256Hex, writeJsonAtomic } from "../common/files.ts";
 import { useBackend } from "./backend.ts";
 import { installFastGradients } from "./fast_gradients.ts";
 import { loadMnist } from "./mnist.ts";
@@ -10,9 +10,6 @@ import { type ModelName, TRAINING_DEFAULTS } from "./model_names.ts";
 import { saveTfjsModel } from "./artifacts.ts";
 import { evaluateAccuracy, trainModel, type TrainProgress } from "./train.ts";
 import { exportOnnxFile } from "./export_onnx.ts";
-
-/** Where models are written by default. */
-export const DEFAULT_MODELS_DIR = `${PROJECT_ROOT}/models`;
 
 /** What `models/<model>.json` holds: the model's description of itself. */
 export interface ModelMetadata {
