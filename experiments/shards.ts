@@ -14,7 +14,7 @@ import {
 } from "./runner.ts";
 import type { ResolvedConfig } from "./config.ts";
 
-/** The environment variables a shard can come from. */
+/** The environment variables a shard can come from (all the experiment task may read). */
 export const SHARD_ENV = [
   "SLURM_ARRAY_TASK_ID",
   "SLURM_ARRAY_TASK_COUNT",

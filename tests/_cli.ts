@@ -1,6 +1,7 @@
 /** Runs identikit commands as real subprocesses, with the same permissions the tasks grant. */
 
 import { PROJECT_ROOT } from "../common/files.ts";
+import { SHARD_ENV } from "../experiments/shards.ts";
 
 /** Permissions of `deno task experiment`/`report`, writing under tests/tmp instead. */
 export const CLI_FLAGS = [
@@ -8,7 +9,7 @@ export const CLI_FLAGS = [
   "--allow-write=tests/tmp",
   "--allow-ffi=./node_modules",
   "--allow-sys=osRelease",
-  "--allow-env=SLURM_ARRAY_TASK_ID,SLURM_ARRAY_TASK_COUNT,SLURM_ARRAY_TASK_MIN,JOB_COMPLETION_INDEX,IDENTIKIT_SHARD_COUNT",
+  `--allow-env=${SHARD_ENV.join(",")}`,
 ];
 
 /** Starts `deno run <flags> <script> <args>` in the project root, output piped. */

@@ -5,7 +5,7 @@ import { parseAllDocuments } from "yaml";
 import { UsageError } from "../common/errors.ts";
 import { PROJECT_ROOT } from "../common/files.ts";
 import { readRecords } from "../experiments/runner.ts";
-import { parseShard, shardFromEnv } from "../experiments/shards.ts";
+import { parseShard, SHARD_ENV, shardFromEnv } from "../experiments/shards.ts";
 import { comparable, scratch } from "./_helpers.ts";
 import { runCli } from "./_cli.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
@@ -55,6 +55,14 @@ Deno.test("shardFromEnv() reads Slurm arrays and Kubernetes Indexed Jobs", () =>
     UsageError,
   );
   assert.deepStrictEqual(parseShard("2/3"), { index: 1, count: 3 });
+});
+
+Deno.test("the experiment task may read exactly the scheduler variables, and no others", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}/deno.json`)).tasks;
+  const flag = (tasks.experiment.command as string).split(" ").find((a) =>
+    a.startsWith("--allow-env=")
+  );
+  assert.deepStrictEqual(flag?.slice("--allow-env=".length).split(","), [...SHARD_ENV]);
 });
 
 Deno.test({
