@@ -48,6 +48,7 @@ export {
   type SearchResult,
   type SearchStepper,
 } from "./experiments/search.ts";
+// Strategies: `runSearch(score, { ...options, strategy: { name: "sketch" }, objective: "logprob" })`.
 export {
   configJsonSchema,
   ConfigSchema,
@@ -55,6 +56,21 @@ export {
   readConfig,
   type ResolvedConfig,
 } from "./experiments/config.ts";
+export {
+  type Cell,
+  cellKey,
+  type Coordinates,
+  settingKey,
+  settingLabel,
+} from "./experiments/axes.ts";
+export { OBJECTIVE_NAMES, type ObjectiveName, OBJECTIVES } from "./experiments/objectives.ts";
+export { STRATEGIES, STRATEGY_NAMES, strategyOf } from "./experiments/strategies/registry.ts";
+export type {
+  Optimizer,
+  StrategyDefinition,
+  StrategySpec,
+  StrategyStart,
+} from "./experiments/strategies/strategy.ts";
 export {
   cellSeed,
   expandCells,

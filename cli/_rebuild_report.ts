@@ -2,7 +2,7 @@
 
 import { readModel } from "../experiments/model_file.ts";
 import { currentBaseline, readResultsConfig, writeReport } from "../experiments/write_report.ts";
-import { summaryTable } from "../experiments/statistics.ts";
+import { closingTable } from "../experiments/report.ts";
 import { createScorer, type ProviderName, type Scorer } from "../infer/providers.ts";
 
 /**
@@ -41,7 +41,7 @@ export async function rebuildReport(dir: string, modelsDir: string): Promise<voi
         : {}),
       log: (line) => console.error(line),
     });
-    console.log(summaryTable(summary));
+    console.log(closingTable(config, summary));
   } finally {
     await scorer?.close();
   }

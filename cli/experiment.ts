@@ -5,9 +5,10 @@ import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR, writeJsonAtomic } from "../common/files.ts";
 import { readConfig } from "../experiments/config.ts";
 import { modelIsReady, readModel } from "../experiments/model_file.ts";
-import { recordsFile, runExperiment } from "../experiments/runner.ts";
+import { FILL_BATCH, recordsFile, runExperiment } from "../experiments/runner.ts";
 import { parseShard, shardFromEnv } from "../experiments/shards.ts";
-import { type Summary, summaryTable } from "../experiments/statistics.ts";
+import type { Summary } from "../experiments/statistics.ts";
+import { closingTable } from "../experiments/report.ts";
 import { createScorer } from "../infer/providers.ts";
 import { TRAINING_DEFAULTS } from "../train/model_names.ts";
 import { trainWithProgress } from "./_train_progress.ts";
@@ -43,7 +44,10 @@ if (import.meta.main) {
     }
     // Everything is validated before anything is created.
     const config = await readConfig(positionals[0]);
-    const parallel = intFlag("parallel", values.parallel, { fallback: 1, max: 1024 });
+    // Without --parallel the runner fills each batch with ~500 images from as many cells.
+    const parallel = values.parallel === undefined
+      ? undefined
+      : intFlag("parallel", values.parallel, { fallback: 1, max: 1024 });
     const shard = values.shard === undefined
       ? shardFromEnv(readGrantedEnv)
       : parseShard(values.shard);
@@ -102,7 +106,13 @@ if (import.meta.main) {
             : "unknown"
         }), provider ${config.provider} on ${scorer.device}${
           shard ? `, shard ${shard.index + 1}/${shard.count}` : ""
-        }${parallel > 1 ? `, ${parallel} cells per batch` : ""}`,
+        }${
+          parallel === undefined
+            ? `, cells share batches of ${FILL_BATCH} images`
+            : parallel > 1
+            ? `, ${parallel} cells per batch`
+            : ""
+        }`,
       );
       let outcome, summary: Summary | undefined;
       try {
@@ -111,7 +121,7 @@ if (import.meta.main) {
           score: (images, count) => scorer.score(images, count),
           modelSha256: model.sha256,
           fresh: values.fresh,
-          parallel,
+          ...(parallel === undefined ? {} : { parallel }),
           ...(shard ? { shard } : {}),
           signal: controller.signal,
           log: (line) => console.error(line),
@@ -169,7 +179,7 @@ if (import.meta.main) {
         return EXIT.ok;
       }
       if (summary === undefined) throw new Error("The report was not written");
-      console.log(summaryTable(summary));
+      console.log(closingTable(config, summary));
       console.log(
         `\n${summary.converged}/${summary.runs} runs reached ${config.target}; ${
           summary.evaluationsPerSecond.toFixed(0)

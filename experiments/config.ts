@@ -3,8 +3,14 @@
 import { z } from "zod";
 import { UsageError } from "../common/errors.ts";
 import { sha256Hex } from "../common/files.ts";
+import { canonicalJson } from "../common/canonical_json.ts";
+
+export { canonicalJson };
 import { MODEL_NAMES } from "../train/model_names.ts";
 import { PROVIDER_NAMES } from "../infer/providers.ts";
+import { DEFAULT_OBJECTIVE, OBJECTIVE_NAMES, type ObjectiveName } from "./objectives.ts";
+import { STRATEGIES, STRATEGY_NAMES, StrategySchema } from "./strategies/registry.ts";
+import type { StrategySpec } from "./strategies/strategy.ts";
 
 const Perturbation = z.strictObject({
   density: z.number().gt(0).lte(1).describe("Fraction of the 784 pixels each mask touches"),
@@ -51,6 +57,22 @@ export const ConfigSchema = z.strictObject({
   ]).default({ ...DEFAULT_PERTURBATION })
     .describe("One perturbation regime, or a list of regimes to sweep (an axis, like masks)"),
   base: z.enum(["blank", "noise"]).default("blank").describe("The starting image"),
+  strategy: z.union([
+    StrategySchema,
+    z.array(StrategySchema).min(1).refine(
+      (list) => new Set(list.map((s) => canonicalJson(s))).size === list.length,
+      { error: "must not repeat a strategy" },
+    ),
+  ]).default({ name: "greedy" }).describe(
+    "One search strategy { name, …parameters }, or a list to sweep (an axis). greedy (the default) takes masks and perturbation from the top level",
+  ),
+  objective: z.union([
+    z.enum(OBJECTIVE_NAMES),
+    z.array(z.enum(OBJECTIVE_NAMES)).min(1)
+      .refine((o) => new Set(o).size === o.length, { error: "must not repeat an objective" }),
+  ]).default(DEFAULT_OBJECTIVE).describe(
+    "What the strategy maximises: probability (the seed's), logprob, or margin (log p_target − max log p_other); or a list to sweep",
+  ),
 });
 
 /** A config as written in a file (defaults optional). */
@@ -71,6 +93,10 @@ export interface ResolvedConfig {
   /** The perturbation regimes swept (one when the file gives a single object). */
   perturbations: { density: number; amplitude: number }[];
   base: "blank" | "noise";
+  /** The strategies swept (greedy alone unless the file names others). */
+  strategies: StrategySpec[];
+  /** The objectives swept. */
+  objectives: ObjectiveName[];
 }
 
 /** The JSON Schema for editors (`configs/schema.json`). */
@@ -110,6 +136,8 @@ export function parseConfig(data: unknown, source = "config"): ResolvedConfig {
     patience: c.patience,
     perturbations: Array.isArray(c.perturbation) ? c.perturbation : [c.perturbation],
     base: c.base,
+    strategies: (Array.isArray(c.strategy) ? c.strategy : [c.strategy]) as StrategySpec[],
+    objectives: Array.isArray(c.objective) ? c.objective : [c.objective],
   };
   return resolved;
 }
@@ -162,6 +190,8 @@ function jsonPath(path: PropertyKey[]): string {
 const UNION_WORDS: Record<string, string> = {
   seeds: "a positive integer count or a non-empty list of distinct integers",
   perturbation: "an object {density, amplitude} or a non-empty list of such objects",
+  strategy: 'a strategy object { "name": …, …parameters } or a non-empty list of them',
+  objective: `one of ${OBJECTIVE_NAMES.map((o) => JSON.stringify(o)).join(", ")} or a list of them`,
 };
 
 const TYPE_WORDS: Record<string, string> = {
@@ -173,14 +203,26 @@ const TYPE_WORDS: Record<string, string> = {
   boolean: "true or false",
 };
 
+/** The fields allowed in the object at `path`: the config, a regime or a strategy. */
+function objectShapeAt(path: PropertyKey[], data: unknown): Record<string, unknown> {
+  if (path.length === 0) return ConfigSchema.shape;
+  if (path[0] === "strategy") {
+    const name = (valueAt(data, path) as { name?: unknown } | undefined)?.name;
+    const schema = STRATEGIES[String(name)]?.schema as unknown as {
+      shape?: Record<string, unknown>;
+    };
+    if (schema?.shape) return { ...schema.shape, objective: true };
+  }
+  return Perturbation.shape;
+}
+
 function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
   const where = `"${jsonPath(issue.path)}"`;
   const value = valueAt(data, issue.path);
   const received = value === undefined ? "nothing" : JSON.stringify(value);
   switch (issue.code) {
     case "unrecognized_keys": {
-      const parent = issue.path.length === 0 ? ConfigSchema : Perturbation;
-      const allowed = Object.keys(parent.shape).join(", ");
+      const allowed = Object.keys(objectShapeAt(issue.path, data)).join(", ");
       return `${where} has unknown key(s) ${
         issue.keys.map((k) => `"${k}"`).join(", ")
       }; allowed keys: ${allowed}`;
@@ -204,6 +246,11 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
         issue.values.map((v) => JSON.stringify(v)).join(", ")
       }, received ${received}`;
     case "invalid_union": {
+      if (issue.path[0] === "strategy" && issue.path.at(-1) === "name") {
+        return `${where} must be one of ${
+          STRATEGY_NAMES.map((n) => JSON.stringify(n)).join(", ")
+        }, received ${received}`;
+      }
       // Describe the branch whose type matched (an object with a bad field, a list with a bad
       // item); when no branch's type matched, say what the field may be.
       const branch = issue.errors.find((errors) =>
@@ -222,18 +269,6 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
   }
 }
 
-/** Serializes with sorted keys, so equal configs hash equally whatever the key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /**
  * Hashes what decides each cell's record: everything but the sweep axes and the description,
  * plus the model file's hash. Adding seeds, digits or regimes keeps old cells valid; changing
@@ -245,6 +280,8 @@ export function searchHash(config: ResolvedConfig, modelSha256: string): Promise
     seeds: _s,
     masks: _m,
     perturbations: _p,
+    strategies: _st,
+    objectives: _o,
     description: _desc,
     name: _n,
     ...search

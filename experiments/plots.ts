@@ -152,10 +152,10 @@ export function curvesSpec(
 export const SEED_SUCCESS = [{ digit: 7, rate: 0.5 }, { digit: 9, rate: 0.3 }];
 
 /** success.svg: success rate per digit with its 95 % Wilson interval; the seed's 7 and 9 marked. */
-export function successSpec(groups: (GroupSummary & { setting?: Setting })[]): Spec {
+export function successSpec(groups: (GroupSummary & { setting: Setting })[]): Spec {
   const values = groups.map((g) => ({
     digit: String(g.digit),
-    setting: g.setting ?? g.masks,
+    setting: g.setting,
     rate: g.successRate,
     low: g.wilsonLow,
     high: g.wilsonHigh,
@@ -204,17 +204,11 @@ export function successSpec(groups: (GroupSummary & { setting?: Setting })[]): S
 
 /** evaluations.svg: evaluations to reach the target per digit, one dot per converged run. */
 export function evaluationsSpec(
-  runs: {
-    digit: number;
-    masks: number;
-    converged: boolean;
-    evaluations: number;
-    setting?: Setting;
-  }[],
+  runs: { digit: number; converged: boolean; evaluations: number; setting: Setting }[],
 ): Spec {
   const values = runs.filter((r) => r.converged).map((r) => ({
     digit: String(r.digit),
-    setting: r.setting ?? r.masks,
+    setting: r.setting,
     evaluations: r.evaluations,
   }));
   return {

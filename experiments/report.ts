@@ -3,7 +3,11 @@
 import type { Baseline } from "./baseline.ts";
 import type { Likeness } from "./likeness.ts";
 import type { RunRecord } from "./runner.ts";
-import { regimeLabel, type Summary, summaryTable } from "./statistics.ts";
+import { regimeLabel, settingsTable, type Summary, summaryTable } from "./statistics.ts";
+import { settingLabel } from "./axes.ts";
+import { canonicalJson } from "../common/canonical_json.ts";
+import { OBJECTIVES } from "./objectives.ts";
+import { strategyOf } from "./strategies/registry.ts";
 import type { ResolvedConfig } from "./config.ts";
 
 /** Everything the report shows. */
@@ -31,9 +35,26 @@ export const SEED_FIGURES = {
   nineSuccess: 0.3,
 };
 
+/**
+ * Whether a config sweeps more than the seed's search (other strategies or objectives); a
+ * sweep of the seed's search alone reads as it did before strategies and objectives existed.
+ */
+export function sweepsNewAxes(c: Pick<ResolvedConfig, "strategies" | "objectives">): boolean {
+  return c.strategies.length > 1 || canonicalJson(c.strategies[0]) !== '{"name":"greedy"}' ||
+    c.objectives.length > 1 || c.objectives[0] !== "probability";
+}
+
+/** The table printed at the end of a run: per setting for sweeps of strategies, else per digit. */
+export function closingTable(c: ResolvedConfig, summary: Summary): string {
+  if (!sweepsNewAxes(c)) return summaryTable(summary);
+  return settingsTable(summary, (x) => settingLabel({ digit: 0, seed: 0, ...x }, c));
+}
+
 /** Renders the report as Markdown. */
 export function renderReport(d: ReportData): string {
   const c = d.config, s = d.summary;
+  const newAxes = sweepsNewAxes(c);
+  const label = (x: object) => settingLabel({ digit: 0, seed: 0, ...x }, c);
   const out: string[] = [];
   out.push(`# identikit: what does the network think a digit looks like? — \`${c.name}\``);
   if (c.description) out.push("", c.description);
@@ -58,21 +79,41 @@ export function renderReport(d: ReportData): string {
     } evaluations/s over ${s.totalEvaluations.toLocaleString("en-US")} evaluations |`,
     `| sweep | digits ${c.digits.join(", ")} × seeds ${formatSeeds(c.seeds)} × masks ${
       c.masks.join(", ")
-    }${
-      c.perturbations.length > 1 ? ` × ${c.perturbations.length} regimes` : ""
-    } = ${s.runs} runs |`,
-    `| search | greedy (elitist) from a ${c.base} image; each mask touches ${
-      c.perturbations.map((p) => `${pct(p.density, 1)} of the pixels by up to ±${p.amplitude}`)
-        .join(", or ")
-    }${c.perturbations.length > 1 ? " (regimes swept)" : ""} |`,
+    }${c.perturbations.length > 1 ? ` × ${c.perturbations.length} regimes` : ""}${
+      c.strategies.length > 1 ? ` × ${c.strategies.length} strategies` : ""
+    }${c.objectives.length > 1 ? ` × ${c.objectives.length} objectives` : ""} = ${s.runs} runs |`,
+    newAxes
+      ? `| search | from a ${c.base} image: ${
+        c.strategies.map((spec) => `${strategyOf(spec).label(spec)} (${describeSpec(spec)})`)
+          .join("; ")
+      }; objective ${c.objectives.map((o) => `${o} (${OBJECTIVES[o].description})`).join(", ")} |`
+      : `| search | greedy (elitist) from a ${c.base} image; each mask touches ${
+        c.perturbations.map((p) => `${pct(p.density, 1)} of the pixels by up to ±${p.amplitude}`)
+          .join(", or ")
+      }${c.perturbations.length > 1 ? " (regimes swept)" : ""} |`,
     `| stop | confidence ≥ ${c.target}, or ${c.patience} iterations without improvement (stuck), or ${c.maxIterations} iterations |`,
     `| config hash | \`${c.hash ?? "?"}\` |`,
     "",
+  );
+  if (newAxes) {
+    out.push(
+      "## Strategies",
+      "",
+      "Each setting over all digits: runs reaching the target (95 % Wilson interval), digits whose every run converged, and evaluations to the target over converged runs (the base image included). Time is each run's share of the sweep's wall time (runs ran side by side in shared batches).",
+      "",
+      settingsTable(s, label),
+      "",
+      ...(d.figures.includes("evaluations.svg")
+        ? ["![Evaluations to target per digit and setting](evaluations.svg)", ""]
+        : []),
+    );
+  }
+  out.push(
     "## Per digit",
     "",
     "Success rates with 95 % Wilson intervals; iteration and evaluation counts over converged runs.",
     "",
-    summaryTable(s),
+    newAxes ? summaryTable(s, { setting: label }) : summaryTable(s),
     "",
   );
   for (
@@ -106,6 +147,13 @@ export function renderReport(d: ReportData): string {
     "",
   );
   return out.join("\n");
+}
+
+/** A strategy's parameters besides its name, e.g. "candidates 8, erase 0.3". */
+function describeSpec(spec: object): string {
+  const entries = Object.entries(spec).filter(([k]) => k !== "name");
+  if (entries.length === 0) return "masks and perturbation from the top level";
+  return entries.map(([k, v]) => `${k} ${Array.isArray(v) ? v.join("–") : v}`).join(", ");
 }
 
 function formatSeeds(seeds: number[]): string {

@@ -1,41 +1,41 @@
 /**
- * Runs a sweep: expands digits × seeds × masks into cells, runs the pending ones (K at a time
- * in lockstep, one scoring call per step), and appends one complete record per finished cell.
- * Resumable: finished cells are skipped, a torn last line is repaired.
+ * Runs a sweep: runs the pending cells of the config's axes (K at a time in lockstep, one
+ * scoring call per step), and appends one complete record per finished cell. Execution only:
+ * cells, keys and seeds come from axes.ts. Resumable: finished cells are skipped, a torn last
+ * line is repaired.
  */
 
 import { UsageError } from "../common/errors.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
-import { createPrng, deriveSeed } from "../common/prng.ts";
+import { createPrng } from "../common/prng.ts";
 import { configHash, type ResolvedConfig, searchHash } from "./config.ts";
 import { encodeGreyPng } from "./images.ts";
+import { type Cell, cellKey, cellSeed, expandCells } from "./axes.ts";
+import type { ObjectiveName } from "./objectives.ts";
 import {
   advanceTogether,
+  candidatesPerStep,
   createSearch,
   type Perturbation,
   type ScoreFn,
+  type SearchOptions,
   type SearchStepper,
 } from "./search.ts";
+import type { StrategySpec } from "./strategies/strategy.ts";
 import type { RunStats } from "./statistics.ts";
 
-/** One point of the sweep. */
-export interface Cell {
-  digit: number;
-  seed: number;
-  masks: number;
-  perturbation: Perturbation;
-  /**
-   * `<digit>-<seed>-<masks>` (plus `-d<density>-a<amplitude>` when several regimes are
-   * swept), also the image's base name.
-   */
-  id: string;
-}
+export { type Cell, cellKey, cellSeed, type Coordinates, expandCells } from "./axes.ts";
 
 /** One line of `runs.jsonl`: everything about one finished cell. */
 export interface RunRecord extends RunStats {
   cell: string;
   seed: number;
-  perturbation: Perturbation;
+  /** Greedy cells: the perturbation regime. */
+  perturbation?: Perturbation;
+  /** Cells of a strategy other than plain greedy: the strategy object with its parameters. */
+  strategy?: StrategySpec;
+  /** Cells of an objective other than probability. */
+  objective?: ObjectiveName;
   initialConfidence: number;
   finalProbabilities: number[];
   trajectory: number[];
@@ -44,6 +44,11 @@ export interface RunRecord extends RunStats {
   image: string;
   /** The search hash the record was made under. */
   searchHash: string;
+  /**
+   * Cells of a new axis value (strategy or objective): this cell's share of the sweep's wall
+   * time, each step's time split over the cells in it by the images each had scored.
+   */
+  shareMs?: number;
 }
 
 /** A shard: this process runs the cells whose index ≡ `index` (mod `count`), 0-based. */
@@ -52,53 +57,50 @@ export interface Shard {
   count: number;
 }
 
-/** Every cell of the config, in a fixed order (digit, seed, masks, then regime). */
-export function expandCells(
-  config: Pick<ResolvedConfig, "digits" | "seeds" | "masks" | "perturbations">,
-): Cell[] {
-  const cells: Cell[] = [];
-  const several = config.perturbations.length > 1;
-  for (const digit of config.digits) {
-    for (const seed of config.seeds) {
-      for (const masks of config.masks) {
-        for (const perturbation of config.perturbations) {
-          const regime = several ? `-d${perturbation.density}-a${perturbation.amplitude}` : "";
-          cells.push({
-            digit,
-            seed,
-            masks,
-            perturbation,
-            id: `${digit}-${seed}-${masks}${regime}`,
-          });
-        }
-      }
-    }
-  }
-  return cells;
-}
-
 /** The cells a shard runs. */
 export function shardCells(cells: Cell[], shard?: Shard): Cell[] {
   return shard ? cells.filter((_, i) => i % shard.count === shard.index) : cells;
 }
 
-/**
- * A cell's coordinates as one string. Records are matched to cells by this, not by id, so a
- * cell keeps its record when the id changes (a second regime added to the sweep).
- */
-export function cellKey(cell: Pick<Cell, "digit" | "seed" | "masks" | "perturbation">): string {
-  return `${cell.digit}|${cell.seed}|${cell.masks}|${cell.perturbation.density}|${cell.perturbation.amplitude}`;
-}
-
-/** A cell's PRNG seed: from its own coordinates only, so results never depend on run order. */
-export function cellSeed(cell: Pick<Cell, "digit" | "seed" | "masks" | "perturbation">): number {
-  const { density, amplitude } = cell.perturbation;
-  return deriveSeed("identikit/cell", cell.digit, cell.seed, cell.masks, density, amplitude);
-}
-
 /** The records file of a shard (numbered from 1, as on the command line) or of the whole run. */
 export function recordsFile(shard?: Shard): string {
   return shard ? `runs.${shard.index + 1}-of-${shard.count}.jsonl` : "runs.jsonl";
+}
+
+/**
+ * The file where each run of a shard (or of the whole sweep) appends its segment: when it
+ * started, how long it ran, how many images it scored. The sweep's rate comes from these.
+ */
+export function segmentsFile(shard?: Shard): string {
+  return recordsFile(shard).replace(/^runs/, "segments");
+}
+
+/** One run segment: a process's share of the sweep, from start to finish or interruption. */
+export interface Segment {
+  startedAt: string;
+  elapsedMs: number;
+  evaluations: number;
+  /** Cells finished in this segment. */
+  cells: number;
+  /** The fixed cells per batch (--parallel), or "auto" for batches filled to FILL_BATCH. */
+  parallel: number | "auto";
+}
+
+/** Reads every segments file of a results folder (all shards); [] when there are none. */
+export async function readSegments(dir: string): Promise<Segment[]> {
+  const segments: Segment[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (!/^segments(\.\d+-of-\d+)?\.jsonl$/.test(entry.name)) continue;
+    const text = await Deno.readTextFile(`${dir}/${entry.name}`);
+    // A torn last line (a kill mid-append) is skipped: that segment's time is lost, no more.
+    for (const line of text.split("\n")) {
+      if (!line) continue;
+      try {
+        segments.push(JSON.parse(line));
+      } catch { /* torn */ }
+    }
+  }
+  return segments;
 }
 
 /** Whether a file name is a shard's records file (as {@linkcode recordsFile} names them). */
@@ -167,7 +169,10 @@ export interface RunOptions {
   modelSha256: string;
   /** Delete earlier results of this experiment first. */
   fresh?: boolean;
-  /** Cells advanced together in one scoring call (default 1). */
+  /**
+   * Cells advanced together in one scoring call. Default: as many as it takes to fill a batch
+   * of {@linkcode FILL_BATCH} images (one cell of the seed's 500 masks, 125 of 4 candidates).
+   */
   parallel?: number;
   shard?: Shard;
   signal?: AbortSignal;
@@ -184,6 +189,9 @@ export interface RunOutcome {
   repaired: boolean;
   interrupted: boolean;
 }
+
+/** Images per scoring call the automatic `parallel` aims at (onnxruntime's sweet spot on CPU). */
+export const FILL_BATCH = 500;
 
 /** Everything a run and its report write (besides config.json, rewritten anyway). */
 const GENERATED = [
@@ -228,7 +236,7 @@ export async function prepareResults(
       for await (const entry of Deno.readDir(resultsDir)) {
         if (
           GENERATED.includes(entry.name) || isShardRecordsFile(entry.name) ||
-          entry.name.endsWith(".svg")
+          entry.name.endsWith(".svg") || entry.name.startsWith("segments")
         ) {
           await Deno.remove(`${resultsDir}/${entry.name}`, { recursive: true });
         }
@@ -251,7 +259,6 @@ export async function runExperiment(
   options: RunOptions,
 ): Promise<RunOutcome> {
   const { resultsDir, score, shard } = options;
-  const parallel = options.parallel ?? 1;
   const hash = await prepareResults(resultsDir, config, options);
   const file = `${resultsDir}/${recordsFile(shard)}`;
   const { records: existing, repaired } = await readRecords(file, { repair: true });
@@ -265,8 +272,20 @@ export async function runExperiment(
   const out = await Deno.open(file, { append: true, create: true });
   const encoder = new TextEncoder();
   const start = performance.now();
+  const startedAt = new Date().toISOString();
   let evaluations = 0, interrupted = false;
-  const active: { cell: Cell; search: SearchStepper; started: number }[] = [];
+  const active: {
+    cell: Cell;
+    search: SearchStepper;
+    started: number;
+    shareMs: number;
+    candidates: number;
+  }[] = [];
+  // Without --parallel, cells join until a step's batch holds FILL_BATCH images.
+  const room = () =>
+    options.parallel !== undefined
+      ? active.length < options.parallel
+      : active.reduce((n, a) => n + a.candidates, 0) < FILL_BATCH;
   let next = 0;
   const progress = (extra: Partial<RunProgress> = {}) => {
     const seconds = (performance.now() - start) / 1000;
@@ -287,35 +306,34 @@ export async function runExperiment(
   try {
     progress();
     while (next < pending.length || active.length > 0) {
-      while (active.length < parallel && next < pending.length) {
+      while (room() && next < pending.length) {
         const cell = pending[next++];
+        const search = cellSearch(config, cell);
         active.push({
           cell,
-          search: createSearch(
-            {
-              ...searchOptions(config),
-              digit: cell.digit,
-              masks: cell.masks,
-              perturbation: cell.perturbation,
-            },
-            createPrng(cellSeed(cell)),
-          ),
+          search: createSearch(search, createPrng(cellSeed(cell))),
           started: performance.now(),
+          shareMs: 0,
+          candidates: candidatesPerStep(search),
         });
       }
       if (options.signal?.aborted) {
         interrupted = true;
         break;
       }
-      evaluations += await advanceTogether(active.map((a) => a.search), score);
+      const scored = new Map<SearchStepper, number>();
+      const stepStart = performance.now();
+      const count = await advanceTogether(active.map((a) => a.search), score, {
+        onScored: (search, n) => scored.set(search, n),
+      });
+      const stepMs = performance.now() - stepStart;
+      for (const a of active) a.shareMs += (stepMs * (scored.get(a.search) ?? 0)) / count;
+      evaluations += count;
       for (const a of active.filter((a) => a.search.done)) {
-        const record = await finishCell(
-          a.cell,
-          a.search,
-          performance.now() - a.started,
-          hash,
-          resultsDir,
-        );
+        const record = await finishCell(a.cell, a.search, hash, resultsDir, {
+          wallMs: performance.now() - a.started,
+          shareMs: a.shareMs,
+        });
         // One write per record: a kill leaves at most a torn last line, which resume repairs.
         await writeAll(out, encoder.encode(JSON.stringify(record) + "\n"));
         done.set(cellKey(record), record);
@@ -327,6 +345,20 @@ export async function runExperiment(
     }
   } finally {
     out.close();
+    if (evaluations > 0) {
+      const segment: Segment = {
+        startedAt,
+        elapsedMs: Math.round(performance.now() - start),
+        evaluations,
+        cells: finished - skipped,
+        parallel: options.parallel ?? "auto",
+      };
+      await Deno.writeTextFile(
+        `${resultsDir}/${segmentsFile(shard)}`,
+        JSON.stringify(segment) + "\n",
+        { append: true },
+      );
+    }
   }
   return {
     records: cells.map((c) => done.get(cellKey(c))).filter((r): r is RunRecord => r !== undefined),
@@ -337,31 +369,41 @@ export async function runExperiment(
   };
 }
 
-function searchOptions(config: ResolvedConfig) {
+/** The search a cell runs. */
+export function cellSearch(config: ResolvedConfig, cell: Cell): SearchOptions {
   return {
+    digit: cell.digit,
     target: config.target,
     maxIterations: config.maxIterations,
     patience: config.patience,
     base: config.base,
+    ...(cell.strategy ? { strategy: cell.strategy } : {}),
+    ...(cell.objective ? { objective: cell.objective } : {}),
+    ...(cell.masks !== undefined ? { masks: cell.masks } : {}),
+    ...(cell.perturbation ? { perturbation: cell.perturbation } : {}),
   };
 }
 
 async function finishCell(
   cell: Cell,
   search: SearchStepper,
-  wallMs: number,
   hash: string,
   resultsDir: string,
+  time: { wallMs: number; shareMs: number },
 ): Promise<RunRecord> {
   const result = search.result();
   const image = `images/${cell.id}.png`;
   await writeFileAtomic(`${resultsDir}/${image}`, encodeGreyPng(result.image));
+  // Field order is part of the record's bytes: old configs' records must not change.
+  const newAxes = cell.strategy !== undefined || cell.objective !== undefined;
   return {
     cell: cell.id,
     digit: cell.digit,
     seed: cell.seed,
-    masks: cell.masks,
-    perturbation: cell.perturbation,
+    ...(cell.masks !== undefined ? { masks: cell.masks } : {}),
+    ...(cell.perturbation ? { perturbation: cell.perturbation } : {}),
+    ...(cell.strategy ? { strategy: cell.strategy } : {}),
+    ...(cell.objective ? { objective: cell.objective } : {}),
     converged: result.converged,
     stuck: result.stuck,
     iterations: result.iterations,
@@ -373,7 +415,8 @@ async function finishCell(
     lastImprovement: result.lastImprovement,
     image,
     searchHash: hash,
-    wallMs: Math.round(wallMs),
+    wallMs: Math.round(time.wallMs),
+    ...(newAxes ? { shareMs: Math.round(time.shareMs) } : {}),
   };
 }
 

@@ -1,61 +1,66 @@
 /**
- * The reverse-recognition search: from a base image, perturb with random masks, score all
- * candidates in one batch, keep the best for the target digit (elitist), until the network is
- * sure. Pure: randomness comes from the PRNG passed in, scoring from the function passed in.
+ * One search: from a base image, a strategy proposes candidates, all are scored in one batch,
+ * and the strategy is told their objective, until the network is sure. Pure: randomness comes
+ * from the PRNG passed in, scoring from the function passed in.
  */
 
 import type { Prng } from "../common/prng.ts";
+import { DEFAULT_OBJECTIVE, type ObjectiveName, OBJECTIVES } from "./objectives.ts";
+import type { Perturbation } from "./strategies/greedy.ts";
+import { strategyOf } from "./strategies/registry.ts";
+import { LEVEL_VALUES, type Optimizer, PIXELS, type StrategySpec } from "./strategies/strategy.ts";
 
-/** Pixels per image (28 × 28). */
-export const PIXELS = 784;
+export { PIXELS };
+export type { Perturbation };
 
 /** Scores `count` images (`count × 784` floats in [0, 1]) → `count × 10` probabilities. */
 export type ScoreFn = (images: Float32Array, count: number) => Promise<Float32Array>;
 
-/** How candidates are perturbed. */
-export interface Perturbation {
-  /** Fraction of the 784 pixels each mask touches, in (0, 1]. */
-  density: number;
-  /** Largest change of a touched pixel, as a fraction of full scale, in (0, 1]. */
-  amplitude: number;
-}
-
 /** What one search does. */
 export interface SearchOptions {
   digit: number;
-  /** Candidates per iteration. */
-  masks: number;
   /** Stop as converged once the target digit's probability reaches this. */
   target: number;
+  /** Stop after this many steps. */
   maxIterations: number;
-  /** Stop as stuck after this many iterations without improvement. */
+  /** Stop as stuck after this many steps without improving the objective. */
   patience: number;
-  perturbation: Perturbation;
   /** "blank": all black; "noise": uniform random pixels from the PRNG. */
   base: "blank" | "noise";
+  /** The strategy and its parameters; the seed's greedy search when absent. */
+  strategy?: StrategySpec;
+  /** What the strategy maximises (default: the strategy's own `objective`, else "probability"). */
+  objective?: ObjectiveName;
+  /** Greedy: candidates per step. */
+  masks?: number;
+  /** Greedy: how each mask perturbs the base. */
+  perturbation?: Perturbation;
 }
 
 /** What a finished search reports. */
 export interface SearchResult {
   converged: boolean;
   stuck: boolean;
+  /** Steps taken. */
   iterations: number;
   /** Images scored, the base included. */
   evaluations: number;
   initialConfidence: number;
+  /** The target digit's probability on the final image. */
   finalConfidence: number;
   /** All ten probabilities of the final image. */
   finalProbabilities: number[];
-  /** Best confidence after each iteration (length = iterations). */
+  /** The best confidence scored so far, after each step (length = iterations). */
   trajectory: number[];
-  /** Iteration of the last improvement (0: none). */
+  /** Step of the last improvement of the objective (0: none). */
   lastImprovement: number;
-  /** The final image as 8-bit levels (value = level / 255): exactly what was scored. */
+  /**
+   * The final image as 8-bit levels (value = level / 255): exactly what was scored. It is the
+   * image with the highest target probability of all scored (for an elitist strategy under
+   * the probability objective, its last accepted image).
+   */
   image: Uint8Array;
 }
-
-/** Float value of each 8-bit level, so candidates live exactly on the k/255 grid. */
-const LEVEL_VALUES = Float32Array.from({ length: 256 }, (_, k) => k / 255);
 
 /**
  * One search as a step machine: {@linkcode SearchStepper.propose} gives the images to score,
@@ -64,31 +69,63 @@ const LEVEL_VALUES = Float32Array.from({ length: 256 }, (_, k) => k / 255);
  */
 export interface SearchStepper {
   readonly done: boolean;
-  /** Images to score next (`count × 784` floats) — the base first, then `masks` candidates. */
+  /** Images to score next (`count × 784` floats): the base first, then each step's candidates. */
   propose(): { images: Float32Array; count: number };
   /** Probabilities (`count × 10`) for the images of the last {@linkcode propose}. */
   accept(probabilities: Float32Array): void;
-  /** The current best confidence and iteration, for progress displays. */
+  /** The current best confidence and step, for progress displays. */
   readonly best: number;
   readonly iteration: number;
   result(): SearchResult;
 }
 
+/** The greedy parameters when a caller gives none (the config's defaults). */
+const GREEDY_DEFAULTS = { masks: 500, perturbation: { density: 0.05, amplitude: 0.5 } };
+
+/**
+ * The strategy a search runs, its parameters defaulted and checked; greedy takes `masks` and
+ * `perturbation` from the options.
+ */
+export function resolveStrategy(options: SearchOptions): StrategySpec {
+  if (options.strategy && options.strategy.name !== "greedy") {
+    const { objective: _objective, ...parameters } = options.strategy;
+    const parsed = strategyOf(options.strategy).schema.safeParse(parameters);
+    if (!parsed.success) {
+      throw new RangeError(
+        `Cannot search: invalid ${options.strategy.name} parameters ${
+          JSON.stringify(options.strategy)
+        }: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
+      );
+    }
+    return parsed.data;
+  }
+  return {
+    name: "greedy",
+    masks: options.masks ?? GREEDY_DEFAULTS.masks,
+    perturbation: options.perturbation ?? GREEDY_DEFAULTS.perturbation,
+  } as StrategySpec;
+}
+
+/** Images a step of this search scores (for choosing how many searches share a batch). */
+export function candidatesPerStep(options: SearchOptions): number {
+  const spec = resolveStrategy(options);
+  return strategyOf(spec).candidates(spec);
+}
+
 /** Creates a stepper for one search. */
 export function createSearch(options: SearchOptions, prng: Prng): SearchStepper {
-  const { digit, masks, target, maxIterations, patience } = options;
-  const touched = Math.max(1, Math.round(options.perturbation.density * PIXELS));
-  const amplitudeLevels = options.perturbation.amplitude * 255;
+  const { digit, target, maxIterations, patience } = options;
+  const spec = resolveStrategy(options);
+  const definition = strategyOf(spec);
+  const objective =
+    OBJECTIVES[options.objective ?? options.strategy?.objective ?? DEFAULT_OBJECTIVE].evaluate;
   const base = new Uint8Array(PIXELS);
   if (options.base === "noise") { for (let i = 0; i < PIXELS; i++) base[i] = prng.nextInt(256); }
-  const baseFloats = new Float32Array(PIXELS);
-  const floats = new Float32Array(masks * PIXELS);
-  // Each mask's changes (pixel, new level): the best candidate is rebuilt from them on accept.
-  const changedPixels = new Uint16Array(masks * touched);
-  const changedLevels = new Uint8Array(masks * touched);
-  const order = Uint16Array.from({ length: PIXELS }, (_, i) => i);
+  const bestImage = base.slice();
   const trajectory: number[] = [];
-  let best = -1, initial = -1, iteration = 0, lastImprovement = 0, evaluations = 0;
+  let optimizer: Optimizer | undefined;
+  let best = -1, bestValue = -Infinity, initial = -1, iteration = 0, lastImprovement = 0;
+  let evaluations = 0, asked = 0;
   let bestProbabilities: number[] = [];
   let state: "initial" | "searching" | "done" = "initial";
   let converged = false, stuck = false;
@@ -112,54 +149,44 @@ export function createSearch(options: SearchOptions, prng: Prng): SearchStepper 
     propose() {
       if (state === "done") throw new Error("Cannot propose: the search has finished");
       if (state === "initial") {
-        for (let i = 0; i < PIXELS; i++) baseFloats[i] = LEVEL_VALUES[base[i]];
-        return { images: baseFloats.slice(), count: 1 };
+        asked = 1;
+        return { images: Float32Array.from(base, (v) => LEVEL_VALUES[v]), count: 1 };
       }
-      for (let m = 0; m < masks; m++) {
-        const offset = m * PIXELS;
-        floats.set(baseFloats, offset);
-        // A uniform random subset of `touched` pixels: a partial Fisher–Yates shuffle.
-        for (let t = 0; t < touched; t++) {
-          const j = t + prng.nextInt(PIXELS - t);
-          const pixel = order[j];
-          order[j] = order[t];
-          order[t] = pixel;
-          const delta = Math.round((2 * prng.next() - 1) * amplitudeLevels);
-          const v = base[pixel] + delta;
-          const level = v < 0 ? 0 : v > 255 ? 255 : v;
-          changedPixels[m * touched + t] = pixel;
-          changedLevels[m * touched + t] = level;
-          floats[offset + pixel] = LEVEL_VALUES[level];
-        }
-      }
-      return { images: floats, count: masks };
+      const proposal = optimizer!.ask();
+      asked = proposal.count;
+      return proposal;
     },
     accept(probabilities) {
       if (state === "initial") {
         best = initial = probabilities[digit];
+        bestValue = objective(probabilities, 0, digit);
         bestProbabilities = Array.from(probabilities.subarray(0, 10));
         evaluations = 1;
+        optimizer = definition.create(spec, { base, baseValue: bestValue, prng });
         state = "searching";
         finishIfDone();
         return;
       }
-      let bestIndex = -1, bestValue = best;
-      for (let m = 0; m < masks; m++) {
-        const p = probabilities[m * 10 + digit];
-        if (p > bestValue) {
-          bestValue = p;
-          bestIndex = m;
+      const values = new Float64Array(asked);
+      let bestIndex = -1, stepBest = bestValue;
+      for (let c = 0; c < asked; c++) {
+        values[c] = objective(probabilities, c, digit);
+        if (values[c] > stepBest) stepBest = values[c];
+        const p = probabilities[c * 10 + digit];
+        if (p > best) {
+          best = p;
+          bestIndex = c;
         }
       }
-      iteration++;
-      evaluations += masks;
       if (bestIndex >= 0) {
-        for (let t = bestIndex * touched; t < (bestIndex + 1) * touched; t++) {
-          base[changedPixels[t]] = changedLevels[t];
-          baseFloats[changedPixels[t]] = LEVEL_VALUES[changedLevels[t]];
-        }
-        best = bestValue;
+        bestImage.set(optimizer!.levelsOf(bestIndex));
         bestProbabilities = Array.from(probabilities.subarray(bestIndex * 10, bestIndex * 10 + 10));
+      }
+      optimizer!.tell(values);
+      iteration++;
+      evaluations += asked;
+      if (stepBest > bestValue) {
+        bestValue = stepBest;
         lastImprovement = iteration;
       }
       trajectory.push(best);
@@ -177,7 +204,7 @@ export function createSearch(options: SearchOptions, prng: Prng): SearchStepper 
         finalProbabilities: bestProbabilities,
         trajectory: [...trajectory],
         lastImprovement,
-        image: base.slice(),
+        image: bestImage.slice(),
       };
     },
   };
@@ -208,7 +235,11 @@ export async function runSearch(score: ScoreFn, options: RunSearchOptions): Prom
  * concatenated). Each search sees exactly the probabilities it would see alone, so records do
  * not depend on how many searches share a batch. Returns the number of images scored.
  */
-export async function advanceTogether(searches: SearchStepper[], score: ScoreFn): Promise<number> {
+export async function advanceTogether(
+  searches: SearchStepper[],
+  score: ScoreFn,
+  options: { onScored?: (search: SearchStepper, count: number) => void } = {},
+): Promise<number> {
   const live = searches.filter((s) => !s.done);
   if (live.length === 0) return 0;
   const proposals = live.map((s) => s.propose());
@@ -226,6 +257,7 @@ export async function advanceTogether(searches: SearchStepper[], score: ScoreFn)
   const probabilities = await score(batch, count);
   let offset = 0;
   live.forEach((s, i) => {
+    options.onScored?.(s, proposals[i].count);
     s.accept(probabilities.subarray(offset * 10, (offset + proposals[i].count) * 10));
     offset += proposals[i].count;
   });

@@ -1,5 +1,11 @@
 /** Convergence statistics over run records: success rates with Wilson intervals, quantiles. */
 
+import { regimeLabel, settingKey } from "./axes.ts";
+import type { ObjectiveName } from "./objectives.ts";
+import type { StrategySpec } from "./strategies/strategy.ts";
+
+export { regimeLabel };
+
 /** A perturbation regime, as in the config. */
 export interface Regime {
   density: number;
@@ -9,22 +15,31 @@ export interface Regime {
 /** The fields of a run record that statistics need. */
 export interface RunStats {
   digit: number;
-  masks: number;
-  /** The run's perturbation regime (groups split by it when several were swept). */
+  /** Greedy runs: masks per step. */
+  masks?: number;
+  /** Greedy runs: the perturbation regime (groups split by it when several were swept). */
   perturbation?: Regime;
+  /** Runs of another strategy than greedy. */
+  strategy?: StrategySpec;
+  /** Runs of another objective than probability. */
+  objective?: ObjectiveName;
   converged: boolean;
   stuck: boolean;
   iterations: number;
   evaluations: number;
   finalConfidence: number;
   wallMs: number;
+  /** This run's share of the sweep's time when it ran beside others (new axes only). */
+  shareMs?: number;
 }
 
-/** One digit × masks (× regime) group of `summary.json`. */
+/** One digit × setting (strategy, masks, regime, objective) group of `summary.json`. */
 export interface GroupSummary {
   digit: number;
-  masks: number;
+  masks?: number;
   perturbation?: Regime;
+  strategy?: StrategySpec;
+  objective?: ObjectiveName;
   runs: number;
   converged: number;
   successRate: number;
@@ -49,9 +64,40 @@ export interface Summary {
   converged: number;
   successRate: number;
   totalEvaluations: number;
-  /** Evaluations per second of search wall time, over all runs. */
+  /**
+   * Images scored per second of the sweep's elapsed time, over all its run segments (for a
+   * sharded sweep: per process). Folders of older versions: evaluations per second of the
+   * runs' summed wall times.
+   */
   evaluationsPerSecond: number;
   groups: GroupSummary[];
+  /** One row per setting over all digits: the strategy comparison. */
+  settings: SettingSummary[];
+}
+
+/** All digits of one setting (strategy × masks × regime × objective). */
+export interface SettingSummary {
+  strategy?: StrategySpec;
+  masks?: number;
+  perturbation?: Regime;
+  objective?: ObjectiveName;
+  runs: number;
+  converged: number;
+  successRate: number;
+  wilsonLow: number;
+  wilsonHigh: number;
+  /** Digits of this setting, and those whose every run converged. */
+  digits: number;
+  digitsAllConverged: number;
+  /** Over converged runs; null when none converged. */
+  evaluationsMedian: number | null;
+  evaluationsP90: number | null;
+  /** The largest per-digit median of evaluations (converged runs); null if a digit has none. */
+  worstDigitEvaluationsMedian: number | null;
+  /** The largest per-digit p90 of evaluations over all runs (a run that failed counts as ∞). */
+  worstDigitEvaluationsP90: number | null;
+  /** Median milliseconds per converged image: the run's share of the sweep's time, else its wall time. */
+  msMedian: number | null;
 }
 
 /** z for a two-sided 95 % interval. */
@@ -81,16 +127,24 @@ export function quantile(values: number[], q: number): number {
 const orNull = (values: number[], q: number): number | null =>
   values.length ? quantile(values, q) : null;
 
-/** "5 % / ±0.5": a regime in a few characters. */
-export function regimeLabel(p: Regime): string {
-  return `${+(p.density * 100).toFixed(2)} % / ±${p.amplitude}`;
-}
-
-/** Groups records by digit × masks × regime (sorted that way) and summarizes each. */
-export function summarize(records: RunStats[]): Summary {
+/**
+ * Groups records by digit × setting (masks, regime, strategy, objective; sorted by digit, then
+ * masks and regime, then strategy and objective) and summarizes each.
+ */
+export function summarize(
+  records: RunStats[],
+  options: {
+    /** Setting keys (see `settingKey`) in the config's order; groups follow it within a digit. */
+    order?: string[];
+    /** The sweep's own count of images scored and its elapsed time (all run segments). */
+    sweep?: { evaluations: number; elapsedMs: number };
+  } = {},
+): Summary {
+  const rank = new Map((options.order ?? []).map((key, i) => [key, i]));
+  const orderOf = (g: GroupSummary) => rank.get(settingKey({ ...g, seed: 0 })) ?? rank.size;
   const groups = new Map<string, RunStats[]>();
   for (const r of records) {
-    const key = `${r.digit}-${r.masks}-${r.perturbation?.density}-${r.perturbation?.amplitude}`;
+    const key = `${r.digit}|${settingKey({ ...r, seed: 0 })}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(r);
   }
@@ -100,8 +154,10 @@ export function summarize(records: RunStats[]): Summary {
     const its = ok.map((r) => r.iterations), evs = ok.map((r) => r.evaluations);
     return {
       digit: runs[0].digit,
-      masks: runs[0].masks,
+      ...(runs[0].masks !== undefined ? { masks: runs[0].masks } : {}),
       ...(runs[0].perturbation ? { perturbation: runs[0].perturbation } : {}),
+      ...(runs[0].strategy ? { strategy: runs[0].strategy } : {}),
+      ...(runs[0].objective ? { objective: runs[0].objective } : {}),
       runs: runs.length,
       converged: ok.length,
       successRate: ok.length / runs.length,
@@ -117,30 +173,123 @@ export function summarize(records: RunStats[]): Summary {
       finalConfidenceMedian: quantile(runs.map((r) => r.finalConfidence), 0.5),
     };
   }).sort((a, b) =>
-    a.digit - b.digit || a.masks - b.masks ||
+    a.digit - b.digit || orderOf(a) - orderOf(b) || (a.masks ?? 0) - (b.masks ?? 0) ||
     (a.perturbation?.density ?? 0) - (b.perturbation?.density ?? 0) ||
-    (a.perturbation?.amplitude ?? 0) - (b.perturbation?.amplitude ?? 0)
+    (a.perturbation?.amplitude ?? 0) - (b.perturbation?.amplitude ?? 0) ||
+    compareText(a.strategy?.name ?? "", b.strategy?.name ?? "") ||
+    compareText(settingKey({ ...a, seed: 0 }), settingKey({ ...b, seed: 0 }))
   );
   const converged = records.filter((r) => r.converged).length;
   const totalEvaluations = records.reduce((s, r) => s + r.evaluations, 0);
-  const wallSeconds = records.reduce((s, r) => s + r.wallMs, 0) / 1000;
+  // The sweep's own clock when it was recorded; else (folders of older versions) the runs' wall
+  // times, which overlap when cells shared batches and so understate the rate.
+  const seconds = options.sweep
+    ? options.sweep.elapsedMs / 1000
+    : records.reduce((s, r) => s + r.wallMs, 0) / 1000;
+  const scored = options.sweep ? options.sweep.evaluations : totalEvaluations;
+  const rate = seconds > 0 ? scored / seconds : 0;
   return {
     runs: records.length,
     converged,
     successRate: records.length ? converged / records.length : 0,
     totalEvaluations,
-    evaluationsPerSecond: wallSeconds > 0 ? totalEvaluations / wallSeconds : 0,
+    evaluationsPerSecond: rate,
     groups: summaries,
+    settings: summarizeSettings(summaries, records),
   };
 }
 
-/** The per-digit table as Markdown (printed at the end of a run and put in the report). */
-export function summaryTable(summary: Summary): string {
+/** One row per setting over all digits, in the order of the groups' settings. */
+function summarizeSettings(groups: GroupSummary[], records: RunStats[]): SettingSummary[] {
+  const bySetting = new Map<string, RunStats[]>();
+  for (const g of groups) bySetting.set(settingKey({ ...g, seed: 0 }), []);
+  for (const r of records) bySetting.get(settingKey({ ...r, seed: 0 }))!.push(r);
+  return [...bySetting.entries()].map(([key, runs]) => {
+    const ok = runs.filter((r) => r.converged);
+    const [wilsonLow, wilsonHigh] = wilsonInterval(ok.length, runs.length);
+    const own = groups.filter((g) => settingKey({ ...g, seed: 0 }) === key);
+    const medians = own.map((g) => g.evaluationsMedian);
+    const evs = ok.map((r) => r.evaluations);
+    const first = runs[0];
+    return {
+      ...(first.strategy ? { strategy: first.strategy } : {}),
+      ...(first.masks !== undefined ? { masks: first.masks } : {}),
+      ...(first.perturbation ? { perturbation: first.perturbation } : {}),
+      ...(first.objective ? { objective: first.objective } : {}),
+      runs: runs.length,
+      converged: ok.length,
+      successRate: ok.length / runs.length,
+      wilsonLow,
+      wilsonHigh,
+      digits: own.length,
+      digitsAllConverged: own.filter((g) => g.converged === g.runs).length,
+      evaluationsMedian: orNull(evs, 0.5),
+      evaluationsP90: orNull(evs, 0.9),
+      worstDigitEvaluationsMedian: medians.some((m) => m === null)
+        ? null
+        : Math.max(...(medians as number[])),
+      worstDigitEvaluationsP90: worstP90(runs),
+      msMedian: orNull(ok.map((r) => r.shareMs ?? r.wallMs), 0.5),
+    };
+  });
+}
+
+/** The largest per-digit p90 of evaluations, a failed run counting as ∞ (then null). */
+function worstP90(runs: RunStats[]): number | null {
+  const digits = [...new Set(runs.map((r) => r.digit))];
+  const p90s = digits.map((d) =>
+    quantile(
+      runs.filter((r) => r.digit === d).map((r) => (r.converged ? r.evaluations : Infinity)),
+      0.9,
+    )
+  );
+  const worst = Math.max(...p90s);
+  return Number.isFinite(worst) ? worst : null;
+}
+
+/**
+ * The strategy comparison as Markdown: one row per setting (strategy × objective × …) over all
+ * digits; `label` names each setting.
+ */
+export function settingsTable(
+  summary: Summary,
+  label: (setting: SettingSummary) => string | number,
+): string {
+  const f = (v: number | null) => (v === null ? "–" : v.toFixed(0));
+  const lines = [
+    "| setting | runs | converged (95 % CI) | digits all converged | evaluations median | p90 | worst digit's median | worst digit's p90 (all runs) | ms per converged image (median) |",
+    "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const s of summary.settings) {
+    lines.push(
+      `| ${label(s)} | ${s.runs} | ${s.converged} = ${(s.successRate * 100).toFixed(0)} % (${
+        (s.wilsonLow * 100).toFixed(0)
+      }–${(s.wilsonHigh * 100).toFixed(0)} %) | ${s.digitsAllConverged}/${s.digits} | ${
+        f(s.evaluationsMedian)
+      } | ${f(s.evaluationsP90)} | ${f(s.worstDigitEvaluationsMedian)} | ${
+        s.worstDigitEvaluationsP90 === null ? "∞" : f(s.worstDigitEvaluationsP90)
+      } | ${f(s.msMedian)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The per-digit table as Markdown (printed at the end of a run and put in the report). With
+ * `setting`, one column names each group's setting (for sweeps of strategies or objectives).
+ */
+export function summaryTable(
+  summary: Summary,
+  options: { setting?: (group: GroupSummary) => string | number } = {},
+): string {
   const f = (v: number | null, digits = 0) => v === null ? "–" : v.toFixed(digits);
   const regimes = new Set(summary.groups.map((g) => g.perturbation && regimeLabel(g.perturbation)));
-  const showRegime = regimes.size > 1;
+  const showRegime = regimes.size > 1 && !options.setting;
+  const settingHeader = options.setting ? "setting" : "masks";
   const lines = [
-    `| digit | masks |${
+    `| digit | ${settingHeader} |${
       showRegime ? " regime (pixels / amplitude) |" : ""
     } runs | converged | success rate (95 % CI) | stuck | iterations median [p10–p90] | evaluations median | median final confidence |`,
     `| ---: | ---: |${showRegime ? " --- |" : ""} ---: | ---: | --- | ---: | --- | ---: | ---: |`,
@@ -148,11 +297,13 @@ export function summaryTable(summary: Summary): string {
   for (const g of summary.groups) {
     const regime = showRegime ? ` ${g.perturbation ? regimeLabel(g.perturbation) : "–"} |` : "";
     lines.push(
-      `| ${g.digit} | ${g.masks} |${regime} ${g.runs} | ${g.converged} | ${
-        (g.successRate * 100).toFixed(0)
-      } % (${(g.wilsonLow * 100).toFixed(0)}–${(g.wilsonHigh * 100).toFixed(0)} %) | ${g.stuck} | ${
-        f(g.iterationsMedian)
-      } [${f(g.iterationsP10)}–${f(g.iterationsP90)}] | ${f(g.evaluationsMedian)} | ${
+      `| ${g.digit} | ${
+        options.setting ? options.setting(g) : g.masks
+      } |${regime} ${g.runs} | ${g.converged} | ${(g.successRate * 100).toFixed(0)} % (${
+        (g.wilsonLow * 100).toFixed(0)
+      }–${(g.wilsonHigh * 100).toFixed(0)} %) | ${g.stuck} | ${f(g.iterationsMedian)} [${
+        f(g.iterationsP10)
+      }–${f(g.iterationsP90)}] | ${f(g.evaluationsMedian)} | ${
         g.finalConfidenceMedian.toFixed(4)
       } |`,
     );

@@ -12,9 +12,19 @@ import { decodeGreyPng, encodeGreyPng, renderGrid } from "./images.ts";
 import { measureLikeness } from "./likeness.ts";
 import { baselineSpec, curvesSpec, evaluationsSpec, renderSvg, successSpec } from "./plots.ts";
 import { renderReport } from "./report.ts";
-import { cellKey, expandCells, isShardRecordsFile, readRecords, type RunRecord } from "./runner.ts";
+import {
+  cellKey,
+  expandCells,
+  isShardRecordsFile,
+  readRecords,
+  readSegments,
+  type RunRecord,
+} from "./runner.ts";
 import type { ScoreFn } from "./search.ts";
-import { type Regime, regimeLabel, summarize, type Summary } from "./statistics.ts";
+import { type GroupSummary, summarize, type Summary } from "./statistics.ts";
+import { type Coordinates, settingKey, settingLabel } from "./axes.ts";
+import { DEFAULT_OBJECTIVE } from "./objectives.ts";
+import { DEFAULT_STRATEGY } from "./strategies/registry.ts";
 
 /** Options for {@linkcode writeReport}. */
 export interface WriteReportOptions {
@@ -31,7 +41,13 @@ export async function readResultsConfig(
   dir: string,
 ): Promise<ResolvedConfig & { hash?: string; searchHash?: string; modelSha256?: string }> {
   try {
-    return JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+    const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+    // Folders written before strategies and objectives were axes ran the defaults.
+    return {
+      ...config,
+      strategies: config.strategies ?? [{ ...DEFAULT_STRATEGY }],
+      objectives: config.objectives ?? [DEFAULT_OBJECTIVE],
+    };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new UsageError(`${dir} is not an identikit results folder: it has no config.json`, {
@@ -62,7 +78,18 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
       },
     );
   }
-  const summary = summarize(records);
+  const segments = await readSegments(dir);
+  const summary = summarize(records, {
+    order: [...new Set(expandCells(config).map((c) => settingKey(c)))],
+    ...(segments.length > 0
+      ? {
+        sweep: {
+          evaluations: segments.reduce((n, s) => n + s.evaluations, 0),
+          elapsedMs: segments.reduce((n, s) => n + s.elapsedMs, 0),
+        },
+      }
+      : {}),
+  });
   await writeJsonAtomic(`${dir}/summary.json`, summary);
 
   const images = new Map<string, Uint8Array>();
@@ -70,12 +97,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     images.set(r.cell, decodeGreyPng(await Deno.readFile(`${dir}/${r.image}`), r.image).levels);
   }
   const rows = [...config.digits].sort((a, b) => a - b).map((digit) =>
-    records.filter((r) => r.digit === digit)
-      .sort((a, b) =>
-        a.masks - b.masks || a.perturbation.density - b.perturbation.density ||
-        a.perturbation.amplitude - b.perturbation.amplitude || a.seed - b.seed
-      )
-      .map((r) => images.get(r.cell)!)
+    records.filter((r) => r.digit === digit).sort(bySettingThenSeed).map((r) => images.get(r.cell)!)
   );
   const grid = renderGrid(rows);
   await writeFileAtomic(
@@ -83,12 +105,10 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     encodeGreyPng(grid.levels, { width: grid.width, height: grid.height }),
   );
 
-  // Figures tell runs apart by mask count, and by regime too when several were swept.
-  const several = config.perturbations.length > 1;
-  const setting = (masks: number, p?: Regime) =>
-    several && p ? `${masks} masks, ${regimeLabel(p)}` : masks;
-  const runs = records.map((r) => ({ ...r, setting: setting(r.masks, r.perturbation) }));
-  const groups = summary.groups.map((g) => ({ ...g, setting: setting(g.masks, g.perturbation) }));
+  // Figures tell runs apart by setting: the mask count alone, or its strategy, regime, objective.
+  const setting = (c: Coordinates | GroupSummary) => settingLabel({ seed: 0, ...c }, config);
+  const runs = records.map((r) => ({ ...r, setting: setting(r) }));
+  const groups = summary.groups.map((g) => ({ ...g, setting: setting(g) }));
   const figures: [string, Parameters<typeof renderSvg>[0]][] = [
     ["curves.svg", curvesSpec(runs, config.target)],
     ["success.svg", successSpec(groups)],
@@ -139,8 +159,21 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
 }
 
 function sortRecords(records: RunRecord[]): RunRecord[] {
-  return [...records].sort((a, b) => a.digit - b.digit || a.seed - b.seed || a.masks - b.masks);
+  return [...records].sort((a, b) =>
+    a.digit - b.digit || a.seed - b.seed || (a.masks ?? 0) - (b.masks ?? 0) ||
+    compareText(settingKey(a), settingKey(b))
+  );
 }
+
+/** Grid columns within a digit: masks, regime, then the other settings, then seeds. */
+function bySettingThenSeed(a: RunRecord, b: RunRecord): number {
+  return (a.masks ?? 0) - (b.masks ?? 0) ||
+    (a.perturbation?.density ?? 0) - (b.perturbation?.density ?? 0) ||
+    (a.perturbation?.amplitude ?? 0) - (b.perturbation?.amplitude ?? 0) ||
+    compareText(settingKey(a), settingKey(b)) || a.seed - b.seed;
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * The results folder's baseline.json if it was computed with the results' model (its hash is

@@ -32,8 +32,8 @@ export function assertClose(
 }
 
 /** Records without timings, sorted by cell: what "identical (timings aside)" compares. */
-export function comparable(records: RunRecord[]): Omit<RunRecord, "wallMs">[] {
-  return records.map(({ wallMs: _w, ...rest }) => rest).sort((a, b) =>
+export function comparable(records: RunRecord[]): Omit<RunRecord, "wallMs" | "shareMs">[] {
+  return records.map(({ wallMs: _w, shareMs: _s, ...rest }) => rest).sort((a, b) =>
     a.cell.localeCompare(b.cell)
   );
 }

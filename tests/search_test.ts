@@ -11,7 +11,7 @@ import {
 } from "../experiments/search.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 
-const BASE: SearchOptions = {
+const BASE = {
   digit: 7,
   masks: 40,
   target: 0.99,
@@ -19,7 +19,7 @@ const BASE: SearchOptions = {
   patience: 30,
   perturbation: { density: 0.05, amplitude: 0.5 },
   base: "blank",
-};
+} satisfies SearchOptions;
 
 Deno.test("runSearch() on a fake scorer gives exact seeded results", async () => {
   const result = await runSearch(fakeScorer(), { ...BASE, prng: createPrng(123) });
