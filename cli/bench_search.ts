@@ -1,6 +1,7 @@
 /**
  * `deno task bench:search`: the search loop's evaluations/s against bare `score` calls on the
- * same provider and batch size, and cross-run batching at K = 1, 4, 16 cells per call —
+ * same provider and batch size: greedy with cross-run batching at K = 1, 4, 16 cells per call,
+ * and every other strategy with its default parameters and the runner's automatic K —
  * interleaved rounds in one run, with ratios.
  */
 
@@ -10,13 +11,16 @@ import { DEFAULT_MODELS_DIR } from "../common/files.ts";
 import { describeMachine } from "../common/machine.ts";
 import { createPrng, deriveSeed } from "../common/prng.ts";
 import { DEFAULT_PERTURBATION } from "../experiments/config.ts";
+import { FILL_BATCH } from "../experiments/runner.ts";
+import { STRATEGIES, STRATEGY_NAMES } from "../experiments/strategies/registry.ts";
+import type { StrategySpec } from "../experiments/strategies/strategy.ts";
 import { modelIsReady, readModel } from "../experiments/model_file.ts";
 import { advanceTogether, createSearch, PIXELS } from "../experiments/search.ts";
 import { createScorer, parseProviderName } from "../infer/providers.ts";
 import { parseModelName } from "../train/model_names.ts";
 
 const USAGE = "Usage: deno task bench:search [--provider node-cpu] [--model cnn] [--masks 500] " +
-  "[--parallel 1,4,16] [--iterations 8] [--rounds 3]";
+  "[--parallel 1,4,16] [--strategies square,nes,es,stroke,sketch] [--iterations 8] [--rounds 3]";
 
 if (import.meta.main) {
   await runMain(async () => {
@@ -27,6 +31,7 @@ if (import.meta.main) {
         model: { type: "string", default: "cnn" },
         masks: { type: "string" },
         parallel: { type: "string" },
+        strategies: { type: "string" },
         iterations: { type: "string" },
         rounds: { type: "string" },
         "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
@@ -38,6 +43,19 @@ if (import.meta.main) {
     const ks = listFlag("parallel", values.parallel, {
       fallback: [1, 4, 16],
       parse: (s) => intFlag("parallel", s, { fallback: 1, max: 1024 }),
+    });
+    const strategies = listFlag("strategies", values.strategies, {
+      fallback: STRATEGY_NAMES.filter((n) => n !== "greedy"),
+      parse: (name) => {
+        if (!STRATEGIES[name] || name === "greedy") {
+          throw new UsageError(
+            `--strategies: unknown strategy "${name}"; choose among ${
+              STRATEGY_NAMES.filter((n) => n !== "greedy").join(", ")
+            } (greedy is measured by --parallel)`,
+          );
+        }
+        return name;
+      },
     });
     const iterations = intFlag("iterations", values.iterations, { fallback: 8, max: 100000 });
     const rounds = intFlag("rounds", values.rounds, { fallback: 3, max: 100 });
@@ -61,7 +79,14 @@ if (import.meta.main) {
       return (iterations * masks) / ((performance.now() - t0) / 1000);
     };
     let round = 0;
-    const loop = async (k: number) => {
+    // A strategy with its default parameters, K cells so that a step fills the batch as the
+    // runner's automatic --parallel does.
+    const specs = new Map<string, { spec: StrategySpec; k: number }>(strategies.map((name) => {
+      const spec = STRATEGIES[name].schema.parse({ name }) as StrategySpec;
+      const per = STRATEGIES[name].candidates(spec);
+      return [name, { spec, k: Math.max(1, Math.ceil(FILL_BATCH / per)) }];
+    }));
+    const loop = async (k: number, strategy?: StrategySpec) => {
       // Targets never reached and patience never exhausted: every step is a full batch.
       const searches = Array.from({ length: k }, (_, i) =>
         createSearch({
@@ -72,6 +97,7 @@ if (import.meta.main) {
           patience: iterations + 1,
           perturbation: { ...DEFAULT_PERTURBATION },
           base: "blank",
+          ...(strategy ? { strategy, objective: "margin" as const } : {}),
         }, createPrng(deriveSeed("bench", round, i))));
       await advanceTogether(searches, score); // scores the bases
       const t0 = performance.now();
@@ -79,7 +105,12 @@ if (import.meta.main) {
       for (let i = 0; i < iterations; i++) evaluations += await advanceTogether(searches, score);
       return evaluations / ((performance.now() - t0) / 1000);
     };
-    const names = ["bare score()", ...ks.map((k) => `search loop, K=${k}`)];
+    const strategyRow = (name: string) => `${name}, K=${specs.get(name)!.k}`;
+    const names = [
+      "bare score()",
+      ...ks.map((k) => `search loop, K=${k}`),
+      ...strategies.map(strategyRow),
+    ];
     const results = new Map<string, number[]>(names.map((n) => [n, []]));
     console.error(
       `Search throughput: ${model} on ${provider} (${scorer.device}), ${masks} masks, ${iterations} iterations × ${rounds} interleaved rounds, on ${describeMachine()}`,
@@ -87,6 +118,10 @@ if (import.meta.main) {
     for (round = 0; round < rounds; round++) {
       results.get(names[0])!.push(await bare());
       for (const k of ks) results.get(`search loop, K=${k}`)!.push(await loop(k));
+      for (const name of strategies) {
+        const { spec, k } = specs.get(name)!;
+        results.get(strategyRow(name))!.push(await loop(k, spec));
+      }
       console.error(
         `  round ${round + 1}: ${
           names.map((n) => `${n} ${results.get(n)!.at(-1)!.toFixed(0)}/s`).join(", ")
@@ -107,6 +142,15 @@ if (import.meta.main) {
         `| search loop, K=${k} | ${k * masks} | ${rate.toFixed(0)} | ${
           (rate / bareRate).toFixed(2)
         } | ${(rate / k1).toFixed(2)} |`,
+      );
+    }
+    for (const name of strategies) {
+      const { spec, k } = specs.get(name)!;
+      const rate = median(results.get(strategyRow(name))!);
+      console.log(
+        `| ${name} (${STRATEGIES[name].candidates(spec)} per step), K=${k} | ${
+          k * STRATEGIES[name].candidates(spec)
+        } | ${rate.toFixed(0)} | ${(rate / bareRate).toFixed(2)} | ${(rate / k1).toFixed(2)} |`,
       );
     }
     if (ks.includes(1)) {

@@ -142,7 +142,39 @@ Deno.test("the shipped configs are valid: all-digits is the seed's experiment", 
     { digits: all.digits, seeds: all.seeds.length, masks: all.masks, target: all.target },
     { digits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], seeds: 10, masks: [500], target: 0.99 },
   );
-  await readConfig(`${CONFIGS}smoke.json`);
+  // Every shipped config parses, whatever it sweeps.
+  const files = [...Deno.readDirSync(CONFIGS)].map((e) => e.name)
+    .filter((n) => n.endsWith(".json") && n !== "schema.json").sort();
+  assert.ok(files.includes("strategies.json") && files.includes("regimes.json"));
+  for (const file of files) await readConfig(`${CONFIGS}${file}`);
+  const strategies = await readConfig(`${CONFIGS}strategies.json`);
+  assert.deepStrictEqual(
+    strategies.strategies.map((s) => s.name),
+    ["greedy", "square", "nes", "es", "stroke", "sketch"],
+  );
+});
+
+Deno.test("parseConfig() reports bad strategies and objectives by path", () => {
+  assert.strictEqual(
+    configError({ name: "x", strategy: { name: "strok" } }),
+    'Cannot run experiment: test.json is not a valid config:\n  - "strategy.name" must be one of "greedy", "square", "nes", "es", "stroke", "sketch", received "strok"',
+  );
+  assert.match(
+    configError({ name: "x", strategy: [{ name: "stroke", bogus: 1 }] }),
+    /"strategy\[0\]" has unknown key\(s\) "bogus"; allowed keys: name, candidates, length, width, erase, objective/,
+  );
+  assert.match(
+    configError({ name: "x", strategy: { name: "nes", candidates: 0 } }),
+    /"strategy.candidates" must be ≥ 2, received 0/,
+  );
+  assert.match(
+    configError({ name: "x", objective: "margn" }),
+    /"objective" must be one of "probability", "logprob", "margin", received "margn"/,
+  );
+  assert.match(
+    configError({ name: "x", strategy: [{ name: "stroke" }, { name: "stroke", candidates: 8 }] }),
+    /"strategy" must not repeat a strategy/,
+  );
 });
 
 Deno.test("configs/schema.json is the schema generated from the code (run `deno task schema`)", async () => {
