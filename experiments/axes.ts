@@ -120,14 +120,14 @@ export const AXES: readonly Axis[] = [
       return isGreedySpec(spec) ? [] : [canonicalJson(spec)];
     },
     // Plain greedy cells are named and labelled by their masks, as before strategies existed.
-    id: (v, c) => {
+    id: (v) => {
       const spec = v as StrategySpec;
-      if (!isGreedySpec(spec)) return strategyId(spec, strategiesOf(c));
+      if (!isGreedySpec(spec)) return strategyId(spec);
       return spec.objective ? "greedy" : null;
     },
-    label: (v) => {
+    label: (v, c) => {
       const spec = v as StrategySpec;
-      return isGreedySpec(spec) ? null : strategyOf(spec).label(spec);
+      return isGreedySpec(spec) ? null : strategyLabel(spec, strategiesOf(c));
     },
   },
   {
@@ -172,10 +172,43 @@ export function regimeLabel(p: Perturbation): string {
   return `${+(p.density * 100).toFixed(2)} % / ±${p.amplitude}`;
 }
 
-/** A strategy's part of a cell id: its name, plus a short hash when the name is not unique. */
-function strategyId(spec: StrategySpec, all: StrategySpec[]): string {
-  if (all.filter((s) => s.name === spec.name).length <= 1) return spec.name;
+/**
+ * A strategy's part of a cell id: its name and a short hash of its parameters, so that a cell
+ * of edited parameters never reuses (and overwrites) another cell's image.
+ */
+function strategyId(spec: StrategySpec): string {
   return `${spec.name}-${shortHash(canonicalJson(spec))}`;
+}
+
+/**
+ * A strategy's label: the registry's, plus the parameters that tell it apart from strategies
+ * of the same name in the config (e.g. "stroke, 8 per step, erase 0.5").
+ */
+function strategyLabel(spec: StrategySpec, all: StrategySpec[]): string {
+  const label = strategyOf(spec).label(spec);
+  const twins = all.filter((s) => s.name === spec.name && s !== spec);
+  const differing = Object.entries(spec).filter(([key, value]) =>
+    key !== "name" && key !== "objective" &&
+    twins.some((t) => canonicalJson(t[key]) !== canonicalJson(value))
+  );
+  return differing.length === 0
+    ? label
+    : `${label}, ${
+      differing.map(([key, value]) =>
+        `${key} ${Array.isArray(value) ? value.join("–") : String(value)}`
+      ).join(", ")
+    }`;
+}
+
+/**
+ * Whether a config sweeps more than the seed's search (other strategies or objectives). A
+ * sweep of the seed's search alone runs, records and reads as before strategies existed.
+ */
+export function sweepsNewAxes(config: AxesConfig): boolean {
+  const strategies = strategiesOf(config), objectives = objectivesOf(config);
+  return strategies.length > 1 ||
+    canonicalJson(strategies[0]) !== canonicalJson(DEFAULT_STRATEGY_SPEC) ||
+    objectives.length > 1 || objectives[0] !== DEFAULT_OBJECTIVE;
 }
 
 function shortHash(text: string): string {

@@ -45,7 +45,10 @@ export const ConfigSchema = z.strictObject({
     .refine((m) => new Set(m).size === m.length, { error: "must not repeat a mask count" })
     .describe("Candidates per iteration; each value is a sweep column"),
   target: z.number().gt(0).lt(1).default(0.99).describe("Confidence that counts as converged"),
-  maxIterations: z.int().min(1).max(1000000).default(500),
+  maxIterations: z.int().min(1).max(1000000).default(500).describe("Stop after this many steps"),
+  maxEvaluations: z.int().min(1).max(1e9).optional().describe(
+    "Stop once a run has scored this many images: a budget that is the same for every strategy",
+  ),
   patience: z.int().min(1).max(1000000).default(100)
     .describe("Iterations without improvement after which a run counts as stuck"),
   perturbation: z.union([
@@ -89,6 +92,8 @@ export interface ResolvedConfig {
   masks: number[];
   target: number;
   maxIterations: number;
+  /** Stop once this many images were scored (absent: no such budget). */
+  maxEvaluations?: number;
   patience: number;
   /** The perturbation regimes swept (one when the file gives a single object). */
   perturbations: { density: number; amplitude: number }[];
@@ -133,6 +138,7 @@ export function parseConfig(data: unknown, source = "config"): ResolvedConfig {
     masks: c.masks,
     target: c.target,
     maxIterations: c.maxIterations,
+    ...(c.maxEvaluations === undefined ? {} : { maxEvaluations: c.maxEvaluations }),
     patience: c.patience,
     perturbations: Array.isArray(c.perturbation) ? c.perturbation : [c.perturbation],
     base: c.base,

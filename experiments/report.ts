@@ -3,9 +3,8 @@
 import type { Baseline } from "./baseline.ts";
 import type { Likeness } from "./likeness.ts";
 import type { RunRecord } from "./runner.ts";
-import { regimeLabel, settingsTable, type Summary, summaryTable } from "./statistics.ts";
-import { settingLabel } from "./axes.ts";
-import { canonicalJson } from "../common/canonical_json.ts";
+import { settingsTable, type Summary, summaryTable } from "./statistics.ts";
+import { settingLabel, sweepsNewAxes } from "./axes.ts";
 import { OBJECTIVES } from "./objectives.ts";
 import { strategyOf } from "./strategies/registry.ts";
 import type { ResolvedConfig } from "./config.ts";
@@ -34,15 +33,6 @@ export const SEED_FIGURES = {
   sevenSuccess: 0.5,
   nineSuccess: 0.3,
 };
-
-/**
- * Whether a config sweeps more than the seed's search (other strategies or objectives); a
- * sweep of the seed's search alone reads as it did before strategies and objectives existed.
- */
-export function sweepsNewAxes(c: Pick<ResolvedConfig, "strategies" | "objectives">): boolean {
-  return c.strategies.length > 1 || canonicalJson(c.strategies[0]) !== '{"name":"greedy"}' ||
-    c.objectives.length > 1 || c.objectives[0] !== "probability";
-}
 
 /** The table printed at the end of a run: per setting for sweeps of strategies, else per digit. */
 export function closingTable(c: ResolvedConfig, summary: Summary): string {
@@ -91,7 +81,11 @@ export function renderReport(d: ReportData): string {
         c.perturbations.map((p) => `${pct(p.density, 1)} of the pixels by up to ±${p.amplitude}`)
           .join(", or ")
       }${c.perturbations.length > 1 ? " (regimes swept)" : ""} |`,
-    `| stop | confidence ≥ ${c.target}, or ${c.patience} iterations without improvement (stuck), or ${c.maxIterations} iterations |`,
+    `| stop | confidence ≥ ${c.target}, or ${c.patience} iterations without improvement (stuck), or ${c.maxIterations} iterations${
+      c.maxEvaluations === undefined
+        ? ""
+        : `, or ${c.maxEvaluations.toLocaleString("en-US")} images scored`
+    } |`,
     `| config hash | \`${c.hash ?? "?"}\` |`,
     "",
   );
@@ -120,12 +114,13 @@ export function renderReport(d: ReportData): string {
     const [file, caption] of [
       ["success.svg", "Success rate per digit"],
       ["curves.svg", "Convergence"],
-      ["evaluations.svg", "Evaluations to target"],
+      // Sweeps of strategies show this one beside their comparison table.
+      ...(newAxes ? [] : [["evaluations.svg", "Evaluations to target"]]),
     ]
   ) {
     if (d.figures.includes(file)) out.push(`![${caption}](${file})`, "");
   }
-  out.push("## Against the seed experiment", "", ...seedComparison(d), "");
+  out.push("## Against the seed experiment", "", ...seedComparison(d, label), "");
   out.push("## Where runs get stuck", "", ...stuckRuns(d.records, c.target), "");
   if (d.baseline) {
     out.push(
@@ -140,7 +135,7 @@ export function renderReport(d: ReportData): string {
     "## Files",
     "",
     "`config.json` resolved config and hashes · `runs.jsonl` one record per run · `summary.json` the statistics above · " +
-      "`images/<digit>-<seed>-<masks>.png` each final image (exactly the scored pixels) · `grid.png` the board above · " +
+      "`images/<cell>.png` each final image (exactly the scored pixels) · `grid.png` the board above · " +
       "`*.svg` figures · `baseline.json` noise/real statistics.",
     "",
     `Rebuild this report with \`deno task report results/${c.name}\`.`,
@@ -161,19 +156,18 @@ function formatSeeds(seeds: number[]): string {
   return contiguous && seeds.length > 2 ? `${seeds[0]}…${seeds.at(-1)}` : seeds.join(", ");
 }
 
-function rateOf(s: Summary, digit: number): string {
+function rateOf(s: Summary, digit: number, label: (group: object) => string | number): string {
   const groups = s.groups.filter((g) => g.digit === digit);
   if (groups.length === 0) return "not in this sweep";
-  const several =
-    new Set(groups.map((g) => g.perturbation && regimeLabel(g.perturbation))).size > 1;
-  return groups.map((g) =>
-    `${pct(g.successRate)} (${pct(g.wilsonLow)}–${pct(g.wilsonHigh)}) at ${g.masks} masks${
-      several && g.perturbation ? `, ${regimeLabel(g.perturbation)}` : ""
-    }`
-  ).join("; ");
+  return groups.map((g) => {
+    const setting = label(g);
+    return `${pct(g.successRate)} (${pct(g.wilsonLow)}–${pct(g.wilsonHigh)}) ${
+      typeof setting === "number" ? `at ${setting} masks` : `with ${setting}`
+    }`;
+  }).join("; ");
 }
 
-function seedComparison(d: ReportData): string[] {
+function seedComparison(d: ReportData, label: (group: object) => string | number): string[] {
   const s = d.summary, acc = d.model?.testAccuracy;
   const rows = [
     "| | the seed | here |",
@@ -186,8 +180,8 @@ function seedComparison(d: ReportData): string[] {
         acc === undefined ? "?" : pct(acc, 2)
       } |`,
     `| "most digits converge" | most | ${s.converged}/${s.runs} runs (${pct(s.successRate)}) |`,
-    `| digit 7 reaches ${d.config.target} | 50 % of runs | ${rateOf(s, 7)} |`,
-    `| digit 9 reaches ${d.config.target} | 30 % of runs | ${rateOf(s, 9)} |`,
+    `| digit 7 reaches ${d.config.target} | 50 % of runs | ${rateOf(s, 7, label)} |`,
+    `| digit 9 reaches ${d.config.target} | 30 % of runs | ${rateOf(s, 9, label)} |`,
   ];
   if (d.baseline) {
     rows.push(

@@ -10,7 +10,7 @@ import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
 import { createPrng } from "../common/prng.ts";
 import { configHash, type ResolvedConfig, searchHash } from "./config.ts";
 import { encodeGreyPng } from "./images.ts";
-import { type Cell, cellKey, cellSeed, expandCells } from "./axes.ts";
+import { type Cell, cellKey, cellSeed, expandCells, sweepsNewAxes } from "./axes.ts";
 import type { ObjectiveName } from "./objectives.ts";
 import {
   advanceTogether,
@@ -170,8 +170,10 @@ export interface RunOptions {
   /** Delete earlier results of this experiment first. */
   fresh?: boolean;
   /**
-   * Cells advanced together in one scoring call. Default: as many as it takes to fill a batch
-   * of {@linkcode FILL_BATCH} images (one cell of the seed's 500 masks, 125 of 4 candidates).
+   * Cells advanced together in one scoring call. Default for sweeps of strategies or
+   * objectives: as many as it takes to fill a batch of {@linkcode FILL_BATCH} images (125 cells
+   * of 4 candidates); for the seed's search alone: 1, so that its records are written in cell
+   * order, exactly as before.
    */
   parallel?: number;
   shard?: Shard;
@@ -282,9 +284,11 @@ export async function runExperiment(
     candidates: number;
   }[] = [];
   // Without --parallel, cells join until a step's batch holds FILL_BATCH images.
+  const newAxes = sweepsNewAxes(config);
+  const parallel = options.parallel ?? (newAxes ? undefined : 1);
   const room = () =>
-    options.parallel !== undefined
-      ? active.length < options.parallel
+    parallel !== undefined
+      ? active.length < parallel
       : active.reduce((n, a) => n + a.candidates, 0) < FILL_BATCH;
   let next = 0;
   const progress = (extra: Partial<RunProgress> = {}) => {
@@ -332,7 +336,8 @@ export async function runExperiment(
       for (const a of active.filter((a) => a.search.done)) {
         const record = await finishCell(a.cell, a.search, hash, resultsDir, {
           wallMs: performance.now() - a.started,
-          shareMs: a.shareMs,
+          // Timings old configs never had stay out of their records.
+          ...(newAxes ? { shareMs: a.shareMs } : {}),
         });
         // One write per record: a kill leaves at most a torn last line, which resume repairs.
         await writeAll(out, encoder.encode(JSON.stringify(record) + "\n"));
@@ -351,7 +356,7 @@ export async function runExperiment(
         elapsedMs: Math.round(performance.now() - start),
         evaluations,
         cells: finished - skipped,
-        parallel: options.parallel ?? "auto",
+        parallel: parallel ?? "auto",
       };
       await Deno.writeTextFile(
         `${resultsDir}/${segmentsFile(shard)}`,
@@ -375,6 +380,7 @@ export function cellSearch(config: ResolvedConfig, cell: Cell): SearchOptions {
     digit: cell.digit,
     target: config.target,
     maxIterations: config.maxIterations,
+    ...(config.maxEvaluations === undefined ? {} : { maxEvaluations: config.maxEvaluations }),
     patience: config.patience,
     base: config.base,
     ...(cell.strategy ? { strategy: cell.strategy } : {}),
@@ -389,13 +395,12 @@ async function finishCell(
   search: SearchStepper,
   hash: string,
   resultsDir: string,
-  time: { wallMs: number; shareMs: number },
+  time: { wallMs: number; shareMs?: number },
 ): Promise<RunRecord> {
   const result = search.result();
   const image = `images/${cell.id}.png`;
   await writeFileAtomic(`${resultsDir}/${image}`, encodeGreyPng(result.image));
   // Field order is part of the record's bytes: old configs' records must not change.
-  const newAxes = cell.strategy !== undefined || cell.objective !== undefined;
   return {
     cell: cell.id,
     digit: cell.digit,
@@ -416,7 +421,7 @@ async function finishCell(
     image,
     searchHash: hash,
     wallMs: Math.round(time.wallMs),
-    ...(newAxes ? { shareMs: Math.round(time.shareMs) } : {}),
+    ...(time.shareMs === undefined ? {} : { shareMs: Math.round(time.shareMs) }),
   };
 }
 

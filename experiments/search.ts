@@ -23,6 +23,8 @@ export interface SearchOptions {
   target: number;
   /** Stop after this many steps. */
   maxIterations: number;
+  /** Stop once this many images were scored (a budget that is fair across strategies). */
+  maxEvaluations?: number;
   /** Stop as stuck after this many steps without improving the objective. */
   patience: number;
   /** "blank": all black; "noise": uniform random pixels from the PRNG. */
@@ -133,7 +135,8 @@ export function createSearch(options: SearchOptions, prng: Prng): SearchStepper 
   const finishIfDone = () => {
     if (best >= target) converged = true;
     else if (iteration - lastImprovement >= patience && iteration > 0) stuck = true;
-    if (converged || stuck || iteration >= maxIterations) state = "done";
+    const spent = options.maxEvaluations !== undefined && evaluations >= options.maxEvaluations;
+    if (converged || stuck || iteration >= maxIterations || spent) state = "done";
   };
 
   return {

@@ -22,7 +22,7 @@ import {
 } from "./runner.ts";
 import type { ScoreFn } from "./search.ts";
 import { type GroupSummary, summarize, type Summary } from "./statistics.ts";
-import { type Coordinates, settingKey, settingLabel } from "./axes.ts";
+import { type Coordinates, settingKey, settingLabel, sweepsNewAxes } from "./axes.ts";
 import { DEFAULT_OBJECTIVE } from "./objectives.ts";
 import { DEFAULT_STRATEGY } from "./strategies/registry.ts";
 
@@ -79,8 +79,9 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     );
   }
   const segments = await readSegments(dir);
+  const order = [...new Set(expandCells(config).map((c) => settingKey(c)))];
   const summary = summarize(records, {
-    order: [...new Set(expandCells(config).map((c) => settingKey(c)))],
+    order,
     ...(segments.length > 0
       ? {
         sweep: {
@@ -96,8 +97,9 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
   for (const r of records) {
     images.set(r.cell, decodeGreyPng(await Deno.readFile(`${dir}/${r.image}`), r.image).levels);
   }
+  const columns = columnOrder(config, order);
   const rows = [...config.digits].sort((a, b) => a - b).map((digit) =>
-    records.filter((r) => r.digit === digit).sort(bySettingThenSeed).map((r) => images.get(r.cell)!)
+    records.filter((r) => r.digit === digit).sort(columns).map((r) => images.get(r.cell)!)
   );
   const grid = renderGrid(rows);
   await writeFileAtomic(
@@ -147,7 +149,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     config,
     model,
     summary,
-    records: sortRecords(records),
+    records: [...records].sort((a, b) => a.digit - b.digit || a.seed - b.seed || columns(a, b)),
     baseline,
     likeness,
     figures: figures.map(([file]) => file),
@@ -158,22 +160,24 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
   return summary;
 }
 
-function sortRecords(records: RunRecord[]): RunRecord[] {
-  return [...records].sort((a, b) =>
-    a.digit - b.digit || a.seed - b.seed || (a.masks ?? 0) - (b.masks ?? 0) ||
-    compareText(settingKey(a), settingKey(b))
-  );
+/**
+ * Grid columns within a digit: for the seed's search alone masks, then regime, then seed (as
+ * before strategies existed); otherwise the settings in the config's order, then seed.
+ */
+function columnOrder(
+  config: Parameters<typeof sweepsNewAxes>[0],
+  order: string[],
+): (a: RunRecord, b: RunRecord) => number {
+  if (!sweepsNewAxes(config)) {
+    return (a, b) =>
+      (a.masks ?? 0) - (b.masks ?? 0) ||
+      (a.perturbation?.density ?? 0) - (b.perturbation?.density ?? 0) ||
+      (a.perturbation?.amplitude ?? 0) - (b.perturbation?.amplitude ?? 0) || a.seed - b.seed;
+  }
+  const rank = new Map(order.map((key, i) => [key, i]));
+  return (a, b) =>
+    (rank.get(settingKey(a)) ?? 0) - (rank.get(settingKey(b)) ?? 0) || a.seed - b.seed;
 }
-
-/** Grid columns within a digit: masks, regime, then the other settings, then seeds. */
-function bySettingThenSeed(a: RunRecord, b: RunRecord): number {
-  return (a.masks ?? 0) - (b.masks ?? 0) ||
-    (a.perturbation?.density ?? 0) - (b.perturbation?.density ?? 0) ||
-    (a.perturbation?.amplitude ?? 0) - (b.perturbation?.amplitude ?? 0) ||
-    compareText(settingKey(a), settingKey(b)) || a.seed - b.seed;
-}
-
-const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * The results folder's baseline.json if it was computed with the results' model (its hash is

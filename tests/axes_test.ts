@@ -2,7 +2,15 @@
 
 import assert from "node:assert/strict";
 import { parseConfig } from "../experiments/config.ts";
-import { cellKey, cellSeed, expandCells, settingKey, settingLabel } from "../experiments/axes.ts";
+import {
+  cellKey,
+  cellSeed,
+  expandCells,
+  settingKey,
+  settingLabel,
+  sweepsNewAxes,
+} from "../experiments/axes.ts";
+import { deriveSeed } from "../common/prng.ts";
 
 const MIXED = parseConfig({
   name: "mixed",
@@ -17,7 +25,7 @@ Deno.test("expandCells() crosses strategies × objectives; greedy keeps its mask
   const cells = expandCells(MIXED);
   assert.strictEqual(cells.length, 2 * 3 * 2);
   const ids = cells.map((c) => c.id);
-  // Stroke appears twice with other parameters: its name gets a short hash of them.
+  // A strategy's id carries a short hash of its parameters: edited parameters never reuse a name.
   assert.deepStrictEqual(
     ids.slice(0, 6).map((id) => id.replace(/stroke-[0-9a-f]{6}/, "stroke-H")),
     [
@@ -47,6 +55,9 @@ Deno.test("cell keys of old configs are unchanged; seeds ignore the objective on
   const old = expandCells(parseConfig({ name: "old", digits: [7], seeds: [2], masks: [30] }))[0];
   assert.strictEqual(cellKey(old), "7|2|30|0.05|0.5");
   assert.strictEqual(old.id, "7-2-30");
+  // The seed formula of the versions before strategies, pinned to its value.
+  assert.strictEqual(cellSeed(old), deriveSeed("identikit/cell", 7, 2, 30, 0.05, 0.5));
+  assert.strictEqual(cellSeed(old), 2711947866); // as computed by the code before strategies
   const cells = expandCells(MIXED);
   assert.strictEqual(new Set(cells.map(cellKey)).size, cells.length);
   // Objectives share random numbers (common random numbers), strategies do not.
@@ -62,12 +73,39 @@ Deno.test("cell keys of old configs are unchanged; seeds ignore the objective on
 Deno.test("settingKey() and settingLabel() name everything but digit and seed", () => {
   const cells = expandCells(MIXED);
   assert.strictEqual(settingKey(cells[0]), settingKey({ ...cells[0], digit: 9, seed: 7 }));
-  assert.deepStrictEqual(cells.slice(0, 4).map((c) => settingLabel(c, MIXED)), [
+  assert.deepStrictEqual(cells.slice(0, 6).map((c) => settingLabel(c, MIXED)), [
     "greedy, 50 masks, probability",
     "greedy, 50 masks, margin",
-    "stroke, 8 per step, probability",
-    "stroke, 8 per step, margin",
+    "stroke, 8 per step, candidates 8, probability",
+    "stroke, 8 per step, candidates 8, margin",
+    "stroke, 4 per step, candidates 4, probability",
+    "stroke, 4 per step, candidates 4, margin",
   ]);
   const plain = parseConfig({ name: "p", masks: [50, 500] });
   assert.strictEqual(settingLabel(expandCells(plain)[1], plain), 500);
+});
+
+Deno.test("sweepsNewAxes() tells the seed's search alone from sweeps of strategies or objectives", () => {
+  assert.strictEqual(sweepsNewAxes(parseConfig({ name: "a" })), false);
+  assert.strictEqual(sweepsNewAxes(parseConfig({ name: "a", objective: "probability" })), false);
+  assert.strictEqual(sweepsNewAxes(parseConfig({ name: "a", objective: "margin" })), true);
+  assert.strictEqual(sweepsNewAxes(parseConfig({ name: "a", strategy: { name: "sketch" } })), true);
+  assert.strictEqual(
+    sweepsNewAxes(parseConfig({ name: "a", strategy: { name: "greedy", objective: "logprob" } })),
+    true,
+  );
+  // Greedy pinned to an objective draws the masks of plain greedy.
+  const pinned = parseConfig({
+    name: "p",
+    digits: [3],
+    seeds: [1],
+    masks: [50],
+    strategy: {
+      name: "greedy",
+      objective: "margin",
+    },
+  });
+  const plain = parseConfig({ name: "q", digits: [3], seeds: [1], masks: [50] });
+  assert.strictEqual(cellSeed(expandCells(pinned)[0]), cellSeed(expandCells(plain)[0]));
+  assert.strictEqual(expandCells(pinned)[0].id, "3-1-greedy-50-margin");
 });

@@ -72,6 +72,77 @@ Deno.test("an interrupted sweep of every strategy resumes to the same records", 
   ]);
 });
 
+Deno.test("a config of the seed's search alone writes records without the new fields, in cell order", async () => {
+  const config = parseConfig({
+    name: "old",
+    digits: [1, 7],
+    seeds: 2,
+    masks: [10, 30],
+    target: 0.6,
+  });
+  const dir = await scratch("old-fields");
+  await runExperiment(config, { resultsDir: dir, score: fakeScorer(), modelSha256: "m" });
+  const lines = (await Deno.readTextFile(`${dir}/runs.jsonl`)).trim().split("\n");
+  assert.deepStrictEqual(Object.keys(JSON.parse(lines[0])), [
+    "cell",
+    "digit",
+    "seed",
+    "masks",
+    "perturbation",
+    "converged",
+    "stuck",
+    "iterations",
+    "evaluations",
+    "initialConfidence",
+    "finalConfidence",
+    "finalProbabilities",
+    "trajectory",
+    "lastImprovement",
+    "image",
+    "searchHash",
+    "wallMs",
+  ]);
+  // One cell at a time (no --parallel): lines follow the cells' order, as before strategies.
+  assert.deepStrictEqual(
+    lines.map((l) => JSON.parse(l).cell),
+    ["1-1-10", "1-1-30", "1-2-10", "1-2-30", "7-1-10", "7-1-30", "7-2-10", "7-2-30"],
+  );
+});
+
+Deno.test("a results folder of an older version (no strategies in config.json) reports and resumes", async () => {
+  const config = parseConfig({ name: "older", digits: [3], seeds: 2, masks: [20], target: 0.6 });
+  const dir = await scratch("older");
+  await runExperiment(config, { resultsDir: dir, score: fakeScorer(), modelSha256: "m" });
+  const saved = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+  delete saved.strategies;
+  delete saved.objectives;
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(saved));
+  const summary = await writeReport(dir);
+  assert.deepStrictEqual([summary.runs, summary.groups.length], [2, 1]);
+  const again = await runExperiment(config, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "m",
+  });
+  assert.deepStrictEqual([again.ran, again.skipped], [0, 2]);
+});
+
+Deno.test("the report of a strategy sweep compares the settings by name, and nothing is undefined", async () => {
+  const dir = await scratch("every-report");
+  await run(dir);
+  await writeReport(dir);
+  const report = await Deno.readTextFile(`${dir}/report.md`);
+  assert.match(report, /## Strategies\n/);
+  assert.match(report, /\| sketch, 8 per step, margin \| 4 \| /);
+  assert.match(report, /\| greedy, 20 masks, logprob \| 4 \| /);
+  assert.match(
+    report,
+    /digit 7 reaches 0.7 \| 50 % of runs \| .* with sketch, 8 per step, logprob/,
+  );
+  assert.doesNotMatch(report, /undefined|NaN/);
+  assert.strictEqual(report.split("evaluations.svg)").length - 1, 1, "the figure once");
+});
+
 Deno.test({
   name: "every strategy reaches 0.99 on a small real model (a softmax regression on MNIST)",
   sanitizeOps: false,

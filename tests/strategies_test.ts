@@ -65,9 +65,9 @@ const GOLDEN: Record<string, Record<string, number | boolean>> = {
     converged: false,
     stuck: false,
     iterations: 300,
-    evaluations: 1201,
-    finalConfidence: 0.6997222304344177,
-    levelSum: 101345,
+    evaluations: 2401,
+    finalConfidence: 0.7428296208381653,
+    levelSum: 90908,
   },
 };
 
@@ -172,4 +172,30 @@ Deno.test("drawStroke() draws an anti-aliased line and erases it again", () => {
   drawStroke(image, { points: [5, 10, 20, 10], width: 2, ink: 1, erase: true });
   assert.strictEqual(image[10 * 28 + 12], 0);
   assert.strictEqual(image[11 * 28 + 12], 64);
+});
+
+Deno.test("for elitist strategies logprob ranks as probability does: the same runs", async () => {
+  for (const name of ["square", "stroke", "sketch", "es"]) {
+    const run = (objective: "probability" | "logprob") =>
+      runSearch(fakeScorer(), {
+        ...BASE,
+        objective,
+        maxIterations: 60,
+        strategy: { name },
+        prng: createPrng(4),
+      });
+    assert.deepStrictEqual(await run("logprob"), await run("probability"), name);
+  }
+});
+
+Deno.test("maxEvaluations ends a run once that many images were scored", async () => {
+  const r = await runSearch(fakeScorer(), {
+    ...BASE,
+    target: 0.99,
+    maxEvaluations: 100,
+    strategy: { name: "sketch" },
+    prng: createPrng(4),
+  });
+  // 1 base image + 8 per step: the step that passes 100 is the last.
+  assert.deepStrictEqual([r.converged, r.iterations, r.evaluations], [false, 13, 105]);
 });

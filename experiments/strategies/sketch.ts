@@ -12,11 +12,11 @@ import { PIXELS, type StrategyDefinition } from "./strategy.ts";
 
 const schema = z.strictObject({
   name: z.literal("sketch"),
-  candidates: z.int().min(1).max(10000).default(4).describe("Candidates per step"),
+  candidates: z.int().min(1).max(10000).default(8).describe("Candidates per step"),
   length: z.number().min(1).max(28).default(10).describe("Initial stroke length in pixels"),
   width: z.tuple([z.number().min(0.5).max(6), z.number().min(0.5).max(6)])
     .refine(([a, b]) => a <= b, { error: "must be [low, high] with low ≤ high" })
-    .default([1, 2.5]).describe("Pen width in pixels, drawn uniformly from [low, high]"),
+    .default([1.5, 3]).describe("Pen width in pixels, drawn uniformly from [low, high]"),
   erase: z.number().min(0).max(1).default(0.25).describe("Share of strokes that erase"),
   continuity: z.number().min(0).max(1).default(0.5)
     .describe("Share of strokes that start on ink already drawn"),
@@ -62,14 +62,16 @@ export const sketch: StrategyDefinition<SketchSpec> = {
         const angle = 2 * Math.PI * prng.next();
         let points: number[];
         if (prng.next() < spec.rings) {
-          // A loop whose circumference is about the stroke length, through (x, y).
+          // A loop whose circumference is about the stroke length, starting at (x, y): the arc
+          // is drawn around the origin, then moved so that its first point lands there.
           const r = Math.max(1.5, l / 4), aspect = 0.6 + 0.8 * prng.next();
           const sweep = Math.PI * (1 + prng.next());
-          points = arc(x - r * Math.cos(angle), y - r * Math.sin(angle), r, r * aspect, {
-            tilt: Math.PI * prng.next(),
-            start: angle,
-            sweep,
-          });
+          points = arc(0, 0, r, r * aspect, { tilt: Math.PI * prng.next(), start: angle, sweep });
+          const dx = x - points[0], dy = y - points[1];
+          for (let i = 0; i < points.length; i += 2) {
+            points[i] += dx;
+            points[i + 1] += dy;
+          }
         } else {
           const bend = (prng.next() - 0.5) * 1.2 * l;
           const ex = x + l * Math.cos(angle), ey = y + l * Math.sin(angle);
