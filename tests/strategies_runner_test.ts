@@ -182,3 +182,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test("the sweep's rate is images per second of its own clock: the same at K = 1 and K = 4", async () => {
+  const config = parseConfig({
+    name: "rate",
+    digits: [0, 1, 2, 3],
+    seeds: 2,
+    masks: [200],
+    target: 0.999,
+    maxIterations: 12,
+    patience: 12,
+  });
+  const rate = async (parallel: number) => {
+    const dir = await scratch(`rate-${parallel}`);
+    await runExperiment(config, {
+      resultsDir: dir,
+      score: fakeScorer(),
+      modelSha256: "m",
+      parallel,
+    });
+    return (await writeReport(dir)).evaluationsPerSecond;
+  };
+  const one = await rate(1), four = await rate(4);
+  // Summing overlapping per-cell wall times would report K = 4 at about a quarter of K = 1.
+  assert.ok(
+    four / one > 0.8 && four / one < 1.25,
+    `K=1 ${one.toFixed(0)}/s, K=4 ${four.toFixed(0)}/s`,
+  );
+});
