@@ -4,6 +4,7 @@ import { EXIT, formatDuration, intFlag, parseFlags, progressBar, runMain } from 
 import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR, writeJsonAtomic } from "../common/files.ts";
 import { readConfig } from "../experiments/config.ts";
+import { sweepsNewAxes } from "../experiments/axes.ts";
 import { modelIsReady, readModel } from "../experiments/model_file.ts";
 import { FILL_BATCH, recordsFile, runExperiment } from "../experiments/runner.ts";
 import { parseShard, shardFromEnv } from "../experiments/shards.ts";
@@ -44,7 +45,7 @@ if (import.meta.main) {
     }
     // Everything is validated before anything is created.
     const config = await readConfig(positionals[0]);
-    // Without --parallel the runner fills each batch with ~500 images from as many cells.
+    // Without --parallel the runner chooses: batches of ~500 images for sweeps of strategies.
     const parallel = values.parallel === undefined
       ? undefined
       : intFlag("parallel", values.parallel, { fallback: 1, max: 1024 });
@@ -107,9 +108,9 @@ if (import.meta.main) {
         }), provider ${config.provider} on ${scorer.device}${
           shard ? `, shard ${shard.index + 1}/${shard.count}` : ""
         }${
-          parallel === undefined
+          parallel === undefined && sweepsNewAxes(config)
             ? `, cells share batches of ${FILL_BATCH} images`
-            : parallel > 1
+            : parallel !== undefined && parallel > 1
             ? `, ${parallel} cells per batch`
             : ""
         }`,

@@ -45,8 +45,8 @@ export interface RunRecord extends RunStats {
   /** The search hash the record was made under. */
   searchHash: string;
   /**
-   * Cells of a new axis value (strategy or objective): this cell's share of the sweep's wall
-   * time, each step's time split over the cells in it by the images each had scored.
+   * Sweeps of strategies or objectives: this cell's share of the sweep's wall time, each
+   * step's time split over the cells in it by the images each had scored.
    */
   shareMs?: number;
 }

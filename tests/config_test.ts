@@ -45,7 +45,7 @@ Deno.test("parseConfig() fills defaults and expands a seed count to 1…n", () =
 Deno.test("parseConfig() rejects unknown keys, naming them and the allowed ones", () => {
   assert.strictEqual(
     configError({ name: "x", mask: [500] }),
-    'Cannot run experiment: test.json is not a valid config:\n  - "(top level)" has unknown key(s) "mask"; allowed keys: $schema, name, description, model, provider, digits, seeds, masks, target, maxIterations, patience, perturbation, base, strategy, objective',
+    'Cannot run experiment: test.json is not a valid config:\n  - "(top level)" has unknown key(s) "mask"; allowed keys: $schema, name, description, model, provider, digits, seeds, masks, target, maxIterations, maxEvaluations, patience, perturbation, base, strategy, objective',
   );
   assert.match(
     configError({ name: "x", perturbation: { density: 0.1, amplitude: 0.2, sigma: 1 } }),
