@@ -84,28 +84,24 @@ const strategiesOf = (config: AxesConfig): StrategySpec[] =>
 const objectivesOf = (config: AxesConfig): ObjectiveName[] =>
   config.objectives ?? [DEFAULT_OBJECTIVE];
 
+/** An axis of plain numbers that every cell has, shown in ids but not in setting labels. */
+function counted(field: "digit" | "seed", values: (config: AxesConfig) => number[]): Axis {
+  return {
+    field,
+    values,
+    applies: always,
+    isDefault: never,
+    key: (v) => [v as number],
+    seed: (v) => [v as number],
+    id: (v) => String(v),
+    label: () => null,
+  };
+}
+
 /** The axes in expansion order (the last varies fastest). */
 export const AXES: readonly Axis[] = [
-  {
-    field: "digit",
-    values: (c) => c.digits,
-    applies: always,
-    isDefault: never,
-    key: (v) => [v as number],
-    seed: (v) => [v as number],
-    id: (v) => String(v),
-    label: () => null,
-  },
-  {
-    field: "seed",
-    values: (c) => c.seeds,
-    applies: always,
-    isDefault: never,
-    key: (v) => [v as number],
-    seed: (v) => [v as number],
-    id: (v) => String(v),
-    label: () => null,
-  },
+  counted("digit", (c) => c.digits),
+  counted("seed", (c) => c.seeds),
   {
     field: "strategy",
     values: strategiesOf,

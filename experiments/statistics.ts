@@ -33,19 +33,27 @@ export interface RunStats {
   shareMs?: number;
 }
 
-/** One digit × setting (strategy, masks, regime, objective) group of `summary.json`. */
-export interface GroupSummary {
-  digit: number;
+/** What tells runs apart besides digit and seed (absent fields: greedy's, probability). */
+export interface SettingFields {
   masks?: number;
   perturbation?: Regime;
   strategy?: StrategySpec;
   objective?: ObjectiveName;
+}
+
+/** Runs and how many reached the target. */
+export interface Success {
   runs: number;
   converged: number;
   successRate: number;
   /** 95 % Wilson score interval of the success rate. */
   wilsonLow: number;
   wilsonHigh: number;
+}
+
+/** One digit × setting (strategy, masks, regime, objective) group of `summary.json`. */
+export interface GroupSummary extends SettingFields, Success {
+  digit: number;
   stuck: number;
   /** Over converged runs; null when none converged. */
   iterationsMedian: number | null;
@@ -76,16 +84,7 @@ export interface Summary {
 }
 
 /** All digits of one setting (strategy × masks × regime × objective). */
-export interface SettingSummary {
-  strategy?: StrategySpec;
-  masks?: number;
-  perturbation?: Regime;
-  objective?: ObjectiveName;
-  runs: number;
-  converged: number;
-  successRate: number;
-  wilsonLow: number;
-  wilsonHigh: number;
+export interface SettingSummary extends SettingFields, Success {
   /** Digits of this setting, and those whose every run converged. */
   digits: number;
   digitsAllConverged: number;
@@ -150,19 +149,11 @@ export function summarize(
   }
   const summaries = [...groups.values()].map((runs): GroupSummary => {
     const ok = runs.filter((r) => r.converged);
-    const [wilsonLow, wilsonHigh] = wilsonInterval(ok.length, runs.length);
     const its = ok.map((r) => r.iterations), evs = ok.map((r) => r.evaluations);
     return {
       digit: runs[0].digit,
-      ...(runs[0].masks !== undefined ? { masks: runs[0].masks } : {}),
-      ...(runs[0].perturbation ? { perturbation: runs[0].perturbation } : {}),
-      ...(runs[0].strategy ? { strategy: runs[0].strategy } : {}),
-      ...(runs[0].objective ? { objective: runs[0].objective } : {}),
-      runs: runs.length,
-      converged: ok.length,
-      successRate: ok.length / runs.length,
-      wilsonLow,
-      wilsonHigh,
+      ...settingOf(runs[0]),
+      ...success(runs),
       stuck: runs.filter((r) => r.stuck).length,
       iterationsMedian: orNull(its, 0.5),
       iterationsP10: orNull(its, 0.1),
@@ -199,6 +190,29 @@ export function summarize(
   };
 }
 
+/** The setting fields a run has (only those present). */
+function settingOf(r: SettingFields): SettingFields {
+  return {
+    ...(r.masks !== undefined ? { masks: r.masks } : {}),
+    ...(r.perturbation ? { perturbation: r.perturbation } : {}),
+    ...(r.strategy ? { strategy: r.strategy } : {}),
+    ...(r.objective ? { objective: r.objective } : {}),
+  };
+}
+
+/** Success counts with their Wilson interval. */
+function success(runs: RunStats[]): Success {
+  const converged = runs.filter((r) => r.converged).length;
+  const [wilsonLow, wilsonHigh] = wilsonInterval(converged, runs.length);
+  return {
+    runs: runs.length,
+    converged,
+    successRate: converged / runs.length,
+    wilsonLow,
+    wilsonHigh,
+  };
+}
+
 /** One row per setting over all digits, in the order of the groups' settings. */
 function summarizeSettings(groups: GroupSummary[], records: RunStats[]): SettingSummary[] {
   const bySetting = new Map<string, RunStats[]>();
@@ -206,21 +220,12 @@ function summarizeSettings(groups: GroupSummary[], records: RunStats[]): Setting
   for (const r of records) bySetting.get(settingKey({ ...r, seed: 0 }))!.push(r);
   return [...bySetting.entries()].map(([key, runs]) => {
     const ok = runs.filter((r) => r.converged);
-    const [wilsonLow, wilsonHigh] = wilsonInterval(ok.length, runs.length);
     const own = groups.filter((g) => settingKey({ ...g, seed: 0 }) === key);
     const medians = own.map((g) => g.evaluationsMedian);
     const evs = ok.map((r) => r.evaluations);
-    const first = runs[0];
     return {
-      ...(first.strategy ? { strategy: first.strategy } : {}),
-      ...(first.masks !== undefined ? { masks: first.masks } : {}),
-      ...(first.perturbation ? { perturbation: first.perturbation } : {}),
-      ...(first.objective ? { objective: first.objective } : {}),
-      runs: runs.length,
-      converged: ok.length,
-      successRate: ok.length / runs.length,
-      wilsonLow,
-      wilsonHigh,
+      ...settingOf(runs[0]),
+      ...success(runs),
       digits: own.length,
       digitsAllConverged: own.filter((g) => g.converged === g.runs).length,
       evaluationsMedian: orNull(evs, 0.5),
