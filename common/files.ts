@@ -1,14 +1,27 @@
 /** Small file helpers: atomic writes (no half-written artifacts), existence, JSON. */
 
-/** Writes `data` to `path` through a temporary file and a rename, so readers never see half. */
+/**
+ * Writes `data` to `path` through a temporary file and a rename, so readers never see half.
+ * The temporary name is unique per call (pods of a Kubernetes Job often share one PID), so
+ * writers of the same file at once never collide: the last rename wins, whole.
+ */
 export async function writeFileAtomic(
   path: string,
   data: Uint8Array | string,
 ): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-  else await Deno.writeFile(tmp, data);
-  await Deno.rename(tmp, path);
+  const suffix = Array.from(
+    crypto.getRandomValues(new Uint8Array(6)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  const tmp = `${path}.tmp-${Deno.pid}-${suffix}`;
+  try {
+    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
+    else await Deno.writeFile(tmp, data);
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
 }
 
 /** Writes `value` as pretty JSON (with a final newline) atomically. */

@@ -160,6 +160,13 @@ export function createSearch(options: SearchOptions, prng: Prng): SearchStepper 
       return proposal;
     },
     accept(probabilities) {
+      if (probabilities.length < asked * 10) {
+        throw new RangeError(
+          `Cannot search: the scorer returned ${probabilities.length} probabilities for ${asked} images; expected ${
+            asked * 10
+          }`,
+        );
+      }
       if (state === "initial") {
         best = initial = probabilities[digit];
         bestValue = objective(probabilities, 0, digit);

@@ -107,6 +107,11 @@ export async function createScorer(
   const spec = PROVIDERS[provider];
   if (spec === undefined) parseProviderName(provider);
   const maxBatch = options.maxBatch ?? 2048;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) {
+    throw new RangeError(
+      `Cannot create a scorer: maxBatch must be a positive integer, received ${maxBatch}`,
+    );
+  }
   const bytes = typeof model === "string" ? await readModel(model) : model;
   const session = spec.runtime === "onnxruntime-node"
     ? await openNodeSession(provider, bytes)
@@ -130,12 +135,40 @@ export async function createScorer(
         const probs = serial
           ? await webQueue.run(() => session.run(chunk, n))
           : await session.run(chunk, n);
+        checkProbabilities(
+          probs,
+          n,
+          `${provider} (images ${offset}–${offset + n - 1} of ${count})`,
+        );
         out.set(probs.subarray(0, n * CLASSES), offset * CLASSES);
       }
       return out;
     },
     close: () => session.release(),
   };
+}
+
+/**
+ * Refuses what a search cannot use: fewer than ten numbers per image, or NaN (which would
+ * end a run as "stuck" with no image better than the base). `source` names who scored.
+ */
+export function checkProbabilities(probs: Float32Array, count: number, source: string): void {
+  if (probs.length < count * CLASSES) {
+    throw new Error(
+      `${source} returned ${probs.length} numbers for ${count} images; expected ${
+        count * CLASSES
+      } (10 per image)`,
+    );
+  }
+  for (let i = 0; i < count * CLASSES; i++) {
+    if (Number.isNaN(probs[i])) {
+      throw new Error(
+        `${source} returned NaN for image ${Math.floor(i / CLASSES)} of the batch (class ${
+          i % CLASSES
+        }): the model or its input is broken`,
+      );
+    }
+  }
 }
 
 async function readModel(path: string): Promise<Uint8Array> {

@@ -122,3 +122,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  ...opts,
+  name: "a scorer refuses a bad maxBatch, and NaN probabilities name the provider and the image",
+  fn: async () => {
+    await tinyModel("softmax");
+    for (const maxBatch of [0, -3, NaN, 2.5]) {
+      await assert.rejects(
+        createScorer("node-cpu", `${TEST_MODELS_DIR}/softmax.onnx`, { maxBatch }),
+        { name: "RangeError", message: /maxBatch must be a positive integer, received/ },
+      );
+    }
+    const scorer = await createScorer("node-cpu", `${TEST_MODELS_DIR}/softmax.onnx`, {
+      maxBatch: 4,
+    });
+    try {
+      const images = new Float32Array(6 * 784);
+      images[5 * 784 + 100] = NaN; // image 5: the second chunk's image 1
+      await assert.rejects(scorer.score(images, 6), {
+        message: /^node-cpu \(images 4–5 of 6\) returned NaN for image 1 of the batch/,
+      });
+    } finally {
+      await scorer.close();
+    }
+  },
+});

@@ -160,3 +160,12 @@ Deno.test("searches advanced in lockstep (one shared scoring call) equal searche
   assert.ok(score.calls.some((n) => n === 3 * BASE.masks), "candidates of all three shared a call");
   assert.deepStrictEqual(searches.map((s) => s.result()), alone);
 });
+
+Deno.test("a scorer that returns too few probabilities is an error, not a stuck run", async () => {
+  const short = (_images: Float32Array, count: number) =>
+    Promise.resolve(new Float32Array(count * 9));
+  await assert.rejects(runSearch(short, { ...BASE, prng: createPrng(1) }), {
+    name: "RangeError",
+    message: "Cannot search: the scorer returned 9 probabilities for 1 images; expected 10",
+  });
+});
