@@ -1,5 +1,7 @@
 /** Small file helpers: atomic writes (no half-written artifacts), existence, JSON. */
 
+import { fileURLToPath, pathToFileURL } from "node:url";
+
 /**
  * Writes `data` to `path` through a temporary file and a rename, so readers never see half.
  * The temporary name is unique per call (pods of a Kubernetes Job often share one PID), so
@@ -53,9 +55,17 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   ).join("");
 }
 
-/** The project root (the folder holding deno.json), for default paths. */
-export const PROJECT_ROOT: string = new URL("..", import.meta.url).pathname
+/**
+ * The project root (the folder holding deno.json), for default paths. A file path, decoded:
+ * a URL's `pathname` keeps %20 and %C3%BC, and a checkout under "my work/ü" would break.
+ */
+export const PROJECT_ROOT: string = fileURLToPath(new URL("..", import.meta.url))
   .replace(/\/$/, "");
+
+/** The `file://` URL of a path (with spaces and other letters escaped), e.g. for wasm folders. */
+export function fileUrl(path: string): string {
+  return pathToFileURL(path).href;
+}
 
 /** Where models are written and read by default. */
 export const DEFAULT_MODELS_DIR = `${PROJECT_ROOT}/models`;

@@ -4,7 +4,7 @@
  */
 
 import { UnavailableError, UsageError } from "../common/errors.ts";
-import { exists, PROJECT_ROOT } from "../common/files.ts";
+import { exists, fileUrl, PROJECT_ROOT } from "../common/files.ts";
 
 /** What each provider runs on. */
 export interface ProviderSpec {
@@ -87,7 +87,7 @@ const CLASSES = 10;
 export const ORT_NODE_BIN_DIR = `${PROJECT_ROOT}/node_modules/onnxruntime-node/bin/napi-v6/${
   Deno.build.os === "windows" ? "win32" : Deno.build.os
 }/${Deno.build.arch === "aarch64" ? "arm64" : "x64"}`;
-const ORT_WEB_DIST = `file://${PROJECT_ROOT}/node_modules/onnxruntime-web/dist/`;
+const ORT_WEB_DIST = fileUrl(`${PROJECT_ROOT}/node_modules/onnxruntime-web/dist/`);
 
 interface RawSession {
   run(input: Float32Array, count: number): Promise<Float32Array>;

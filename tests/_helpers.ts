@@ -1,5 +1,6 @@
 /** Shared test helpers: assertions with tolerances, a scratch folder, tiny trained models. */
 
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import type { RunRecord } from "../experiments/runner.ts";
 import { maxAbsDiff } from "../common/probabilities.ts";
@@ -7,7 +8,7 @@ import { maxAbsDiff } from "../common/probabilities.ts";
 export { maxAbsDiff };
 
 /** The scratch folder tests may write to (git-ignored, allowed by `deno task test`). */
-export const TMP = new URL("./tmp/", import.meta.url).pathname.replace(/\/$/, "");
+export const TMP = fileURLToPath(new URL("./tmp/", import.meta.url)).replace(/\/$/, "");
 
 /** A fresh, empty scratch folder `tests/tmp/<name>`. */
 export async function scratch(name: string): Promise<string> {

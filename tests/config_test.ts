@@ -1,5 +1,6 @@
 /** Tests of the experiment config: defaults, errors by JSON path, the schema file, the hashes. */
 
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { UsageError } from "../common/errors.ts";
 import {
@@ -11,7 +12,7 @@ import {
 } from "../experiments/config.ts";
 import { scratch } from "./_helpers.ts";
 
-const CONFIGS = new URL("../configs/", import.meta.url).pathname;
+const CONFIGS = fileURLToPath(new URL("../configs/", import.meta.url));
 
 function configError(data: unknown): string {
   try {

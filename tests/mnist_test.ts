@@ -1,12 +1,13 @@
 /** Tests of the MNIST IDX reader on fixtures and on the genuine files. */
 
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { TMP } from "./_helpers.ts";
 import { FileFormatError, UsageError } from "../common/errors.ts";
 import { loadMnist, parseIdxImages, parseIdxLabels } from "../train/mnist.ts";
 import { scratch } from "./_helpers.ts";
 
-const DATA = new URL("./testdata/", import.meta.url).pathname;
+const DATA = fileURLToPath(new URL("./testdata/", import.meta.url));
 
 Deno.test("parseIdxImages() reads a tiny IDX3 fixture", async () => {
   const file = `${DATA}tiny-images-idx3-ubyte`;

@@ -3,13 +3,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { PROJECT_ROOT } from "../common/files.ts";
+import { fileUrl, PROJECT_ROOT } from "../common/files.ts";
 import { UnavailableError } from "../common/errors.ts";
 
 /** The tfjs backends identikit uses. */
 export type TfBackend = "wasm" | "cpu";
 
-const WASM_DIR = `file://${PROJECT_ROOT}/node_modules/@tensorflow/tfjs-backend-wasm/dist/`;
+const WASM_DIR = fileUrl(`${PROJECT_ROOT}/node_modules/@tensorflow/tfjs-backend-wasm/dist/`);
 let wasmPathsSet = false;
 
 /** Makes `name` the active tfjs backend; loads the wasm binary from node_modules on first use. */
