@@ -104,3 +104,23 @@ export function formatDuration(seconds: number): string {
   if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
   return `${s}s`;
 }
+
+/**
+ * Refuses a folder the task may not use, before anything is created: the tasks in deno.json
+ * grant reading the project and writing only their own output folders, and a flag pointing
+ * elsewhere would otherwise end in a NotCapable stack trace halfway through.
+ */
+export function requireAccess(
+  path: string,
+  access: "read" | "write",
+  options: { flag: string; allowed: string },
+): void {
+  if (Deno.permissions.querySync({ name: access, path }).state === "granted") return;
+  throw new UsageError(
+    `${options.flag} ${path}: this task may not ${access} there (it may ${access} only under ${options.allowed})`,
+    {
+      hint:
+        `Pass a folder under ${options.allowed}, or run the script with \`deno run\` and your own --allow-${access}.`,
+    },
+  );
+}

@@ -1,6 +1,14 @@
 /** `deno task experiment CONFIG`: trains the model if missing, runs the sweep, writes the report. */
 
-import { EXIT, formatDuration, intFlag, parseFlags, progressBar, runMain } from "./_cli.ts";
+import {
+  EXIT,
+  formatDuration,
+  intFlag,
+  parseFlags,
+  progressBar,
+  requireAccess,
+  runMain,
+} from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR, writeJsonAtomic } from "../common/files.ts";
 import { readConfig } from "../experiments/config.ts";
@@ -62,6 +70,8 @@ if (import.meta.main) {
     }
     const modelsDir = values["models-dir"];
     const resultsDir = `${values["results-dir"]}/${config.name}`;
+    requireAccess(resultsDir, "write", { flag: "--results-dir", allowed: "results/" });
+    requireAccess(modelsDir, "read", { flag: "--models-dir", allowed: "the project folder" });
 
     const controller = new AbortController();
     const onSigint = () => {
@@ -81,6 +91,7 @@ if (import.meta.main) {
             },
           );
         }
+        requireAccess(modelsDir, "write", { flag: "--models-dir", allowed: "models/" });
         const defaults = TRAINING_DEFAULTS[config.model];
         console.error(
           `models/${config.model}.onnx is missing: training it first (${defaults.epochs} epochs; \`deno task train\` does this alone)`,

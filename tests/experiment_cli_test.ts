@@ -66,6 +66,14 @@ Deno.test({
     assert.strictEqual(shard.code, 2);
     assert.match(shard.stderr, /--shard must be i\/n with 1 ≤ i ≤ n, received "3\/2"/);
     assert.strictEqual(await exists(`${dir}/results`), false);
+    // A results folder outside what the task may write: a usage error, not a stack trace.
+    const outside = await runCli("cli/experiment.ts", [good, "--results-dir", "/tmp/elsewhere"]);
+    assert.strictEqual(outside.code, 2);
+    assert.match(
+      outside.stderr,
+      /^error: --results-dir \/tmp\/elsewhere\/good: this task may not write there \(it may write only under results\/\)\nHINT: Pass a folder under results\/, or run the script with `deno run` and your own --allow-write\./m,
+    );
+    assert.doesNotMatch(outside.stderr, /NotCapable|    at /);
   },
 });
 
