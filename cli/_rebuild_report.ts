@@ -18,7 +18,9 @@ export async function baselineScorer(
   try {
     const model = await readModel(modelsDir, config.model);
     if (model.sha256 === config.modelSha256) {
-      return await createScorer(config.provider as ProviderName, model.bytes);
+      return await createScorer(config.provider as ProviderName, model.bytes, {
+        source: `${modelsDir}/${config.model}.onnx`,
+      });
     }
     console.error(
       `models/${config.model}.onnx is not the model of these results: no baseline section.`,

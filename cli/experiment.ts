@@ -106,7 +106,9 @@ if (import.meta.main) {
         if (trained === null) return EXIT.interrupted;
       }
       const model = await readModel(modelsDir, config.model);
-      const scorer = await createScorer(config.provider, model.bytes);
+      const scorer = await createScorer(config.provider, model.bytes, {
+        source: `${modelsDir}/${config.model}.onnx`,
+      });
       const bar = progressBar(
         `${config.name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {eps} evals/s | ETA {remaining}`,
       );

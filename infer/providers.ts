@@ -5,6 +5,7 @@
 
 import { UnavailableError, UsageError } from "../common/errors.ts";
 import { exists, fileUrl, PROJECT_ROOT } from "../common/files.ts";
+import { checkModelIo } from "./model_io.ts";
 
 /** What each provider runs on. */
 export interface ProviderSpec {
@@ -78,6 +79,8 @@ export interface Scorer {
 export interface ScorerOptions {
   /** Chunk size for large batches (default 2048). */
   maxBatch?: number;
+  /** The model's file, for messages when the model is given as bytes. */
+  source?: string;
 }
 
 const PIXELS = 784;
@@ -113,6 +116,7 @@ export async function createScorer(
     );
   }
   const bytes = typeof model === "string" ? await readModel(model) : model;
+  checkModelIo(bytes, typeof model === "string" ? model : options.source ?? "the model");
   const session = spec.runtime === "onnxruntime-node"
     ? await openNodeSession(provider, bytes)
     : await openWebSession(provider, bytes);

@@ -73,7 +73,25 @@ Deno.test({
       outside.stderr,
       /^error: --results-dir \/tmp\/elsewhere\/good: this task may not write there \(it may write only under results\/\)\nHINT: Pass a folder under results\/, or run the script with `deno run` and your own --allow-write\./m,
     );
-    assert.doesNotMatch(outside.stderr, /NotCapable|    at /);
+    assert.doesNotMatch(outside.stderr, /NotCapable|\n {4}at /);
+    // A truncated model file: bad input (exit 2) naming the file, and still nothing created.
+    await Deno.mkdir(`${dir}/models`);
+    await Deno.writeFile(`${dir}/models/cnn.onnx`, new Uint8Array(100).fill(0x0a));
+    await Deno.writeTextFile(`${dir}/models/cnn.json`, "{}");
+    const broken = await runCli("cli/experiment.ts", [
+      good,
+      "--models-dir",
+      `${dir}/models`,
+      "--results-dir",
+      `${dir}/results`,
+    ]);
+    assert.strictEqual(broken.code, 2, broken.stderr);
+    assert.match(
+      broken.stderr,
+      /Cannot open .*models\/cnn.onnx: (it is not a readable ONNX file|the ONNX file has no graph)/,
+    );
+    assert.match(broken.stderr, /HINT: The file is damaged or truncated/);
+    assert.strictEqual(await exists(`${dir}/results`), false);
   },
 });
 

@@ -2,7 +2,8 @@
 
 import assert from "node:assert/strict";
 import { TMP } from "./_helpers.ts";
-import { UnavailableError, UsageError } from "../common/errors.ts";
+import onnxProto from "onnx-proto";
+import { FileFormatError, UnavailableError, UsageError } from "../common/errors.ts";
 import { exists } from "../common/files.ts";
 import { loadMnist } from "../train/mnist.ts";
 import {
@@ -146,5 +147,58 @@ Deno.test({
     } finally {
       await scorer.close();
     }
+  },
+});
+
+/** The tiny softmax export with one of its value infos changed. */
+async function alteredModel(
+  change: (model: onnxProto.onnx.ModelProto) => void,
+): Promise<Uint8Array> {
+  await tinyModel("softmax");
+  const model = onnxProto.onnx.ModelProto.decode(
+    await Deno.readFile(`${TEST_MODELS_DIR}/softmax.onnx`),
+  );
+  change(model);
+  return onnxProto.onnx.ModelProto.encode(model).finish();
+}
+
+Deno.test({
+  ...opts,
+  name: "a damaged ONNX file is bad input naming the file; a model of another shape is refused",
+  fn: async () => {
+    await tinyModel("softmax");
+    const good = await Deno.readFile(`${TEST_MODELS_DIR}/softmax.onnx`);
+    for (const bytes of [good.subarray(0, 1000), new Uint8Array(64).fill(0xff)]) {
+      await assert.rejects(
+        createScorer("node-cpu", bytes, { source: "models/cnn.onnx" }),
+        (error: unknown) => {
+          assert.ok(error instanceof FileFormatError, String(error));
+          assert.match(
+            error.message,
+            /^Cannot open models\/cnn.onnx: it is not a readable ONNX file/,
+          );
+          assert.match(error.hint ?? "", /damaged or truncated.*deno task export/);
+          return true;
+        },
+      );
+    }
+    const thousand = await alteredModel((m) => {
+      m.graph!.output![0].type!.tensorType!.shape!.dim![1].dimValue = 1000;
+    });
+    await assert.rejects(createScorer("node-cpu", thousand, { source: "m.onnx" }), {
+      name: "UsageError",
+      message:
+        'Cannot use m.onnx: its output "probabilities" is float32 [N, 1000]; expected float32 [N, 10]',
+    });
+    const nchw = await alteredModel((m) => {
+      const dims = m.graph!.input![0].type!.tensorType!.shape!.dim!;
+      dims[1].dimValue = 1;
+      dims[3].dimValue = 28;
+    });
+    await assert.rejects(createScorer("web-wasm", nchw, { source: "m.onnx" }), {
+      name: "UsageError",
+      message:
+        'Cannot use m.onnx: its input "image" is float32 [N, 1, 28, 28]; expected float32 [N, 28, 28, 1]',
+    });
   },
 });
