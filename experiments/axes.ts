@@ -52,7 +52,7 @@ interface Axis {
   field: Field;
   values(config: AxesConfig, cell: Coordinates): unknown[];
   /** Whether the axis applies to a cell with these coordinates (greedy's own axes). */
-  applies(cell: Coordinates): boolean;
+  applies(cell: Partial<Coordinates>): boolean;
   /** A default value is left out of the cell (and so of records, keys and seeds). */
   isDefault(value: unknown): boolean;
   /** The value a cell without this field has (for ids and labels). */
@@ -71,7 +71,8 @@ interface Axis {
 }
 
 const isGreedySpec = (v: unknown) => (v as StrategySpec).name === "greedy";
-const isGreedy = (cell: Coordinates) => cell.strategy === undefined || isGreedySpec(cell.strategy);
+const isGreedy = (cell: Partial<Coordinates>) =>
+  cell.strategy === undefined || isGreedySpec(cell.strategy);
 /** Objectives show in names and labels once any cell could have another one. */
 const showObjective = (v: unknown, c: AxesConfig) =>
   objectivesOf(c).length > 1 || v !== DEFAULT_OBJECTIVE ||
@@ -212,13 +213,13 @@ function shortHash(text: string): string {
 }
 
 /** The axes that apply to `cell` and hold a value in it. */
-function present(cell: Coordinates): Axis[] {
+function present(cell: Partial<Coordinates>): Axis[] {
   return AXES.filter((a) => a.applies(cell) && cell[a.field] !== undefined);
 }
 
 /** Each applying axis's part of an id or label, defaults included, nulls dropped. */
 function parts(
-  cell: Coordinates,
+  cell: Partial<Coordinates>,
   part: (axis: Axis, value: unknown) => string | null,
   { skip = [] }: { skip?: Field[] } = {},
 ): string[] {
@@ -256,7 +257,7 @@ export function cellKey(cell: Coordinates): string {
 }
 
 /** What tells a cell's group apart within its digit: its key without digit and seed. */
-export function settingKey(cell: Coordinates): string {
+export function settingKey(cell: Partial<Coordinates>): string {
   return present(cell).filter((a) => a.field !== "digit" && a.field !== "seed")
     .flatMap((a) => a.key(cell[a.field])).join("|");
 }
@@ -270,7 +271,7 @@ export function cellSeed(cell: Coordinates): number {
  * A cell's setting as people read it (all but digit and seed), for tables and legends: the
  * mask count alone while masks are all that varies (as before strategies existed).
  */
-export function settingLabel(cell: Coordinates, config: AxesConfig): string | number {
+export function settingLabel(cell: Partial<Coordinates>, config: AxesConfig): string | number {
   const labels = parts(cell, (a, v) => a.label(v, config), { skip: ["digit", "seed"] });
   if (labels.length === 1 && labels[0] === `${cell.masks} masks`) return cell.masks!;
   return labels.join(", ");

@@ -9,6 +9,7 @@ export { canonicalJson };
 import { MODEL_NAMES } from "../train/model_names.ts";
 import { PROVIDER_NAMES } from "../infer/providers.ts";
 import { DEFAULT_OBJECTIVE, OBJECTIVE_NAMES, type ObjectiveName } from "./objectives.ts";
+import { GREEDY_DEFAULTS } from "./strategies/greedy.ts";
 import { STRATEGIES, STRATEGY_NAMES, StrategySchema } from "./strategies/registry.ts";
 import type { StrategySpec } from "./strategies/strategy.ts";
 
@@ -20,7 +21,7 @@ const Perturbation = z.strictObject({
 });
 
 /** Defaults with which most digits reach 0.99 at 500 masks (see the README). */
-export const DEFAULT_PERTURBATION = Object.freeze({ density: 0.05, amplitude: 0.5 });
+export const DEFAULT_PERTURBATION = GREEDY_DEFAULTS.perturbation;
 
 /** The config schema (zod); `configs/schema.json` is generated from it. */
 export const ConfigSchema = z.strictObject({
@@ -41,7 +42,7 @@ export const ConfigSchema = z.strictObject({
     z.array(z.int().min(0).max(2 ** 32 - 1)).min(1)
       .refine((s) => new Set(s).size === s.length, { error: "must not repeat a seed" }),
   ]).default(10).describe("A count n (seeds 1…n) or an explicit list of seeds"),
-  masks: z.array(z.int().min(1).max(100000)).min(1).default([500])
+  masks: z.array(z.int().min(1).max(100000)).min(1).default([GREEDY_DEFAULTS.masks])
     .refine((m) => new Set(m).size === m.length, { error: "must not repeat a mask count" })
     .describe("Candidates per iteration; each value is a sweep column"),
   target: z.number().gt(0).lt(1).default(0.99).describe("Confidence that counts as converged"),

@@ -4,7 +4,7 @@ import type { Baseline } from "./baseline.ts";
 import type { Likeness } from "./likeness.ts";
 import type { RunRecord } from "./runner.ts";
 import { settingsTable, type Summary, summaryTable } from "./statistics.ts";
-import { settingLabel, sweepsNewAxes } from "./axes.ts";
+import { type Coordinates, settingLabel, sweepsNewAxes } from "./axes.ts";
 import { OBJECTIVES } from "./objectives.ts";
 import { strategyOf } from "./strategies/registry.ts";
 import type { ResolvedConfig } from "./config.ts";
@@ -37,14 +37,14 @@ export const SEED_FIGURES = {
 /** The table printed at the end of a run: per setting for sweeps of strategies, else per digit. */
 export function closingTable(c: ResolvedConfig, summary: Summary): string {
   if (!sweepsNewAxes(c)) return summaryTable(summary);
-  return settingsTable(summary, (x) => settingLabel({ digit: 0, seed: 0, ...x }, c));
+  return settingsTable(summary, (x) => settingLabel(x, c));
 }
 
 /** Renders the report as Markdown. */
 export function renderReport(d: ReportData): string {
   const c = d.config, s = d.summary;
   const newAxes = sweepsNewAxes(c);
-  const label = (x: object) => settingLabel({ digit: 0, seed: 0, ...x }, c);
+  const label = (x: Partial<Coordinates>) => settingLabel(x, c);
   const out: string[] = [];
   out.push(`# identikit: what does the network think a digit looks like? — \`${c.name}\``);
   if (c.description) out.push("", c.description);
@@ -156,7 +156,11 @@ function formatSeeds(seeds: number[]): string {
   return contiguous && seeds.length > 2 ? `${seeds[0]}…${seeds.at(-1)}` : seeds.join(", ");
 }
 
-function rateOf(s: Summary, digit: number, label: (group: object) => string | number): string {
+function rateOf(
+  s: Summary,
+  digit: number,
+  label: (group: Partial<Coordinates>) => string | number,
+): string {
   const groups = s.groups.filter((g) => g.digit === digit);
   if (groups.length === 0) return "not in this sweep";
   return groups.map((g) => {
@@ -167,7 +171,10 @@ function rateOf(s: Summary, digit: number, label: (group: object) => string | nu
   }).join("; ");
 }
 
-function seedComparison(d: ReportData, label: (group: object) => string | number): string[] {
+function seedComparison(
+  d: ReportData,
+  label: (group: Partial<Coordinates>) => string | number,
+): string[] {
   const s = d.summary, acc = d.model?.testAccuracy;
   const rows = [
     "| | the seed | here |",

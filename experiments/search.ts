@@ -6,7 +6,7 @@
 
 import type { Prng } from "../common/prng.ts";
 import { DEFAULT_OBJECTIVE, type ObjectiveName, OBJECTIVES } from "./objectives.ts";
-import type { Perturbation } from "./strategies/greedy.ts";
+import { GREEDY_DEFAULTS, type Perturbation } from "./strategies/greedy.ts";
 import { strategyOf } from "./strategies/registry.ts";
 import { LEVEL_VALUES, type Optimizer, PIXELS, type StrategySpec } from "./strategies/strategy.ts";
 
@@ -81,9 +81,6 @@ export interface SearchStepper {
   result(): SearchResult;
 }
 
-/** The greedy parameters when a caller gives none (the config's defaults). */
-const GREEDY_DEFAULTS = { masks: 500, perturbation: { density: 0.05, amplitude: 0.5 } };
-
 /**
  * The strategy a search runs, its parameters defaulted and checked; greedy takes `masks` and
  * `perturbation` from the options.
@@ -104,7 +101,7 @@ export function resolveStrategy(options: SearchOptions): StrategySpec {
   return {
     name: "greedy",
     masks: options.masks ?? GREEDY_DEFAULTS.masks,
-    perturbation: options.perturbation ?? GREEDY_DEFAULTS.perturbation,
+    perturbation: options.perturbation ?? { ...GREEDY_DEFAULTS.perturbation },
   } as StrategySpec;
 }
 

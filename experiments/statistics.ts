@@ -140,10 +140,10 @@ export function summarize(
   } = {},
 ): Summary {
   const rank = new Map((options.order ?? []).map((key, i) => [key, i]));
-  const orderOf = (g: GroupSummary) => rank.get(settingKey({ ...g, seed: 0 })) ?? rank.size;
+  const orderOf = (g: GroupSummary) => rank.get(settingKey(g)) ?? rank.size;
   const groups = new Map<string, RunStats[]>();
   for (const r of records) {
-    const key = `${r.digit}|${settingKey({ ...r, seed: 0 })}`;
+    const key = `${r.digit}|${settingKey(r)}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(r);
   }
@@ -168,7 +168,7 @@ export function summarize(
     (a.perturbation?.density ?? 0) - (b.perturbation?.density ?? 0) ||
     (a.perturbation?.amplitude ?? 0) - (b.perturbation?.amplitude ?? 0) ||
     compareText(a.strategy?.name ?? "", b.strategy?.name ?? "") ||
-    compareText(settingKey({ ...a, seed: 0 }), settingKey({ ...b, seed: 0 }))
+    compareText(settingKey(a), settingKey(b))
   );
   const converged = records.filter((r) => r.converged).length;
   const totalEvaluations = records.reduce((s, r) => s + r.evaluations, 0);
@@ -216,11 +216,11 @@ function success(runs: RunStats[]): Success {
 /** One row per setting over all digits, in the order of the groups' settings. */
 function summarizeSettings(groups: GroupSummary[], records: RunStats[]): SettingSummary[] {
   const bySetting = new Map<string, RunStats[]>();
-  for (const g of groups) bySetting.set(settingKey({ ...g, seed: 0 }), []);
-  for (const r of records) bySetting.get(settingKey({ ...r, seed: 0 }))!.push(r);
+  for (const g of groups) bySetting.set(settingKey(g), []);
+  for (const r of records) bySetting.get(settingKey(r))!.push(r);
   return [...bySetting.entries()].map(([key, runs]) => {
     const ok = runs.filter((r) => r.converged);
-    const own = groups.filter((g) => settingKey({ ...g, seed: 0 }) === key);
+    const own = groups.filter((g) => settingKey(g) === key);
     const medians = own.map((g) => g.evaluationsMedian);
     const evs = ok.map((r) => r.evaluations);
     return {

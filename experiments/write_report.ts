@@ -108,7 +108,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
   );
 
   // Figures tell runs apart by setting: the mask count alone, or its strategy, regime, objective.
-  const setting = (c: Coordinates | GroupSummary) => settingLabel({ seed: 0, ...c }, config);
+  const setting = (c: Coordinates | GroupSummary) => settingLabel(c, config);
   const runs = records.map((r) => ({ ...r, setting: setting(r) }));
   const groups = summary.groups.map((g) => ({ ...g, setting: setting(g) }));
   const figures: [string, Parameters<typeof renderSvg>[0]][] = [

@@ -15,6 +15,13 @@ export interface Perturbation {
   amplitude: number;
 }
 
+/**
+ * The seed's defaults: 500 masks, each touching 5 % of the pixels by up to ±0.5 (with them
+ * most digits reach 0.99; see the README). The config's defaults are these.
+ */
+export const GREEDY_DEFAULTS: Readonly<{ masks: number; perturbation: Readonly<Perturbation> }> =
+  Object.freeze({ masks: 500, perturbation: Object.freeze({ density: 0.05, amplitude: 0.5 }) });
+
 /** A greedy cell's parameters (the config's `{ "name": "greedy" }` takes them from its axes). */
 export type GreedySpec = {
   name: "greedy";
