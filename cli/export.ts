@@ -1,17 +1,25 @@
-/** `deno task export --model M`: re-exports models/<M>.tfjs to models/<M>.onnx (and updates its hash). */
+/**
+ * `deno task export --model M`: re-exports models/<M>.tfjs to models/<M>.onnx (and updates its
+ * hash), but only after the new file matches the tfjs model on the 10,000 test images.
+ */
 
 import { EXIT, parseFlags, runMain } from "./_cli.ts";
 import { DEFAULT_MODELS_DIR, sha256Hex, writeJsonAtomic } from "../common/files.ts";
+import { UsageError } from "../common/errors.ts";
 import { MODEL_NAMES, parseModelName } from "../train/model_names.ts";
 import { useBackend } from "../train/backend.ts";
 import { loadTfjsModel } from "../train/artifacts.ts";
-import { exportOnnxFile } from "../train/export_onnx.ts";
 import { loadMnist } from "../train/mnist.ts";
-import { predictProbabilities } from "../train/train.ts";
-import { accuracy, argmaxRows, maxAbsDiff } from "../common/probabilities.ts";
-import { createScorer } from "../infer/providers.ts";
+import { describeParity, exportChecked, PARITY_MAX_DIFF } from "../train/export_checked.ts";
 
-const USAGE = `Usage: deno task export --model ${MODEL_NAMES.join("|")} [--models-dir models]`;
+const USAGE = `Usage: deno task export --model ${
+  MODEL_NAMES.join("|")
+} [--models-dir models] [--max-diff ${PARITY_MAX_DIFF.toExponential(0)}]
+
+Exports models/<model>.tfjs to ONNX in memory, scores the 10,000 MNIST test images with
+onnxruntime and tfjs, and replaces models/<model>.onnx (and the sha256 in <model>.json) only if
+every argmax agrees and max |p_onnx − p_tfjs| ≤ --max-diff. A failed check exits 1 and leaves
+the old files as they were.`;
 
 if (import.meta.main) {
   await runMain(async () => {
@@ -20,10 +28,17 @@ if (import.meta.main) {
       flags: {
         model: { type: "string", default: "cnn" },
         "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
+        "max-diff": { type: "string", default: String(PARITY_MAX_DIFF) },
       },
     });
     const model = parseModelName(values.model);
     const dir = values["models-dir"];
+    const maxDiff = Number(values["max-diff"]);
+    if (!(maxDiff >= 0) || !Number.isFinite(maxDiff)) {
+      throw new UsageError(`--max-diff must be a number ≥ 0, got "${values["max-diff"]}"`, {
+        hint: USAGE,
+      });
+    }
     await useBackend("wasm");
     const network = await loadTfjsModel(`${dir}/${model}.tfjs`);
     let meta: Record<string, unknown> = {};
@@ -32,38 +47,37 @@ if (import.meta.main) {
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    const bytes = await exportOnnxFile(network, `${dir}/${model}.onnx`, {
-      modelName: model,
-      metadata: Object.fromEntries(
-        [["testAccuracy", meta.testAccuracy], ["seed", meta.seed]]
-          .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => [k as string, String(v)]),
-      ),
-    });
-    const sha256 = (meta.sha256 ?? {}) as Record<string, string>;
+    const test = await loadMnist("test");
+    const path = `${dir}/${model}.onnx`;
+    const { bytes, parity } = await exportChecked(
+      network,
+      path,
+      {
+        modelName: model,
+        metadata: Object.fromEntries(
+          [["testAccuracy", meta.testAccuracy], ["seed", meta.seed]]
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => [k as string, String(v)]),
+        ),
+      },
+      test,
+      maxDiff,
+    ).finally(() => network.dispose());
+    console.log(describeParity(parity));
+    if (!parity.ok) {
+      console.error(
+        `error: the exported ONNX does not match the tfjs model; ${path} was left as it was`,
+      );
+      return EXIT.failure;
+    }
     if (Object.keys(meta).length) {
+      const sha256 = (meta.sha256 ?? {}) as Record<string, string>;
       await writeJsonAtomic(`${dir}/${model}.json`, {
         ...meta,
         sha256: { ...sha256, onnx: await sha256Hex(bytes) },
       });
     }
-    console.log(`Wrote ${dir}/${model}.onnx (${(bytes.length / 1e6).toFixed(1)} MB)`);
-    // Parity on the whole test set: the ONNX file must classify exactly as the tfjs model does.
-    const test = await loadMnist("test");
-    const reference = predictProbabilities(network, test);
-    network.dispose();
-    const scorer = await createScorer("node-cpu", bytes);
-    const probs = await scorer.score(test.images, test.count);
-    await scorer.close();
-    // Agreement is accuracy with the tfjs predictions as the labels.
-    const same = Math.round(accuracy(probs, argmaxRows(reference)) * test.count);
-    const maxDiff = maxAbsDiff(probs, reference);
-    console.log(
-      `Parity on the ${test.count} test images: same argmax on ${same}, max |p_onnx − p_tfjs| = ${
-        maxDiff.toExponential(2)
-      }; ONNX accuracy ${(accuracy(probs, test.labels) * 100).toFixed(2)} %`,
-    );
-    if (same < test.count - 1) return EXIT.failure;
+    console.log(`Wrote ${path} (${(bytes.length / 1e6).toFixed(1)} MB)`);
     return EXIT.ok;
   });
 }
