@@ -5,8 +5,8 @@
 
 import { EXIT, intFlag, parseFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
-import { DEFAULT_MODELS_DIR, writeFileAtomic } from "../common/files.ts";
-import { listNames, mergeShards } from "../experiments/shards.ts";
+import { DEFAULT_MODELS_DIR, exists, writeFileAtomic } from "../common/files.ts";
+import { listNames, type MergeResult, mergeShards } from "../experiments/shards.ts";
 import { readResultsConfig } from "../experiments/write_report.ts";
 import { rebuildReport } from "./_rebuild_report.ts";
 
@@ -26,57 +26,101 @@ if (import.meta.main) {
     }
     const dir = positionals[0].replace(/\/$/, "");
     const wait = intFlag("wait", values.wait, { fallback: 0, min: 0 });
+    const merged = wait > 0 ? await waitForShards(dir, wait) : undefined;
+    if (merged === null) return EXIT.failure;
     const config = await readResultsConfig(dir);
-    const deadline = Date.now() + wait * 1000;
-    let merged = await mergeShards(dir, config);
-    // With --wait, missing cells may still be running: poll until they appear (or time runs out).
-    while (
-      merged.missing.length && !merged.duplicates.length && !merged.mismatched.length &&
-      Date.now() < deadline
-    ) {
-      console.error(`${merged.missing.length} cell(s) not finished yet; checking again in 30 s…`);
-      await new Promise((r) => setTimeout(r, Math.min(30000, Math.max(0, deadline - Date.now()))));
-      merged = await mergeShards(dir, config);
-    }
-    if (merged.files.length === 0) {
-      throw new UsageError(`Cannot merge ${dir}: it has no shard files (runs.<i>-of-<n>.jsonl)`, {
-        hint: "Run the shards first: `deno task experiment CONFIG --shard i/n`.",
-      });
-    }
-    const problems = [
-      ...merged.mismatched.map((m) =>
-        `${m.file} was made with a different config or model (search hash ${
-          m.searchHash.slice(0, 12)
-        }…, config.json has ${config.searchHash?.slice(0, 12)}…)`
-      ),
-      ...(merged.missing.length
-        ? [`${merged.missing.length} cell(s) missing: ${listNames(merged.missing)}`]
-        : []),
-      ...(merged.duplicates.length
-        ? [
-          `${merged.duplicates.length} cell(s) duplicated: ${
-            listNames(merged.duplicates.map((d) => `${d.cell} (in ${d.files.join(", ")})`))
-          }`,
-        ]
-        : []),
-    ];
-    if (problems.length) {
-      throw new UsageError(`Cannot merge ${dir}:\n  - ${problems.join("\n  - ")}`, {
-        hint: merged.missing.length
-          ? "Re-run the shards that did not finish (each resumes where it stopped), then merge again."
-          : "Each cell must come from exactly one shard of one config: remove stray shard files, or start over in a fresh results folder.",
-      });
-    }
-    await writeFileAtomic(
-      `${dir}/runs.jsonl`,
-      merged.records.map((r) => JSON.stringify(r) + "\n").join(""),
+    return await finish(
+      dir,
+      config,
+      merged ?? await mergeShards(dir, config),
+      values["models-dir"],
     );
-    console.error(
-      `Merged ${merged.records.length} cells from ${
-        merged.files.join(", ")
-      } into ${dir}/runs.jsonl`,
-    );
-    await rebuildReport(dir, values["models-dir"]);
-    return EXIT.ok;
   });
+}
+
+/**
+ * Polls until every cell of `dir`'s config is in a complete line of some shard file, or until
+ * `seconds` pass. Before the shards start the folder, its config.json or the shard files may not
+ * exist yet; a live shard's half-appended last line is "not finished yet". Returns the merge
+ * once complete (or as soon as it shows a problem waiting cannot fix), or null after saying
+ * why it timed out.
+ */
+async function waitForShards(dir: string, seconds: number): Promise<MergeResult | null> {
+  const deadline = Date.now() + seconds * 1000;
+  const pollMs = Math.min(30, Math.max(1, seconds / 20)) * 1000;
+  let said = "";
+  for (;;) {
+    let waiting: string;
+    let merged: MergeResult | undefined;
+    if (!(await exists(dir))) waiting = `${dir} does not exist yet`;
+    else if (!(await exists(`${dir}/config.json`))) waiting = `${dir}/config.json not written yet`;
+    else {
+      merged = await mergeShards(dir, await readResultsConfig(dir), { live: true });
+      if (merged.mismatched.length || merged.duplicates.length) return merged;
+      if (!merged.files.length) waiting = "no shard has written records yet";
+      else if (merged.missing.length) {
+        waiting = `${merged.missing.length} cell(s) not finished yet` +
+          (merged.torn.length ? ` (${merged.torn.join(", ")} mid-write)` : "");
+      } else return merged;
+    }
+    if (Date.now() >= deadline) {
+      console.error(
+        `error: gave up waiting for ${dir} after ${seconds} s: ${waiting}\n` +
+          `HINT: Check that the shards are running (or re-run the ones that stopped: each resumes), ` +
+          `then merge again, with a longer --wait if they need it.`,
+      );
+      return null;
+    }
+    if (waiting !== said) {
+      console.error(`${waiting}; checking every ${pollMs / 1000} s for up to ${seconds} s…`);
+      said = waiting;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
+  }
+}
+
+async function finish(
+  dir: string,
+  config: Awaited<ReturnType<typeof readResultsConfig>>,
+  merged: MergeResult,
+  modelsDir: string,
+): Promise<number> {
+  if (merged.files.length === 0) {
+    throw new UsageError(`Cannot merge ${dir}: it has no shard files (runs.<i>-of-<n>.jsonl)`, {
+      hint: "Run the shards first: `deno task experiment CONFIG --shard i/n`.",
+    });
+  }
+  const problems = [
+    ...merged.mismatched.map((m) =>
+      `${m.file} was made with a different config or model (search hash ${
+        m.searchHash.slice(0, 12)
+      }…, config.json has ${config.searchHash?.slice(0, 12)}…)`
+    ),
+    ...(merged.missing.length
+      ? [`${merged.missing.length} cell(s) missing: ${listNames(merged.missing)}`]
+      : []),
+    ...(merged.duplicates.length
+      ? [
+        `${merged.duplicates.length} cell(s) duplicated: ${
+          listNames(merged.duplicates.map((d) => `${d.cell} (in ${d.files.join(", ")})`))
+        }`,
+      ]
+      : []),
+  ];
+  if (problems.length) {
+    throw new UsageError(`Cannot merge ${dir}:\n  - ${problems.join("\n  - ")}`, {
+      hint: merged.missing.length
+        ? "Re-run the shards that did not finish (each resumes where it stopped), then merge again."
+        : "Each cell must come from exactly one shard of one config: remove stray shard files, or start over in a fresh results folder.",
+    });
+  }
+  await writeFileAtomic(
+    `${dir}/runs.jsonl`,
+    merged.records.map((r) => JSON.stringify(r) + "\n").join(""),
+  );
+  console.error(
+    `Merged ${merged.records.length} cells from ${merged.files.join(", ")} into ${dir}/runs.jsonl`,
+  );
+  await rebuildReport(dir, modelsDir);
+  return EXIT.ok;
 }

@@ -109,31 +109,37 @@ export function isShardRecordsFile(name: string): boolean {
 }
 
 /**
- * Reads a JSONL records file. A last line without its newline (a crash mid-write) is cut off
- * when `repair` is set, and reported; a damaged line elsewhere is an error naming the line.
+ * Reads a JSONL records file. A last line without its newline (a crash mid-write, or a writer
+ * still appending) is cut off in the file when `repair` is set, left in place but not read when
+ * `skipTorn` is set (for readers of another process's live file), and an error otherwise; a
+ * damaged line elsewhere is an error naming the line.
  */
 export async function readRecords(
   path: string,
-  options: { repair?: boolean } = {},
-): Promise<{ records: RunRecord[]; repaired: boolean }> {
+  options: { repair?: boolean; skipTorn?: boolean } = {},
+): Promise<{ records: RunRecord[]; repaired: boolean; torn: boolean }> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return { records: [], repaired: false };
+    if (error instanceof Deno.errors.NotFound) {
+      return { records: [], repaired: false, torn: false };
+    }
     throw error;
   }
   let repaired = false;
   const lastNewline = bytes.lastIndexOf(0x0a);
-  if (lastNewline !== bytes.length - 1) {
-    if (!options.repair) {
+  const torn = lastNewline !== bytes.length - 1;
+  if (torn) {
+    if (options.repair) {
+      await Deno.truncate(path, lastNewline + 1);
+      repaired = true;
+    } else if (!options.skipTorn) {
       throw new UsageError(`${path} ends in a torn line (the run was killed while writing)`, {
         hint: "Re-run the experiment: it repairs the file and runs that cell again.",
       });
     }
-    await Deno.truncate(path, lastNewline + 1);
     bytes = bytes.subarray(0, lastNewline + 1);
-    repaired = true;
   }
   const lines = new TextDecoder().decode(bytes).split("\n").slice(0, -1);
   const records = lines.map((line, i) => {
@@ -145,7 +151,7 @@ export async function readRecords(
       });
     }
   });
-  return { records, repaired };
+  return { records, repaired, torn };
 }
 
 /** What happened, for progress displays. */

@@ -89,12 +89,19 @@ export interface MergeResult {
   duplicates: { cell: string; files: string[] }[];
   /** Shard files whose records were made under another config or model. */
   mismatched: { file: string; searchHash: string }[];
+  /** Shard files ending in a half-written line (read without it when `live` is set). */
+  torn: string[];
 }
 
-/** Reads every `runs.<i>-of-<n>.jsonl` of a results folder and checks them against its config. */
+/**
+ * Reads every `runs.<i>-of-<n>.jsonl` of a results folder and checks them against its config.
+ * With `live` set the shards may still be running: a torn last line is left alone and reported
+ * in `torn` (its cell counts as missing) instead of being an error.
+ */
 export async function mergeShards(
   dir: string,
   config: ResolvedConfig & { searchHash?: string },
+  { live = false }: { live?: boolean } = {},
 ): Promise<MergeResult> {
   const files: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
@@ -103,8 +110,11 @@ export async function mergeShards(
   files.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
   const seen = new Map<string, { record: RunRecord; files: string[] }>();
   const mismatched = new Map<string, string>();
+  const torn: string[] = [];
   for (const file of files) {
-    const { records } = await readRecords(`${dir}/${file}`);
+    const read = await readRecords(`${dir}/${file}`, { skipTorn: live });
+    if (read.torn) torn.push(file);
+    const { records } = read;
     for (const r of records) {
       if (r.searchHash !== config.searchHash) {
         mismatched.set(file, r.searchHash);
@@ -123,6 +133,7 @@ export async function mergeShards(
     duplicates: [...seen.values()].filter((v) => v.files.length > 1)
       .map((v) => ({ cell: v.record.cell, files: v.files })),
     mismatched: [...mismatched].map(([file, searchHash]) => ({ file, searchHash })),
+    torn,
   };
 }
 

@@ -95,7 +95,14 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
 
   const images = new Map<string, Uint8Array>();
   for (const r of records) {
-    images.set(r.cell, decodeGreyPng(await Deno.readFile(`${dir}/${r.image}`), r.image).levels);
+    const bytes = await Deno.readFile(`${dir}/${r.image}`).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      throw new UsageError(`${dir}/${r.image} is missing: it is the image of cell ${r.cell}`, {
+        hint: "Copy it back (shards write images into the shared folder), or delete the " +
+          "cell's line from the records and re-run the experiment to redo that cell.",
+      });
+    });
+    images.set(r.cell, decodeGreyPng(bytes, r.image).levels);
   }
   const columns = columnOrder(config, order);
   const rows = [...config.digits].sort((a, b) => a - b).map((digit) =>

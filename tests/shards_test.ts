@@ -3,14 +3,15 @@
 import assert from "node:assert/strict";
 import { parseAllDocuments } from "yaml";
 import { UsageError } from "../common/errors.ts";
-import { PROJECT_ROOT } from "../common/files.ts";
+import { exists, PROJECT_ROOT } from "../common/files.ts";
 import { readRecords } from "../experiments/runner.ts";
 import { parseShard, SHARD_ENV, shardFromEnv } from "../experiments/shards.ts";
 import { comparable, scratch } from "./_helpers.ts";
-import { runCli } from "./_cli.ts";
+import { runCli, spawnCli } from "./_cli.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CONFIG = {
   name: "sharded",
   model: "cnn",
@@ -147,6 +148,83 @@ Deno.test({
       mismatched.stderr,
       /runs\.2-of-2\.jsonl was made with a different config or model \(search hash ffffffffffff…/,
     );
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "merge --wait waits for the folder, its config and a live shard's torn last line",
+  fn: async () => {
+    await tinyModel("cnn");
+    const dir = await scratch("merge-wait");
+    const config = `${dir}/sharded.json`;
+    await Deno.writeTextFile(config, JSON.stringify(CONFIG));
+    const shard = (resultsDir: string, which: string) =>
+      runCli("cli/experiment.ts", [
+        config,
+        "--models-dir",
+        TEST_MODELS_DIR,
+        "--results-dir",
+        resultsDir,
+        "--shard",
+        which,
+      ]);
+    // The reference: both shards, then a plain merge.
+    for (const which of ["1/2", "2/2"]) {
+      const r = await shard(`${dir}/ref`, which);
+      assert.strictEqual(r.code, 0, r.stderr);
+    }
+    const plain = await runCli("cli/merge.ts", [`${dir}/ref/sharded`]);
+    assert.strictEqual(plain.code, 0, plain.stderr);
+    const reference = comparable((await readRecords(`${dir}/ref/sharded/runs.jsonl`)).records);
+    const shard2 = await Deno.readTextFile(`${dir}/ref/sharded/runs.2-of-2.jsonl`);
+
+    // Nothing exists yet when merge starts waiting (it polls every 2 s with --wait 40).
+    const live = `${dir}/live/sharded`;
+    const merge = spawnCli("cli/merge.ts", [live, "--wait", "40"]);
+    const output = merge.output();
+    let exited = false;
+    output.then(() => exited = true);
+    await delay(2500);
+    assert.ok(!exited, "merge --wait exited before the folder existed");
+    const first = await shard(`${dir}/live`, "1/2");
+    assert.strictEqual(first.code, 0, first.stderr);
+    // Shard 2 is "still writing": one whole record and half of the next.
+    const lines = shard2.split("\n");
+    const half = lines[1].slice(0, lines[1].length >> 1);
+    await Deno.writeTextFile(`${live}/runs.2-of-2.jsonl`, `${lines[0]}\n${half}`);
+    await delay(4500);
+    assert.ok(!exited, "merge --wait exited on a live shard's torn last line");
+    for (const line of lines.slice(0, -1)) {
+      const image = JSON.parse(line).image;
+      await Deno.copyFile(`${dir}/ref/sharded/${image}`, `${live}/${image}`);
+    }
+    await Deno.writeTextFile(`${live}/runs.2-of-2.jsonl`, shard2);
+    const out = await output;
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.strictEqual(out.code, 0, stderr);
+    assert.match(stderr, /live\/sharded does not exist yet; checking every 2 s for up to 40 s/);
+    assert.match(stderr, /2 cell\(s\) not finished yet \(runs\.2-of-2\.jsonl mid-write\)/);
+    assert.deepStrictEqual(
+      comparable((await readRecords(`${live}/runs.jsonl`)).records),
+      reference,
+    );
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "merge --wait gives up with exit 1 and says what it was waiting for",
+  fn: async () => {
+    const dir = await scratch("merge-timeout");
+    const r = await runCli("cli/merge.ts", [`${dir}/never`, "--wait", "2"]);
+    assert.strictEqual(r.code, 1);
+    assert.match(
+      r.stderr,
+      /error: gave up waiting for .*never after 2 s: .*never does not exist yet/,
+    );
+    assert.match(r.stderr, /HINT: Check that the shards are running/);
+    assert.ok(!(await exists(`${dir}/never`)));
   },
 });
 

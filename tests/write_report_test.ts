@@ -50,3 +50,13 @@ Deno.test("a baseline is reused only for the model it was computed with; --fresh
   assert.strictEqual(await exists(path), false);
   assert.strictEqual(await exists(`${dir}/report.md`), false);
 });
+
+Deno.test("a missing image is bad input naming the file and the cell, not a stack trace", async () => {
+  const dir = await scratch("report-missing-image");
+  await runExperiment(CONFIG, { resultsDir: dir, score: fakeScorer(), modelSha256: "m1" });
+  await Deno.remove(`${dir}/images/3-2-20.png`);
+  await assert.rejects(writeReport(dir, {}), {
+    name: "UsageError",
+    message: `${dir}/images/3-2-20.png is missing: it is the image of cell 3-2-20`,
+  });
+});
