@@ -15,7 +15,7 @@ import { readConfig } from "../experiments/config.ts";
 import { sweepsNewAxes } from "../experiments/axes.ts";
 import { modelIsReady, readModel } from "../experiments/model_file.ts";
 import { FILL_BATCH, recordsFile, runExperiment } from "../experiments/runner.ts";
-import { parseShard, shardFromEnv } from "../experiments/shards.ts";
+import { parseShard, SHARD_ENV, shardFromEnv } from "../experiments/shards.ts";
 import type { Summary } from "../experiments/statistics.ts";
 import { closingTable } from "../experiments/report.ts";
 import { createScorer } from "../infer/providers.ts";
@@ -29,6 +29,24 @@ const USAGE = "Usage: deno task experiment CONFIG.json [--fresh] [--parallel K] 
 function readGrantedEnv(name: string): string | undefined {
   const granted = Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
   return granted ? Deno.env.get(name) : undefined;
+}
+
+/**
+ * Without the env permission a job array's tasks cannot see which shard they are, and each
+ * would run the whole sweep: say so once, naming the variables and the flag.
+ */
+function warnIfSchedulerEnvHidden(): void {
+  const hidden = SHARD_ENV.filter((name) =>
+    Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted"
+  );
+  if (hidden.length === 0) return;
+  console.error(
+    `warning: environment access is not granted, so ${hidden.join(", ")} ${
+      hidden.length > 1 ? "are" : "is"
+    } not read: under a Slurm array or a Kubernetes Indexed Job every task would run the whole ` +
+      `sweep. Run through \`deno task experiment\`, or pass --allow-env=${SHARD_ENV.join(",")} ` +
+      `(or --shard i/n).`,
+  );
 }
 
 if (import.meta.main) {
@@ -57,6 +75,7 @@ if (import.meta.main) {
     const parallel = values.parallel === undefined
       ? undefined
       : intFlag("parallel", values.parallel, { fallback: 1, max: 1024 });
+    if (values.shard === undefined) warnIfSchedulerEnvHidden();
     const shard = values.shard === undefined
       ? shardFromEnv(readGrantedEnv)
       : parseShard(values.shard);

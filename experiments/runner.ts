@@ -7,6 +7,7 @@
 
 import { UsageError } from "../common/errors.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
+import { acquireLock, liveHolder } from "../common/lock.ts";
 import { createPrng } from "../common/prng.ts";
 import { configHash, type ResolvedConfig, searchHash } from "./config.ts";
 import { encodeGreyPng } from "./images.ts";
@@ -266,9 +267,57 @@ export async function runExperiment(
   config: ResolvedConfig,
   options: RunOptions,
 ): Promise<RunOutcome> {
-  const { resultsDir, score, shard } = options;
-  const hash = await prepareResults(resultsDir, config, options);
+  const { resultsDir, shard } = options;
   const file = `${resultsDir}/${recordsFile(shard)}`;
+  // One writer per records file: a second process appending would interleave lines.
+  await Deno.mkdir(resultsDir, { recursive: true });
+  const lock = await acquireLock(`${file}.lock`, {
+    hint: shard
+      ? `Another process is running shard ${
+        shard.index + 1
+      }/${shard.count} of this sweep into ${resultsDir}. ` +
+        "Wait for it to finish (a run that died releases its lock by itself), or check that each task got its own shard: " +
+        "without --allow-env the scheduler's variables are not read and every task runs the whole sweep."
+      : `Another process is running this sweep into ${resultsDir}. Wait for it to finish (a run that died releases ` +
+        "its lock by itself); to run several processes at once, give each a shard (--shard i/n) and merge.",
+  });
+  try {
+    if (lock.tookOver) {
+      options.log?.(
+        `Took over ${file}.lock from pid ${lock.tookOver.pid} on ${lock.tookOver.host}: that run is gone`,
+      );
+    }
+    if (options.fresh) await refuseIfOthersRun(resultsDir, `${recordsFile(shard)}.lock`);
+    const hash = await prepareResults(resultsDir, config, options);
+    return await runCells(config, options, hash, file);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** --fresh deletes every shard's records: not while another process writes some. */
+async function refuseIfOthersRun(resultsDir: string, own: string): Promise<void> {
+  for await (const entry of Deno.readDir(resultsDir)) {
+    if (!entry.name.endsWith(".jsonl.lock") || entry.name === own) continue;
+    const holder = await liveHolder(`${resultsDir}/${entry.name}`);
+    if (holder) {
+      throw new UsageError(
+        `--fresh would delete results that another run is writing: ${resultsDir}/${
+          entry.name.replace(/\.lock$/, "")
+        } (pid ${holder.pid} on host ${holder.host})`,
+        { hint: "Wait for that run to finish or stop it, then start over with --fresh." },
+      );
+    }
+  }
+}
+
+async function runCells(
+  config: ResolvedConfig,
+  options: RunOptions,
+  hash: string,
+  file: string,
+): Promise<RunOutcome> {
+  const { resultsDir, score, shard } = options;
   const { records: existing, repaired } = await readRecords(file, { repair: true });
   if (repaired) options.log?.(`Repaired ${file}: removed a torn last line (that cell runs again)`);
   const cells = shardCells(expandCells(config), shard);

@@ -8,7 +8,7 @@ export const CLI_FLAGS = [
   "--allow-read=.",
   "--allow-write=tests/tmp",
   "--allow-ffi=./node_modules",
-  "--allow-sys=osRelease",
+  "--allow-sys=osRelease,hostname",
   `--allow-env=${SHARD_ENV.join(",")}`,
 ];
 

@@ -1,0 +1,165 @@
+/**
+ * An exclusive lock beside a file that one process appends to (a results folder's records).
+ *
+ * Two layers, because results folders live on shared volumes: an OS file lock (flock) that the
+ * kernel drops when the holder dies, so a killed run never blocks its own resume on the same
+ * host; and the holder's host, pid and a heartbeat written into the lock file, so a process on
+ * another host (where the volume may not carry flock) sees a live holder and refuses, while a
+ * holder that stopped beating for `staleMs` is taken over.
+ */
+
+import { UsageError } from "./errors.ts";
+
+/** Who holds a lock, as written into the lock file. */
+export interface LockHolder {
+  host: string;
+  pid: number;
+  /** When the holder took the lock (ISO 8601). */
+  since: string;
+  /** When the holder last said it is alive (ISO 8601). */
+  heartbeat: string;
+}
+
+/** A held lock. */
+export interface Lock {
+  /** The previous holder when it was taken over (it had died or stopped beating). */
+  tookOver?: LockHolder;
+  /** Releases the lock and removes the lock file. Idempotent. */
+  release(): Promise<void>;
+}
+
+/** Thrown when another live process holds the lock: bad input (exit 2) with who holds it. */
+export class LockedError extends UsageError {
+  override name = "LockedError";
+  constructor(readonly path: string, readonly holder: LockHolder | null, hint: string) {
+    super(
+      `${path} is held by another run${
+        holder ? ` (pid ${holder.pid} on host ${holder.host}, since ${holder.since})` : ""
+      }`,
+      { hint },
+    );
+  }
+}
+
+/** This machine's name, or "unknown-host" where the permission to read it is not granted. */
+export function hostName(): string {
+  // Query first: calling without the permission would prompt in a terminal.
+  if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state !== "granted") {
+    return "unknown-host";
+  }
+  return Deno.hostname();
+}
+
+/** Options for {@linkcode acquireLock}. */
+export interface LockOptions {
+  /** What the lock protects, for the refusal's hint. */
+  hint?: string;
+  /** A holder on another host that has not beaten for this long is dead (default 2 minutes). */
+  staleMs?: number;
+  /** How often the holder rewrites its heartbeat (default 30 s). */
+  heartbeatMs?: number;
+  /** Who we are (tests pretend to be other hosts). */
+  self?: { host: string; pid: number };
+}
+
+/**
+ * Takes the lock at `path` or throws {@linkcode LockedError}. The lock file stays while held and
+ * is removed on release; the OS lock goes with the process however it ends.
+ */
+export async function acquireLock(path: string, options: LockOptions = {}): Promise<Lock> {
+  const { staleMs = 120_000, heartbeatMs = 30_000 } = options;
+  const self = options.self ?? { host: hostName(), pid: Deno.pid };
+  const hint = options.hint ??
+    "Wait for that run to finish, or stop it; a run that died releases its lock by itself.";
+  let file: Deno.FsFile;
+  for (let attempt = 0;; attempt++) {
+    file = await Deno.open(path, { read: true, write: true, create: true });
+    if (!(await file.tryLock(true))) {
+      file.close();
+      throw new LockedError(path, await readHolder(path), hint);
+    }
+    // A releasing holder removes the file before it lets go: make sure ours is still the one
+    // at `path`, or a third process could lock a new file there at the same time.
+    const [mine, there] = [await file.stat(), await Deno.stat(path).catch(() => null)];
+    if (there && there.ino === mine.ino && there.dev === mine.dev) break;
+    file.close();
+    if (attempt === 5) throw new LockedError(path, await readHolder(path), hint);
+  }
+  let ok = false;
+  try {
+    const previous = await readHolder(path);
+    if (previous && previous.host !== self.host) {
+      // flock may not reach across hosts on a shared volume: trust a recent heartbeat.
+      const age = Date.now() - Date.parse(previous.heartbeat);
+      if (age < staleMs) {
+        throw new LockedError(
+          path,
+          previous,
+          `${hint} (A holder on another host counts as gone ${
+            Math.round(staleMs / 1000)
+          } s after its last heartbeat, ${previous.heartbeat}.)`,
+        );
+      }
+    }
+    const since = new Date().toISOString();
+    const write = async () => {
+      const holder: LockHolder = { ...self, since, heartbeat: new Date().toISOString() };
+      const bytes = new TextEncoder().encode(JSON.stringify(holder) + "\n");
+      await file.truncate(0);
+      await file.seek(0, Deno.SeekMode.Start);
+      await file.write(bytes);
+    };
+    await write();
+    let beating: Promise<void> = Promise.resolve();
+    const timer = setInterval(() => {
+      beating = beating.then(write).catch(() => {/* a missed beat only ages the heartbeat */});
+    }, heartbeatMs);
+    Deno.unrefTimer(timer);
+    let released = false;
+    ok = true;
+    return {
+      ...(previous ? { tookOver: previous } : {}),
+      async release() {
+        if (released) return;
+        released = true;
+        clearInterval(timer);
+        await beating;
+        await Deno.remove(path).catch(() => {/* already gone */});
+        file.close(); // closing drops the OS lock
+      },
+    };
+  } finally {
+    if (!ok) file.close();
+  }
+}
+
+/**
+ * The live holder of the lock at `path`, or null when nobody holds it (no file, or a holder
+ * that died). Takes nothing: for checks such as "may I delete this folder?".
+ */
+export async function liveHolder(
+  path: string,
+  options: Pick<LockOptions, "staleMs" | "self"> = {},
+): Promise<LockHolder | null> {
+  try {
+    const lock = await acquireLock(path, options);
+    // Free, or its holder is gone: releasing removes the (stale) lock file.
+    await lock.release();
+    return null;
+  } catch (error) {
+    if (error instanceof LockedError) {
+      return error.holder ?? { host: "?", pid: 0, since: "?", heartbeat: "?" };
+    }
+    throw error;
+  }
+}
+
+/** The holder written in a lock file, or null when it is empty or unreadable. */
+async function readHolder(path: string): Promise<LockHolder | null> {
+  try {
+    const holder = JSON.parse(await Deno.readTextFile(path));
+    return typeof holder?.pid === "number" && typeof holder?.host === "string" ? holder : null;
+  } catch {
+    return null;
+  }
+}

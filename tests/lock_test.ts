@@ -1,0 +1,215 @@
+/** The records lock: one writer per records file, dead holders taken over, other hosts trusted. */
+
+import assert from "node:assert/strict";
+import { exists, PROJECT_ROOT } from "../common/files.ts";
+import { acquireLock, liveHolder, LockedError } from "../common/lock.ts";
+import { parseConfig } from "../experiments/config.ts";
+import { readRecords, runExperiment } from "../experiments/runner.ts";
+import { fakeScorer } from "./_fake_scorer.ts";
+import { scratch } from "./_helpers.ts";
+import { CLI_FLAGS, runCli, spawnCli } from "./_cli.ts";
+import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const me = { host: "here", pid: 4242 };
+
+Deno.test("acquireLock(): a second taker is refused with the holder's host and pid", async () => {
+  const dir = await scratch("lock-basic");
+  const path = `${dir}/runs.jsonl.lock`;
+  const first = await acquireLock(path, { self: me });
+  assert.strictEqual(first.tookOver, undefined);
+  const holder = JSON.parse(await Deno.readTextFile(path));
+  assert.deepStrictEqual([holder.host, holder.pid], ["here", 4242]);
+  await assert.rejects(acquireLock(path, { self: { host: "here", pid: 1 } }), (error) => {
+    assert.ok(error instanceof LockedError);
+    assert.match(
+      error.message,
+      /runs\.jsonl\.lock is held by another run \(pid 4242 on host here, since /,
+    );
+    return true;
+  });
+  assert.deepStrictEqual((await liveHolder(path))?.pid, 4242);
+  await first.release();
+  await first.release(); // idempotent
+  assert.ok(!(await exists(path)), "release removes the lock file");
+  assert.strictEqual(await liveHolder(path), null);
+  const again = await acquireLock(path, { self: me });
+  await again.release();
+});
+
+Deno.test("acquireLock(): a dead holder's file is taken over; another host's is trusted until stale", async () => {
+  const dir = await scratch("lock-stale");
+  const path = `${dir}/runs.jsonl.lock`;
+  const now = new Date().toISOString();
+  // Same host, no OS lock held: the process that wrote it is gone.
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ host: "here", pid: 99, since: now, heartbeat: now }),
+  );
+  const taken = await acquireLock(path, { self: me });
+  assert.strictEqual(taken.tookOver?.pid, 99);
+  await taken.release();
+  // Another host with a fresh heartbeat: its OS lock may not reach us, so it is believed.
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ host: "node7", pid: 1, since: now, heartbeat: now }),
+  );
+  await assert.rejects(acquireLock(path, { self: me, staleMs: 60_000 }), {
+    name: "LockedError",
+    message: new RegExp(`held by another run \\(pid 1 on host node7, since ${now}\\)`),
+  });
+  // …until its heartbeat is older than staleMs.
+  const old = new Date(Date.now() - 61_000).toISOString();
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ host: "node7", pid: 1, since: old, heartbeat: old }),
+  );
+  const late = await acquireLock(path, { self: me, staleMs: 60_000 });
+  assert.strictEqual(late.tookOver?.host, "node7");
+  await late.release();
+});
+
+Deno.test("acquireLock(): the holder's heartbeat is rewritten while it holds the lock", async () => {
+  const dir = await scratch("lock-heartbeat");
+  const path = `${dir}/runs.jsonl.lock`;
+  const lock = await acquireLock(path, { self: me, heartbeatMs: 20 });
+  const first = JSON.parse(await Deno.readTextFile(path));
+  await new Promise((r) => setTimeout(r, 120));
+  const later = JSON.parse(await Deno.readTextFile(path));
+  assert.strictEqual(later.since, first.since);
+  assert.ok(Date.parse(later.heartbeat) > Date.parse(first.heartbeat), "heartbeat moved on");
+  await lock.release();
+});
+
+Deno.test("runExperiment() refuses a records file another run holds, and --fresh refuses to delete it", async () => {
+  const dir = await scratch("lock-runner");
+  const config = parseConfig({ name: "l", digits: [3], seeds: 2, masks: [20], target: 0.5 });
+  const other = await acquireLock(`${dir}/runs.jsonl.lock`, { self: { host: "h", pid: 7 } });
+  await assert.rejects(
+    runExperiment(config, { resultsDir: dir, score: fakeScorer(), modelSha256: "m" }),
+    { name: "LockedError", message: /runs\.jsonl\.lock is held by another run \(pid 7 on host h/ },
+  );
+  assert.strictEqual((await readRecords(`${dir}/runs.jsonl`)).records.length, 0);
+  await other.release();
+  // A shard at work: an unsharded --fresh run must not delete its records.
+  const shard = await acquireLock(`${dir}/runs.2-of-2.jsonl.lock`, { self: { host: "h", pid: 8 } });
+  await Deno.writeTextFile(`${dir}/runs.2-of-2.jsonl`, "");
+  await assert.rejects(
+    runExperiment(config, { resultsDir: dir, score: fakeScorer(), modelSha256: "m", fresh: true }),
+    {
+      name: "UsageError",
+      message:
+        /--fresh would delete results that another run is writing: .*runs\.2-of-2\.jsonl \(pid 8 on host h\)/,
+    },
+  );
+  assert.ok(await exists(`${dir}/runs.2-of-2.jsonl`));
+  await shard.release();
+  const done = await runExperiment(config, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "m",
+  });
+  assert.strictEqual(done.ran, 2);
+  assert.ok(!(await exists(`${dir}/runs.jsonl.lock`)));
+});
+
+Deno.test({
+  ...opts,
+  name:
+    "two processes on one records file: the second exits 2 naming the first; records stay whole",
+  fn: async () => {
+    await tinyModel("cnn");
+    const dir = await scratch("lock-cli");
+    const config = `${dir}/twice.json`;
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify({
+        name: "twice",
+        model: "cnn",
+        digits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        seeds: 2,
+        masks: [60],
+        target: 0.9999,
+        maxIterations: 50,
+        patience: 50,
+      }),
+    );
+    const args = [config, "--models-dir", TEST_MODELS_DIR, "--results-dir", dir];
+    const first = spawnCli("cli/experiment.ts", args);
+    const firstOut = first.output();
+    const lockPath = `${dir}/twice/runs.jsonl.lock`;
+    for (let i = 0; i < 200 && !(await exists(lockPath)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(await exists(lockPath), "the first run holds a lock file");
+    const second = await spawnCli("cli/experiment.ts", args).output();
+    const stderr = new TextDecoder().decode(second.stderr);
+    assert.strictEqual(second.code, 2, stderr);
+    assert.match(
+      stderr,
+      new RegExp(`runs\\.jsonl\\.lock is held by another run \\(pid ${first.pid} on host `),
+    );
+    assert.match(stderr, /HINT: Another process is running this sweep into/);
+    const out = await firstOut;
+    assert.strictEqual(out.code, 0, new TextDecoder().decode(out.stderr));
+    const { records } = await readRecords(`${dir}/twice/runs.jsonl`);
+    assert.strictEqual(records.length, 20);
+    assert.strictEqual(new Set(records.map((r) => r.cell)).size, 20);
+    assert.ok(!(await exists(lockPath)), "the lock file is gone after the run");
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "without the env permission the scheduler variables are named in one warning",
+  fn: async () => {
+    await tinyModel("softmax");
+    const dir = await scratch("env-warning");
+    const config = `${dir}/one.json`;
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify({
+        name: "one",
+        model: "softmax",
+        digits: [1],
+        seeds: 1,
+        masks: [10],
+        maxIterations: 2,
+      }),
+    );
+    const flags = CLI_FLAGS.filter((f) => !f.startsWith("--allow-env"));
+    const out = await new Deno.Command("deno", {
+      args: [
+        "run",
+        ...flags,
+        "cli/experiment.ts",
+        config,
+        "--models-dir",
+        TEST_MODELS_DIR,
+        "--results-dir",
+        dir,
+      ],
+      cwd: PROJECT_ROOT,
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.strictEqual(out.code, 0, stderr);
+    const warnings = stderr.split("\n").filter((l) => l.startsWith("warning:"));
+    assert.deepStrictEqual(warnings.length, 1, stderr);
+    assert.match(
+      warnings[0],
+      /environment access is not granted, so SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN, JOB_COMPLETION_INDEX, IDENTIKIT_SHARD_COUNT are not read: .*--allow-env=SLURM_ARRAY_TASK_ID,/,
+    );
+    // With the permission (as `deno task experiment` runs it) there is no warning.
+    const granted = await runCli("cli/experiment.ts", [
+      config,
+      "--models-dir",
+      TEST_MODELS_DIR,
+      "--results-dir",
+      dir,
+    ]);
+    assert.strictEqual(granted.code, 0, granted.stderr);
+    assert.doesNotMatch(granted.stderr, /warning:/);
+  },
+});
