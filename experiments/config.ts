@@ -115,15 +115,24 @@ export function configJsonSchema(): Record<string, unknown> {
  * value received and what is allowed; throws a {@linkcode UsageError}.
  */
 export function parseConfig(data: unknown, source = "config"): ResolvedConfig {
-  const parsed = ConfigSchema.safeParse(data);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => describeIssue(issue, data));
+  const resolved = validateConfig(data);
+  if (typeof resolved === "string") {
     throw new UsageError(
-      `Cannot run experiment: ${source} is not a valid config:\n${
-        lines.map((l) => `  - ${l}`).join("\n")
-      }`,
+      `Cannot run experiment: ${source} is not a valid config:\n${resolved}`,
       { hint: "See configs/schema.json for every field, its type and range." },
     );
+  }
+  return resolved;
+}
+
+/**
+ * Validates parsed JSON against the schema: the resolved config, or the problems as lines
+ * ("  - path: what is wrong") when it is not valid.
+ */
+export function validateConfig(data: unknown): ResolvedConfig | string {
+  const parsed = ConfigSchema.safeParse(data);
+  if (!parsed.success) {
+    return parsed.error.issues.map((issue) => `  - ${describeIssue(issue, data)}`).join("\n");
   }
   const c = parsed.data;
   const seeds = typeof c.seeds === "number"

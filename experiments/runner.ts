@@ -8,6 +8,7 @@
 import { UsageError } from "../common/errors.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
 import { acquireLock, liveHolder } from "../common/lock.ts";
+import { parseStoredConfig, recordProblem, RESULTS_FORMAT } from "./results_format.ts";
 import { createPrng } from "../common/prng.ts";
 import { configHash, type ResolvedConfig, searchHash } from "./config.ts";
 import { encodeGreyPng } from "./images.ts";
@@ -144,13 +145,21 @@ export async function readRecords(
   }
   const lines = new TextDecoder().decode(bytes).split("\n").slice(0, -1);
   const records = lines.map((line, i) => {
+    let value: unknown;
     try {
-      return JSON.parse(line) as RunRecord;
+      value = JSON.parse(line);
     } catch {
       throw new UsageError(`${path} line ${i + 1} is not a JSON record: ${line.slice(0, 80)}`, {
         hint: "Delete that line (its cell runs again), or re-run with --fresh to start over.",
       });
     }
+    const problem = recordProblem(value);
+    if (problem) {
+      throw new UsageError(`${path} line ${i + 1} is not an identikit run record: ${problem}`, {
+        hint: "Delete that line (its cell runs again), or re-run with --fresh to start over.",
+      });
+    }
+    return value as RunRecord;
   });
   return { records, repaired, torn };
 }
@@ -226,7 +235,21 @@ export async function prepareResults(
   const hash = await searchHash(config, options.modelSha256);
   const configPath = `${resultsDir}/config.json`;
   if (await exists(configPath)) {
-    const previous = JSON.parse(await Deno.readTextFile(configPath)) as { searchHash?: string };
+    let previous: { searchHash?: string };
+    try {
+      previous = parseStoredConfig(JSON.parse(await Deno.readTextFile(configPath)), configPath)
+        .config;
+    } catch (error) {
+      // A folder this version cannot read is never resumed into; --fresh starts it over.
+      if (!options.fresh) {
+        throw error instanceof SyntaxError
+          ? new UsageError(`${configPath} is not valid JSON: ${error.message}`, {
+            hint: "Restore it, or re-run with --fresh to start over.",
+          })
+          : error;
+      }
+      previous = {};
+    }
     if (previous.searchHash !== hash) {
       if (!options.fresh) {
         throw new UsageError(
@@ -254,6 +277,7 @@ export async function prepareResults(
   }
   await Deno.mkdir(`${resultsDir}/images`, { recursive: true });
   await writeJsonAtomic(configPath, {
+    format: RESULTS_FORMAT,
     ...config,
     hash: await configHash(config),
     searchHash: hash,

@@ -5,8 +5,8 @@
  */
 
 import { UsageError } from "../common/errors.ts";
+import { parseStoredConfig, type StoredConfig } from "./results_format.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
-import type { ResolvedConfig } from "./config.ts";
 import { type Baseline, computeBaseline } from "./baseline.ts";
 import { decodeGreyPng, encodeGreyPng, renderGrid } from "./images.ts";
 import { measureLikeness } from "./likeness.ts";
@@ -23,8 +23,6 @@ import {
 import type { ScoreFn } from "./search.ts";
 import { type GroupSummary, summarize, type Summary } from "./statistics.ts";
 import { type Coordinates, settingKey, settingLabel, sweepsNewAxes } from "./axes.ts";
-import { DEFAULT_OBJECTIVE } from "./objectives.ts";
-import { DEFAULT_STRATEGY } from "./strategies/registry.ts";
 
 /** Options for {@linkcode writeReport}. */
 export interface WriteReportOptions {
@@ -36,18 +34,15 @@ export interface WriteReportOptions {
   log?: (line: string) => void;
 }
 
-/** Reads config.json of a results folder, with a clear error when it is not one. */
-export async function readResultsConfig(
-  dir: string,
-): Promise<ResolvedConfig & { hash?: string; searchHash?: string; modelSha256?: string }> {
+/**
+ * Reads config.json of a results folder, with a clear error when it is not one (or is of a
+ * newer version); a folder of an older version is upgraded in place.
+ */
+export async function readResultsConfig(dir: string): Promise<StoredConfig> {
+  const path = `${dir}/config.json`;
+  let text: string;
   try {
-    const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
-    // Folders written before strategies and objectives were axes ran the defaults.
-    return {
-      ...config,
-      strategies: config.strategies ?? [{ ...DEFAULT_STRATEGY }],
-      objectives: config.objectives ?? [DEFAULT_OBJECTIVE],
-    };
+    text = await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new UsageError(`${dir} is not an identikit results folder: it has no config.json`, {
@@ -56,6 +51,20 @@ export async function readResultsConfig(
     }
     throw error;
   }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`, {
+      hint: "Restore it, or run the experiment again with --fresh to start over.",
+    });
+  }
+  const { config, upgraded } = parseStoredConfig(data, path);
+  if (upgraded) {
+    // Cheap and idempotent; where the folder is read-only the upgrade simply happens each time.
+    await writeJsonAtomic(path, config).catch(() => {});
+  }
+  return config;
 }
 
 /** Rebuilds the report of `dir`; returns the summary. */

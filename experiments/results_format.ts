@@ -1,0 +1,129 @@
+/**
+ * The on-disk format of a results folder: `config.json` carries a format version; what is read
+ * back is validated, older folders are upgraded, and foreign or newer ones are refused clearly.
+ *
+ * Records (`runs*.jsonl`) are versioned by the config.json beside them, not line by line: old
+ * configs must keep producing byte-identical records, so a record gains no field.
+ */
+
+import { UsageError } from "../common/errors.ts";
+import { type ResolvedConfig, validateConfig } from "./config.ts";
+import { DEFAULT_OBJECTIVE } from "./objectives.ts";
+import { DEFAULT_STRATEGY } from "./strategies/registry.ts";
+import type { RunRecord } from "./runner.ts";
+
+/**
+ * The results format this version writes.
+ * - 1 (no `format` field): up to regimes as an axis (`perturbation` was one object) and
+ *   strategies/objectives (absent: greedy on probability).
+ * - 2: `format`, `perturbations`, `strategies`, `objectives` always present.
+ */
+export const RESULTS_FORMAT = 2;
+
+/** A results folder's config.json: the resolved config, its hashes and the format. */
+export type StoredConfig = ResolvedConfig & {
+  format: number;
+  hash?: string;
+  searchHash?: string;
+  modelSha256?: string;
+};
+
+/** The fields a stored config has besides the resolved config. */
+const STORED_EXTRAS = ["format", "hash", "searchHash", "modelSha256"] as const;
+
+/**
+ * Turns a parsed config.json into the current format, or throws a {@linkcode UsageError} that
+ * says what the file is and what to do. `upgraded` is set when the folder was an older format.
+ */
+export function parseStoredConfig(
+  data: unknown,
+  path: string,
+): { config: StoredConfig; upgraded: boolean } {
+  const notOurs = (why: string) =>
+    new UsageError(
+      `${path} is not the config of an identikit results folder:${
+        why.startsWith("  - ") ? "\n" : " "
+      }${why}`,
+      {
+        hint:
+          "Pass results/<name>, a folder written by `deno task experiment`; if it is one, its config.json was edited or damaged: restore it, or run the experiment again with --fresh.",
+      },
+    );
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw notOurs("it is not a JSON object");
+  }
+  const raw = { ...data } as Record<string, unknown>;
+  const format = raw.format ?? 1;
+  if (typeof format !== "number" || !Number.isInteger(format) || format < 1) {
+    throw notOurs(`"format" must be a whole number ≥ 1, found ${JSON.stringify(raw.format)}`);
+  }
+  if (format > RESULTS_FORMAT) {
+    throw new UsageError(
+      `${path} was written by a newer identikit (results format ${format}; this one reads up to ${RESULTS_FORMAT})`,
+      { hint: "Update identikit (git pull) to read or resume this folder." },
+    );
+  }
+  for (const key of ["hash", "searchHash", "modelSha256"] as const) {
+    if (raw[key] !== undefined && typeof raw[key] !== "string") {
+      throw notOurs(`"${key}" must be a string, found ${JSON.stringify(raw[key])}`);
+    }
+  }
+  // Format 1: one perturbation object, and no strategies or objectives (the seed's search).
+  if (format === 1) {
+    if (raw.perturbations === undefined && raw.perturbation !== undefined) {
+      raw.perturbations = [raw.perturbation];
+    }
+    delete raw.perturbation;
+    raw.strategies ??= [{ ...DEFAULT_STRATEGY }];
+    raw.objectives ??= [DEFAULT_OBJECTIVE];
+  }
+  // Validate as a config file would be: back to the file's field names, through the schema.
+  const { perturbations, strategies, objectives, ...rest } = raw;
+  const extras = Object.fromEntries(STORED_EXTRAS.map((k) => [k, rest[k]]));
+  for (const k of STORED_EXTRAS) delete rest[k];
+  const problems = validateConfig({
+    ...rest,
+    perturbation: perturbations,
+    strategy: strategies,
+    objective: objectives,
+  });
+  if (typeof problems === "string") throw notOurs(problems);
+  const config: StoredConfig = {
+    format: RESULTS_FORMAT,
+    ...problems,
+    ...Object.fromEntries(
+      Object.entries(extras).filter(([k, v]) => k !== "format" && v !== undefined),
+    ),
+  };
+  return { config, upgraded: format < RESULTS_FORMAT };
+}
+
+/** The fields every record has, with their types, for reading records written elsewhere. */
+const RECORD_FIELDS: [keyof RunRecord, "string" | "number" | "boolean"][] = [
+  ["cell", "string"],
+  ["digit", "number"],
+  ["seed", "number"],
+  ["converged", "boolean"],
+  ["evaluations", "number"],
+  ["image", "string"],
+  ["searchHash", "string"],
+];
+
+/** Why `value` is not a run record, or null when it is one. */
+export function recordProblem(value: unknown): string | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return "not a JSON object";
+  }
+  const r = value as Record<string, unknown>;
+  for (const [key, type] of RECORD_FIELDS) {
+    const actual: string = typeof r[key];
+    if (actual !== type) {
+      return `"${key}" should be a ${type}, found ${JSON.stringify(r[key])}`;
+    }
+  }
+  const p = r.finalProbabilities;
+  if (!Array.isArray(p) || p.length !== 10 || !p.every((x) => typeof x === "number")) {
+    return `"finalProbabilities" should be 10 numbers`;
+  }
+  return null;
+}
