@@ -5,8 +5,8 @@ import process from "node:process";
 import cliProgress from "cli-progress";
 import { describeError, UsageError } from "../common/errors.ts";
 
-/** Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted (Ctrl-C). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+/** Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
 
 /**
  * Runs a command's main function: bad input (a {@linkcode UsageError}) exits 2 with its

@@ -92,13 +92,23 @@ if (import.meta.main) {
     requireAccess(resultsDir, "write", { flag: "--results-dir", allowed: "results/" });
     requireAccess(modelsDir, "read", { flag: "--models-dir", allowed: "the project folder" });
 
+    // Ctrl-C, and SIGTERM from a scheduler (scancel, a deleted pod), stop after the current
+    // step with every finished cell saved; a second signal quits at once.
     const controller = new AbortController();
+    let stopCode: number = EXIT.interrupted;
     const onSigint = () => {
       if (controller.signal.aborted) Deno.exit(EXIT.interrupted);
       console.error("\nStopping after the current step (Ctrl-C again to quit at once)…");
       controller.abort();
     };
+    const onSigterm = () => {
+      if (controller.signal.aborted) Deno.exit(EXIT.terminated);
+      console.error("\nSIGTERM: stopping after the current step…");
+      stopCode = EXIT.terminated;
+      controller.abort();
+    };
     Deno.addSignalListener("SIGINT", onSigint);
+    Deno.addSignalListener("SIGTERM", onSigterm);
     try {
       if (!await modelIsReady(modelsDir, config.model)) {
         if (shard) {
@@ -122,7 +132,7 @@ if (import.meta.main) {
           modelsDir,
           signal: controller.signal,
         });
-        if (trained === null) return EXIT.interrupted;
+        if (trained === null) return stopCode;
       }
       const model = await readModel(modelsDir, config.model);
       const scorer = await createScorer(config.provider, model.bytes, {
@@ -194,7 +204,7 @@ if (import.meta.main) {
         console.error(
           `Interrupted: ${outcome.records.length} finished cell(s) are saved in ${resultsDir}. Re-run the same command to resume.`,
         );
-        return EXIT.interrupted;
+        return stopCode;
       }
       if (outcome.skipped > 0) {
         console.error(
@@ -221,6 +231,7 @@ if (import.meta.main) {
       return EXIT.ok;
     } finally {
       Deno.removeSignalListener("SIGINT", onSigint);
+      Deno.removeSignalListener("SIGTERM", onSigterm);
     }
   });
 }

@@ -185,38 +185,46 @@ Deno.test({
   },
 });
 
-Deno.test({
-  ...opts,
-  name: "Ctrl-C (SIGINT) stops cleanly with exit 130 and the run resumes",
-  fn: async () => {
-    await tinyModel("cnn");
-    const dir = await scratch("cli-sigint");
-    const config = await writeConfig(dir, SWEEP);
-    const args = [config, "--models-dir", TEST_MODELS_DIR, "--results-dir", `${dir}/results`];
-    const child = spawnCli("cli/experiment.ts", args);
-    const runs = `${dir}/results/sweep/runs.jsonl`;
-    const deadline = Date.now() + 60000;
-    while (
-      Date.now() < deadline && !(await Deno.readTextFile(runs).catch(() => "")).includes("\n")
-    ) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    child.kill("SIGINT");
-    const out = await child.output();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.strictEqual(out.code, 130, stderr);
-    assert.match(
-      stderr,
-      /Interrupted: \d+ finished cell\(s\) are saved in .*Re-run the same command to resume/,
-    );
-    const { records, torn } = await readRecords(runs, { skipTorn: true });
-    assert.strictEqual(torn, false, "Ctrl-C leaves no torn line");
-    assert.ok(!(await exists(`${runs}.lock`)), "Ctrl-C releases the records lock");
-    assert.ok(records.length < 20);
-    const resumed = await runCli("cli/experiment.ts", args);
-    assert.strictEqual(resumed.code, 0, resumed.stderr);
-  },
-});
+for (
+  const [signal, code, what] of [
+    ["SIGINT", 130, "Ctrl-C"],
+    ["SIGTERM", 143, "a scheduler's SIGTERM (scancel, a deleted pod)"],
+  ] as const
+) {
+  Deno.test({
+    ...opts,
+    name: `${what} stops cleanly with exit ${code}, releases the lock, and the run resumes`,
+    fn: async () => {
+      await tinyModel("cnn");
+      const dir = await scratch(`cli-${signal.toLowerCase()}`);
+      const config = await writeConfig(dir, SWEEP);
+      const args = [config, "--models-dir", TEST_MODELS_DIR, "--results-dir", `${dir}/results`];
+      const child = spawnCli("cli/experiment.ts", args);
+      const runs = `${dir}/results/sweep/runs.jsonl`;
+      const deadline = Date.now() + 60000;
+      while (
+        Date.now() < deadline && !(await Deno.readTextFile(runs).catch(() => "")).includes("\n")
+      ) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      child.kill(signal);
+      const out = await child.output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.strictEqual(out.code, code, stderr);
+      assert.match(
+        stderr,
+        /Interrupted: \d+ finished cell\(s\) are saved in .*Re-run the same command to resume/,
+      );
+      const { records, torn } = await readRecords(runs, { skipTorn: true });
+      assert.strictEqual(torn, false, `${signal} leaves no torn line`);
+      assert.ok(!(await exists(`${runs}.lock`)), `${signal} releases the records lock`);
+      assert.ok(records.length < 20);
+      const resumed = await runCli("cli/experiment.ts", args);
+      assert.strictEqual(resumed.code, 0, resumed.stderr);
+      assert.doesNotMatch(resumed.stderr, /Took over/, "nothing was left to take over");
+    },
+  });
+}
 
 Deno.test({
   ...opts,
