@@ -93,7 +93,9 @@ if (import.meta.main) {
     requireAccess(modelsDir, "read", { flag: "--models-dir", allowed: "the project folder" });
 
     // Ctrl-C, and SIGTERM from a scheduler (scancel, a deleted pod), stop after the current
-    // step with every finished cell saved; a second signal quits at once.
+    // step with every finished cell saved. A second Ctrl-C quits at once; a second SIGTERM does
+    // not (Slurm signals every process of the job and `deno task` forwards the signal too, so
+    // one scancel arrives twice; the scheduler sends SIGKILL itself when its grace time is up).
     const controller = new AbortController();
     let stopCode: number = EXIT.interrupted;
     const onSigint = () => {
@@ -102,7 +104,7 @@ if (import.meta.main) {
       controller.abort();
     };
     const onSigterm = () => {
-      if (controller.signal.aborted) Deno.exit(EXIT.terminated);
+      if (controller.signal.aborted) return;
       console.error("\nSIGTERM: stopping after the current step…");
       stopCode = EXIT.terminated;
       controller.abort();

@@ -7,8 +7,12 @@
 #
 # Every task sees the same checkout, node_modules/ and models/ on a shared filesystem and
 # writes its own results/<name>/runs.<i>-of-<n>.jsonl there; the shard number and count come
-# from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT (identikit reads them itself). A task
-# that dies can simply be resubmitted: it resumes where it stopped.
+# from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT (identikit reads them itself). scancel
+# stops a task after its current step with its finished cells saved. To rerun one task, requeue
+# it (same array, same shard count) and it resumes where it stopped:
+#   scontrol requeue "$jid"_3 && scontrol update JobId="$jid"_3 StartTime=now
+# then submit the merge again. (`sbatch --array=3` would be a new array of one: another sharding.)
+# No cluster at hand? `sudo deploy/slurm-local.sh` brings up a single-node one on this machine.
 #SBATCH --job-name=identikit
 #SBATCH --array=0-15
 #SBATCH --cpus-per-task=2
@@ -18,7 +22,8 @@
 set -euo pipefail
 
 CONFIG="${CONFIG:-configs/all-digits.json}"
-cd "${IDENTIKIT_DIR:-${SLURM_SUBMIT_DIR:-.}}"
+# Slurm starts the script in the submit directory (or in --chdir); IDENTIKIT_DIR overrides.
+cd "${IDENTIKIT_DIR:-.}"
 
 # A GPU partition? Add `#SBATCH --gpus=1`, run `deno task setup:cuda` once, and use a config
 # with "provider": "node-cuda" (or "web-webgpu") and --parallel to fill the GPU.

@@ -311,3 +311,20 @@ Deno.test("deploy/slurm-array.sh passes bash -n and is a job array running the e
     /sbatch --dependency=afterok:"\$jid" --wrap "deno task merge results\/all-digits"/,
   );
 });
+
+Deno.test("deploy/slurm-local.sh passes bash -n, prints its usage, and refuses an unknown option", async () => {
+  const path = `${PROJECT_ROOT}/deploy/slurm-local.sh`;
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command("bash", { args: [path, ...args], stdin: "null" }).output();
+    const text = (b: Uint8Array) => new TextDecoder().decode(b);
+    return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+  };
+  const check = await new Deno.Command("bash", { args: ["-n", path] }).output();
+  assert.strictEqual(check.code, 0, new TextDecoder().decode(check.stderr));
+  const help = await run("--help");
+  assert.strictEqual(help.code, 0);
+  assert.match(help.stdout, /^Usage: slurm-local\.sh \[--force\] \| --down \| --help/);
+  const bad = await run("--bogus");
+  assert.strictEqual(bad.code, 2);
+  assert.match(bad.stderr, /Usage: slurm-local\.sh/);
+});
