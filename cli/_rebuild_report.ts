@@ -1,6 +1,7 @@
 /** Rebuilding a report from a results folder, with the scorer its baseline needs (only when missing). */
 
-import { readModel } from "../experiments/model_file.ts";
+import { loadModel, modelIoSpec, type ModelRef, modelSource } from "../experiments/model_file.ts";
+import { UsageError } from "../common/errors.ts";
 import { currentBaseline, readResultsConfig, writeReport } from "../experiments/write_report.ts";
 import { closingTable } from "../experiments/report.ts";
 import { createScorer, type ProviderName, type Scorer } from "../infer/providers.ts";
@@ -11,23 +12,24 @@ import { createScorer, type ProviderName, type Scorer } from "../infer/providers
  */
 export async function baselineScorer(
   dir: string,
-  config: { model: string; provider: string; modelSha256?: string },
+  config: { model: ModelRef; provider: string; modelSha256?: string },
   modelsDir: string,
 ): Promise<Scorer | undefined> {
   if (await currentBaseline(dir, config)) return undefined;
+  const source = modelSource(modelsDir, config.model);
   try {
-    const model = await readModel(modelsDir, config.model);
+    const model = await loadModel(modelsDir, config.model);
     if (model.sha256 === config.modelSha256) {
+      const io = modelIoSpec(config.model);
       return await createScorer(config.provider as ProviderName, model.bytes, {
-        source: `${modelsDir}/${config.model}.onnx`,
+        source,
+        ...(io ? { io } : {}),
       });
     }
-    console.error(
-      `models/${config.model}.onnx is not the model of these results: no baseline section.`,
-    );
+    console.error(`${source} is not the model of these results: no baseline section.`);
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    console.error(`models/${config.model}.onnx is missing: the report has no baseline section.`);
+    if (!(error instanceof Deno.errors.NotFound || error instanceof UsageError)) throw error;
+    console.error(`${source} is missing: the report has no baseline section.`);
   }
   return undefined;
 }

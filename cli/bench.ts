@@ -23,7 +23,7 @@ import { createTfjsScorer } from "../train/tfjs_scorer.ts";
 
 const USAGE =
   "Usage: deno task bench [--providers node-cpu,web-wasm,…] [--batches 1,32,500,2048] " +
-  "[--model cnn] [--rounds 7] [--no-tfjs] [--out results/bench]";
+  "[--model cnn|softmax|path/to/model.onnx] [--rounds 7] [--no-tfjs] [--out results/bench]";
 
 /** The tfjs baseline's row name. */
 export const TFJS_ROW = "tfjs-wasm";
@@ -50,25 +50,37 @@ if (import.meta.main) {
       fallback: [1, 32, 500, 2048],
       parse: (s) => intFlag("batches", s, { fallback: 1, max: 10000 }),
     });
-    const model = parseModelName(values.model);
+    // A name from the zoo, or the path of an external .onnx file (layout and output detected).
+    const external = /\.onnx$/i.test(values.model);
+    const model = external ? values.model : parseModelName(values.model);
     const rounds = intFlag("rounds", values.rounds, { fallback: 7, max: 1000 });
-    const onnxPath = `${values["models-dir"]}/${model}.onnx`;
+    const onnxPath = external ? model : `${values["models-dir"]}/${model}.onnx`;
     let onnx: Uint8Array;
     try {
       onnx = await Deno.readFile(onnxPath);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
       throw new UsageError(`Cannot benchmark: ${onnxPath} does not exist`, {
-        hint: `Train and export it first: \`deno task train --model ${model}\`.`,
+        hint: external
+          ? "Give the path of an ONNX file inside the project folder."
+          : `Train and export it first: \`deno task train --model ${model}\`.`,
       });
     }
-    const flopsPerImage = countFlops(onnx).total;
+    // The FLOP counter knows the operators of our own exports; other graphs go without GFLOP/s.
+    let flopsPerImage = NaN;
+    try {
+      flopsPerImage = countFlops(onnx).total;
+    } catch (error) {
+      if (!external) throw error;
+      console.error(`GFLOP/s not shown: ${(error as Error).message}`);
+    }
     const test = await loadMnist("test", { limit: Math.max(...batches) });
     const contenders: BenchContender[] = providers.map((p) => ({
       name: p,
-      open: () => createScorer(p, onnx),
+      open: () => createScorer(p, onnx, { source: onnxPath, ...(external ? { io: {} } : {}) }),
     }));
-    if (!values["no-tfjs"]) {
+    // tfjs runs our own models only: an external file has no tfjs weights.
+    if (!values["no-tfjs"] && !external) {
       contenders.push({
         name: TFJS_ROW,
         open: () => createTfjsScorer(`${values["models-dir"]}/${model}.tfjs`),
@@ -76,9 +88,13 @@ if (import.meta.main) {
     }
     const machine = describeMachine();
     console.error(
-      `Benchmarking ${model} (${(flopsPerImage / 1e6).toFixed(1)} MFLOP/image) on ${machine}: ${
-        contenders.map((c) => c.name).join(", ")
-      } × batches ${batches.join(", ")}, ${rounds} interleaved rounds`,
+      `Benchmarking ${model} (${
+        Number.isFinite(flopsPerImage)
+          ? `${(flopsPerImage / 1e6).toFixed(1)} MFLOP/image`
+          : "FLOPs unknown"
+      }) on ${machine}: ${contenders.map((c) => c.name).join(", ")} × batches ${
+        batches.join(", ")
+      }, ${rounds} interleaved rounds`,
     );
     const rows = await benchmarkScorers(contenders, {
       batches,
@@ -108,8 +124,10 @@ if (import.meta.main) {
     const date = new Date().toISOString();
     const md = `# Execution providers: ${model}\n\n${date} on ${machine}.\n` +
       `Same ONNX model (${
-        (flopsPerImage / 1e6).toFixed(2)
-      } MFLOP per image), same MNIST test images, median of ${rounds} interleaved rounds; ` +
+        Number.isFinite(flopsPerImage)
+          ? `${(flopsPerImage / 1e6).toFixed(2)} MFLOP per image`
+          : "FLOPs unknown"
+      }), same MNIST test images, median of ${rounds} interleaved rounds; ` +
       `max abs diff is against node-cpu.\n\n${table}\n\n${
         ratios.map((r) => `- ${r}`).join("\n")
       }\n`;

@@ -13,7 +13,15 @@ import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR, writeJsonAtomic } from "../common/files.ts";
 import { readConfig } from "../experiments/config.ts";
 import { sweepsNewAxes } from "../experiments/axes.ts";
-import { modelIsReady, readModel } from "../experiments/model_file.ts";
+import {
+  isExternal,
+  loadModel,
+  modelIoSpec,
+  modelIsReady,
+  modelLabel,
+  modelSource,
+} from "../experiments/model_file.ts";
+import { describeIo } from "../infer/model_io.ts";
 import { FILL_BATCH, recordsFile, runExperiment } from "../experiments/runner.ts";
 import { parseShard, SHARD_ENV, shardFromEnv } from "../experiments/shards.ts";
 import type { Summary } from "../experiments/statistics.ts";
@@ -112,7 +120,14 @@ if (import.meta.main) {
     Deno.addSignalListener("SIGINT", onSigint);
     Deno.addSignalListener("SIGTERM", onSigterm);
     try {
-      if (!await modelIsReady(modelsDir, config.model)) {
+      const external = isExternal(config.model);
+      if (external) {
+        requireAccess(modelSource(modelsDir, config.model), "read", {
+          flag: '"model": { "onnx" }',
+          allowed: "the project folder",
+        });
+      }
+      if (!isExternal(config.model) && !await modelIsReady(modelsDir, config.model)) {
         if (shard) {
           throw new UsageError(
             `models/${config.model}.onnx is missing: shards do not train (they would all train at once)`,
@@ -136,19 +151,25 @@ if (import.meta.main) {
         });
         if (trained === null) return stopCode;
       }
-      const model = await readModel(modelsDir, config.model);
+      const model = await loadModel(modelsDir, config.model);
+      const io = modelIoSpec(config.model);
       const scorer = await createScorer(config.provider, model.bytes, {
-        source: `${modelsDir}/${config.model}.onnx`,
+        source: model.source,
+        ...(io ? { io } : {}),
       });
       const bar = progressBar(
         `${config.name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {eps} evals/s | ETA {remaining}`,
       );
       let barStarted = false;
       console.error(
-        `Experiment "${config.name}": model ${config.model} (test accuracy ${
-          typeof model.meta?.testAccuracy === "number"
-            ? (model.meta.testAccuracy * 100).toFixed(2) + " %"
-            : "unknown"
+        `Experiment "${config.name}": model ${modelLabel(config.model)} (${
+          external
+            ? describeIo(scorer.io)
+            : `test accuracy ${
+              typeof model.meta?.testAccuracy === "number"
+                ? (model.meta.testAccuracy * 100).toFixed(2) + " %"
+                : "unknown"
+            }`
         }), provider ${config.provider} on ${scorer.device}${
           shard ? `, shard ${shard.index + 1}/${shard.count}` : ""
         }${
@@ -186,6 +207,7 @@ if (import.meta.main) {
         // The results folder describes itself: the model's metadata travels with it.
         await writeJsonAtomic(`${resultsDir}/model.json`, {
           ...(model.meta ?? {}),
+          ...(external ? { onnx: model.source, io: scorer.io } : {}),
           sha256Onnx: model.sha256,
           provider: config.provider,
           device: scorer.device,

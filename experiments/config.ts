@@ -20,6 +20,31 @@ const Perturbation = z.strictObject({
   ),
 });
 
+/** A classifier of our own making, or one brought along (see {@linkcode ExternalModelSchema}). */
+export const ExternalModelSchema = z.strictObject({
+  onnx: z.string().regex(/\.onnx$/i, { error: "must be the path of an .onnx file" }).describe(
+    "Path of the ONNX file, relative to the folder the command runs in (the project root for deno task)",
+  ),
+  layout: z.enum(["NCHW", "NHWC", "flat"]).optional().describe(
+    "Input layout: NCHW [N, 1, 28, 28] (PyTorch), NHWC [N, 28, 28, 1] (TensorFlow) or flat [N, 784]; detected from the input's shape when omitted",
+  ),
+  scale: z.union([
+    z.strictObject({ min: z.number(), max: z.number() })
+      .refine((s) => s.min < s.max, { error: "min must be below max" }),
+    z.strictObject({ mean: z.number(), std: z.number().gt(0) }),
+  ]).default({ min: 0, max: 1 }).describe(
+    "What the model expects for pixels: { min, max } (e.g. 0 and 255; white is max) or a normalisation { mean, std } of pixels in [0, 1] (e.g. 0.1307 and 0.3081)",
+  ),
+  output: z.enum(["probabilities", "logits"]).optional().describe(
+    "What the output holds; detected when omitted (a final Softmax: probabilities; otherwise logits, turned into probabilities with a stable softmax)",
+  ),
+  input: z.string().min(1).optional().describe("The input's name, for models with several"),
+  outputName: z.string().min(1).optional().describe("The output's name (default: the first)"),
+});
+
+/** An external model as a config describes it. */
+export type ExternalModel = z.output<typeof ExternalModelSchema>;
+
 /** Defaults with which most digits reach 0.99 at 500 masks (see the README). */
 export const DEFAULT_PERTURBATION = GREEDY_DEFAULTS.perturbation;
 
@@ -31,7 +56,9 @@ export const ConfigSchema = z.strictObject({
       "must be a folder name: letters, digits, '.', '_' or '-' (1–64, not starting with '.', '_' or '-')",
   }).describe("Results go to results/<name>/"),
   description: z.string().optional(),
-  model: z.enum(MODEL_NAMES).default("cnn").describe("Which trained model to ask"),
+  model: z.union([z.enum(MODEL_NAMES), ExternalModelSchema]).default("cnn").describe(
+    'Which model to ask: "cnn" or "softmax" (trained here on first use), or an external ONNX classifier { "onnx": path, … }',
+  ),
   provider: z.enum(PROVIDER_NAMES as [string, ...string[]]).default("node-cpu")
     .describe("onnxruntime execution provider"),
   digits: z.array(z.int().min(0).max(9)).min(1).default([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
@@ -86,7 +113,7 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export interface ResolvedConfig {
   name: string;
   description?: string;
-  model: typeof MODEL_NAMES[number];
+  model: typeof MODEL_NAMES[number] | ExternalModel;
   provider: typeof PROVIDER_NAMES[number];
   digits: number[];
   seeds: number[];

@@ -1,6 +1,62 @@
-/** Locates a config's ONNX model and its metadata. */
+/** Locates a config's ONNX model and its metadata: one of ours in models/, or an external file. */
 
 import { exists, sha256Hex } from "../common/files.ts";
+import { UsageError } from "../common/errors.ts";
+import type { ModelIoSpec } from "../infer/model_io.ts";
+import type { ExternalModel, ResolvedConfig } from "./config.ts";
+
+/** A config's model: a name trained here, or an external file's description. */
+export type ModelRef = ResolvedConfig["model"];
+
+/** Whether the model is an external ONNX file (never trained here). */
+export function isExternal(model: ModelRef): model is ExternalModel {
+  return typeof model === "object";
+}
+
+/** The model as people read it: its name, or the external file's path. */
+export function modelLabel(model: ModelRef): string {
+  return isExternal(model) ? model.onnx : model;
+}
+
+/** The ONNX file of a model. */
+export function modelSource(modelsDir: string, model: ModelRef): string {
+  return isExternal(model) ? model.onnx : `${modelsDir}/${model}.onnx`;
+}
+
+/** How the scorer should talk to the model: undefined for our own exports. */
+export function modelIoSpec(model: ModelRef): ModelIoSpec | undefined {
+  if (!isExternal(model)) return undefined;
+  const { onnx: _, ...io } = model;
+  return io;
+}
+
+/**
+ * Reads a config's model: ours from `modelsDir` (with its metadata), or the external file
+ * (a missing one is bad input, exit 2).
+ */
+export async function loadModel(modelsDir: string, model: ModelRef): Promise<{
+  bytes: Uint8Array;
+  sha256: string;
+  meta: Record<string, unknown> | null;
+  source: string;
+}> {
+  if (!isExternal(model)) {
+    return { ...(await readModel(modelsDir, model)), source: modelSource(modelsDir, model) };
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(model.onnx);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) {
+      throw new UsageError(`Cannot use model ${model.onnx}: there is no such file`, {
+        hint:
+          'The "onnx" path is relative to the folder the command runs in (the project root for `deno task`).',
+      });
+    }
+    throw error;
+  }
+  return { bytes, sha256: await sha256Hex(bytes), meta: null, source: model.onnx };
+}
 
 /** Paths of a model's artifacts in `modelsDir`. */
 export function modelPaths(

@@ -8,6 +8,7 @@ import { type Coordinates, settingLabel, sweepsNewAxes } from "./axes.ts";
 import { OBJECTIVES } from "./objectives.ts";
 import { strategyOf } from "./strategies/registry.ts";
 import type { ResolvedConfig } from "./config.ts";
+import { isExternal, modelLabel } from "./model_file.ts";
 
 /** Everything the report shows. */
 export interface ReportData {
@@ -61,7 +62,7 @@ export function renderReport(d: ReportData): string {
     "",
     "| | |",
     "| --- | --- |",
-    `| model | \`${c.model}\`${
+    `| model | \`${modelLabel(c.model)}\`${isExternal(c.model) ? " (external ONNX)" : ""}${
       d.model?.testAccuracy !== undefined ? `, test accuracy ${pct(d.model.testAccuracy, 2)}` : ""
     }${d.model?.epochs !== undefined ? ` (${d.model.epochs} epochs, seed ${d.model.seed})` : ""} |`,
     `| provider | \`${c.provider}\`${d.device ? ` on ${d.device}` : ""}, ${
@@ -179,7 +180,11 @@ function seedComparison(
   const rows = [
     "| | the seed | here |",
     "| --- | --- | --- |",
-    d.config.model === "softmax"
+    isExternal(d.config.model)
+      ? `| accuracy of the model | ~${
+        pct(SEED_FIGURES.cnnAccuracy, 1)
+      } (the seed's CNN) | not measured here (external model) |`
+      : d.config.model === "softmax"
       ? `| softmax regression accuracy | ~${pct(SEED_FIGURES.softmaxAccuracy)} | ${
         acc === undefined ? "?" : pct(acc, 2)
       } |`

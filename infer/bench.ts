@@ -121,7 +121,9 @@ export async function benchmarkScorers(
             device: o.scorer.device,
             candidatesPerSecond: batch / (ms / 1000),
             msPerBatch: ms,
-            gflops: (options.flopsPerImage * batch) / (ms / 1000) / 1e9,
+            ...(Number.isFinite(options.flopsPerImage)
+              ? { gflops: (options.flopsPerImage * batch) / (ms / 1000) / 1e9 }
+              : {}),
             ...(ref ? { maxAbsDiff: maxAbsDiff(out, ref) } : {}),
             repetitions: times.get(o.name)!.length,
           };
@@ -155,7 +157,7 @@ export function benchTable(rows: BenchRow[]): string {
       lines.push(
         `| ${r.provider} | ${r.batch} | ${r.candidatesPerSecond!.toFixed(0)} | ${
           r.msPerBatch!.toFixed(1)
-        } | ${r.gflops!.toFixed(1)} | ${
+        } | ${Number.isFinite(r.gflops) ? r.gflops!.toFixed(1) : "–"} | ${
           r.maxAbsDiff === undefined ? "–" : r.maxAbsDiff.toExponential(1)
         } | ${r.device ?? ""} |`,
       );

@@ -5,7 +5,7 @@
 
 import { UnavailableError, UsageError } from "../common/errors.ts";
 import { exists, fileUrl, PROJECT_ROOT } from "../common/files.ts";
-import { checkModelIo } from "./model_io.ts";
+import { checkModelIo, type InputScale, type ModelIo, type ModelIoSpec } from "./model_io.ts";
 
 /** What each provider runs on. */
 export interface ProviderSpec {
@@ -66,6 +66,8 @@ export interface Scorer {
   readonly maxBatch: number;
   /** Where it runs (the GPU adapter, for WebGPU). */
   readonly device: string;
+  /** How images are fed to the model and its outputs read. */
+  readonly io: ModelIo;
   /**
    * Class probabilities (`count × 10`) for `count` images given as `count × 784` pixels in
    * [0, 1], row-major, NHWC with one channel.
@@ -81,6 +83,8 @@ export interface ScorerOptions {
   maxBatch?: number;
   /** The model's file, for messages when the model is given as bytes. */
   source?: string;
+  /** How an external model takes images and gives classes (absent: identikit's own export). */
+  io?: ModelIoSpec;
 }
 
 const PIXELS = 784;
@@ -116,15 +120,23 @@ export async function createScorer(
     );
   }
   const bytes = typeof model === "string" ? await readModel(model) : model;
-  checkModelIo(bytes, typeof model === "string" ? model : options.source ?? "the model");
+  const io = checkModelIo(
+    bytes,
+    typeof model === "string" ? model : options.source ?? "the model",
+    options.io,
+  );
   const session = spec.runtime === "onnxruntime-node"
-    ? await openNodeSession(provider, bytes)
-    : await openWebSession(provider, bytes);
+    ? await openNodeSession(provider, bytes, io)
+    : await openWebSession(provider, bytes, io);
   const serial = spec.runtime === "onnxruntime-web";
+  // A file with a fixed batch size gets exactly that many images per call (the last padded).
+  const chunkSize = io.fixedBatch ?? maxBatch;
+  const mapInput = inputMapping(io.scale);
   return {
     provider,
-    maxBatch,
+    maxBatch: chunkSize,
     device: session.device,
+    io,
     async score(images: Float32Array, count: number): Promise<Float32Array> {
       if (images.length < count * PIXELS) {
         throw new RangeError(
@@ -132,13 +144,21 @@ export async function createScorer(
         );
       }
       const out = new Float32Array(count * CLASSES);
-      for (let offset = 0; offset < count; offset += maxBatch) {
-        const n = Math.min(maxBatch, count - offset);
-        const chunk = images.subarray(offset * PIXELS, (offset + n) * PIXELS);
+      for (let offset = 0; offset < count; offset += chunkSize) {
+        const n = Math.min(chunkSize, count - offset);
+        let chunk = images.subarray(offset * PIXELS, (offset + n) * PIXELS);
+        if (mapInput || io.fixedBatch !== null) {
+          const fed = new Float32Array((io.fixedBatch ?? n) * PIXELS);
+          fed.set(chunk);
+          if (mapInput) mapInput(fed, n * PIXELS);
+          chunk = fed;
+        }
+        const m = io.fixedBatch ?? n;
         // onnxruntime-web keeps one global wasm instance: its runs must not overlap.
-        const probs = serial
-          ? await webQueue.run(() => session.run(chunk, n))
-          : await session.run(chunk, n);
+        const raw = serial
+          ? await webQueue.run(() => session.run(chunk, m))
+          : await session.run(chunk, m);
+        const probs = io.output === "logits" ? softmaxRows(raw, n) : raw;
         checkProbabilities(
           probs,
           n,
@@ -191,6 +211,7 @@ async function readModel(path: string): Promise<Uint8Array> {
 async function openNodeSession(
   provider: ProviderName,
   bytes: Uint8Array,
+  io: ModelIo,
 ): Promise<RawSession> {
   const ort = await import("onnxruntime-node");
   const ep = PROVIDERS[provider].executionProvider;
@@ -226,7 +247,7 @@ async function openNodeSession(
   }
   return {
     device: ep === "cuda" ? "CUDA device 0" : `CPU (${navigator.hardwareConcurrency} threads)`,
-    run: imageRunner(ort.Tensor, session),
+    run: imageRunner(ort.Tensor, session, io),
     release: () => session.release(),
   };
 }
@@ -234,6 +255,7 @@ async function openNodeSession(
 async function openWebSession(
   provider: ProviderName,
   bytes: Uint8Array,
+  io: ModelIo,
 ): Promise<RawSession> {
   const ep = PROVIDERS[provider].executionProvider;
   let device = "WebAssembly, 1 thread";
@@ -294,7 +316,7 @@ async function openWebSession(
   }
   return {
     device,
-    run: imageRunner(ort.Tensor, session),
+    run: imageRunner(ort.Tensor, session, io),
     release: () => webQueue.run(() => session.release()),
   };
 }
@@ -309,14 +331,19 @@ interface OrtSession {
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, { data: unknown }>>;
 }
 
-/** Runs `count` images (NHWC, one channel) through the session's single input and output. */
+/**
+ * Runs `count` images through the session's image input and class output. With one channel the
+ * three layouts share the pixels' memory order: only the tensor's dimensions differ.
+ */
 function imageRunner(
   Tensor: new (type: "float32", data: Float32Array, dims: number[]) => OrtTensor,
   session: OrtSession,
+  io: ModelIo,
 ): RawSession["run"] {
-  const [input] = session.inputNames, [output] = session.outputNames;
+  const input = io.input, output = io.outputName;
+  const dims = { NHWC: [28, 28, 1], NCHW: [1, 28, 28], flat: [784] }[io.layout];
   return async (images, count) => {
-    const tensor = new Tensor("float32", images, [count, 28, 28, 1]);
+    const tensor = new Tensor("float32", images, [count, ...dims]);
     try {
       const result = await session.run({ [input]: tensor });
       return result[output].data as Float32Array;
@@ -324,6 +351,38 @@ function imageRunner(
       tensor.dispose();
     }
   };
+}
+
+/**
+ * The map from pixels in [0, 1] to a model's input, in place over the first `n` values; null for
+ * the identity (identikit's own models), so that nothing is copied for them.
+ */
+function inputMapping(scale: InputScale): ((x: Float32Array, n: number) => void) | null {
+  if ("mean" in scale) {
+    const { mean, std } = scale;
+    return (x, n) => {
+      for (let i = 0; i < n; i++) x[i] = (x[i] - mean) / std;
+    };
+  }
+  const { min, max } = scale;
+  if (min === 0 && max === 1) return null;
+  return (x, n) => {
+    for (let i = 0; i < n; i++) x[i] = min + x[i] * (max - min);
+  };
+}
+
+/** Row-wise softmax of `count` rows of 10 logits, stable (the row's maximum subtracted first). */
+export function softmaxRows(logits: Float32Array, count: number): Float32Array {
+  const out = new Float32Array(count * CLASSES);
+  for (let r = 0; r < count; r++) {
+    const o = r * CLASSES;
+    let max = -Infinity;
+    for (let k = 0; k < CLASSES; k++) max = Math.max(max, logits[o + k]);
+    let sum = 0;
+    for (let k = 0; k < CLASSES; k++) sum += out[o + k] = Math.exp(logits[o + k] - max);
+    for (let k = 0; k < CLASSES; k++) out[o + k] /= sum;
+  }
+  return out;
 }
 
 /** Runs tasks one at a time, in order (onnxruntime-web sessions cannot run concurrently). */

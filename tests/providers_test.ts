@@ -188,7 +188,7 @@ Deno.test({
     await assert.rejects(createScorer("node-cpu", thousand, { source: "m.onnx" }), {
       name: "UsageError",
       message:
-        'Cannot use m.onnx: its output "probabilities" is float32 [N, 1000]; expected float32 [N, 10]',
+        'Cannot use m.onnx: its output "probabilities" is float32 [N, 1000]; expected float32 [N, 10] (ten digit classes per image)',
     });
     const nchw = await alteredModel((m) => {
       const dims = m.graph!.input![0].type!.tensorType!.shape!.dim!;
