@@ -6,7 +6,7 @@ import type { ModelMetadata, TrainAndSaveOptions } from "../train/pipeline.ts";
 
 /**
  * Trains and saves `model`, drawing a bar with epoch, samples/s, loss and accuracy. Returns
- * null (after saying so) when `options.signal` aborted it: nothing was written then.
+ * null (after saying so) when `options.signal` aborted it: only a checkpoint was written then.
  */
 export async function trainWithProgress(
   model: ModelName,
@@ -40,7 +40,11 @@ export async function trainWithProgress(
   } catch (error) {
     bar.stop();
     if (options.signal?.aborted) {
-      console.error("Interrupted while training: no model was written. Re-run to train again.");
+      console.error(
+        `Interrupted while training: the progress is saved in ${
+          options.modelsDir ?? "models"
+        }/${model}.ckpt. Re-run the same command to continue from there.`,
+      );
       return null;
     }
     throw error;

@@ -25,8 +25,10 @@ if (import.meta.main) {
     const model = parseModelName(values.model);
     const defaults = TRAINING_DEFAULTS[model];
     const controller = new AbortController();
+    // Ctrl-C or a scheduler's SIGTERM: stop after the current batch, leaving a checkpoint.
     const onSigint = () => controller.abort();
     Deno.addSignalListener("SIGINT", onSigint);
+    Deno.addSignalListener("SIGTERM", onSigint);
     try {
       const meta = await trainWithProgress(model, {
         epochs: intFlag("epochs", values.epochs, { fallback: defaults.epochs }),
@@ -47,6 +49,7 @@ if (import.meta.main) {
       return EXIT.ok;
     } finally {
       Deno.removeSignalListener("SIGINT", onSigint);
+      Deno.removeSignalListener("SIGTERM", onSigint);
     }
   });
 }

@@ -10,11 +10,19 @@ export interface Prng {
   nextInt(n: number): number;
 }
 
+/** A generator whose position can be saved and restored (for training checkpoints). */
+export interface PrngState {
+  /** The generator's four state words. */
+  getState(): number[];
+  /** Continues from a state `getState()` returned. */
+  setState(state: readonly number[]): void;
+}
+
 /**
  * Creates a small-fast-counter (sfc32) generator seeded through splitmix32, so that nearby
  * seeds (1, 2, 3…) give unrelated streams.
  */
-export function createPrng(seed: number): Prng {
+export function createPrng(seed: number): Prng & PrngState {
   if (!Number.isInteger(seed)) {
     throw new TypeError(
       `Cannot create PRNG: seed must be an integer, received ${seed}`,
@@ -40,6 +48,13 @@ export function createPrng(seed: number): Prng {
   };
   for (let i = 0; i < 12; i++) nextUint32();
   return {
+    getState: () => [a, b, c, d],
+    setState(state: readonly number[]) {
+      if (state.length !== 4 || !state.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32)) {
+        throw new RangeError(`Cannot restore PRNG: expected 4 unsigned 32-bit words`);
+      }
+      [a, b, c, d] = state;
+    },
     nextUint32,
     next: () => nextUint32() / 4294967296,
     // Multiply-shift is unbiased enough for n far below 2^32, which is all we draw.

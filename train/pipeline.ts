@@ -10,6 +10,7 @@ import { type ModelName, TRAINING_DEFAULTS } from "./model_names.ts";
 import { saveTfjsModel } from "./artifacts.ts";
 import { evaluateAccuracy, trainModel, type TrainProgress } from "./train.ts";
 import { exportOnnxFile } from "./export_onnx.ts";
+import { type CheckpointKey, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 
 /** What `models/<model>.json` holds: the model's description of itself. */
 export interface ModelMetadata {
@@ -70,10 +71,32 @@ export async function trainAndSave(
     `Training ${model} on ${train.count} MNIST images for ${options.epochs} epoch(s), seed ${options.seed} (tfjs ${tf.getBackend()})`,
   );
   try {
+    // Each epoch (and Ctrl-C) leaves a checkpoint; a run of the same training continues it.
+    await Deno.mkdir(modelsDir, { recursive: true });
+    const checkpointPath = `${modelsDir}/${model}.ckpt`;
+    const key: CheckpointKey = {
+      model,
+      seed: options.seed,
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      trainSamples: train.count,
+    };
+    const restored = await loadCheckpoint(checkpointPath, key, network);
+    if (restored.position) {
+      log(
+        `Resuming from ${checkpointPath}: epoch ${restored.position.epoch}, ${
+          restored.position.samples.toLocaleString("en-US")
+        } samples done`,
+      );
+    } else if (restored.reason) {
+      log(`Not resuming: ${restored.reason}; training from the start`);
+    }
     const stats = await trainModel(network, train, {
       epochs: options.epochs,
       batchSize: options.batchSize,
       seed: options.seed,
+      ...(restored.position ? { resume: restored.position } : {}),
+      checkpoint: (position) => saveCheckpoint(checkpointPath, key, position, network),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -122,6 +145,7 @@ export async function trainAndSave(
     };
     // Written last: a models/<model>.json means the artifacts beside it are complete.
     await writeJsonAtomic(`${modelsDir}/${model}.json`, meta);
+    await Deno.remove(checkpointPath).catch(() => {/* none was written (one epoch) */});
     log(
       `Wrote ${tfjsDir}/, ${modelsDir}/${model}.onnx and ${modelsDir}/${model}.json`,
     );

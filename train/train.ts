@@ -5,6 +5,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { createPrng, deriveSeed, shuffleInPlace } from "../common/prng.ts";
 import { accuracy } from "../common/probabilities.ts";
 import type { MnistSet } from "./mnist.ts";
+import type { TrainPosition } from "./checkpoint.ts";
 
 /** What {@linkcode trainModel} reports after each batch. */
 export interface TrainProgress {
@@ -26,8 +27,12 @@ export interface TrainOptions {
   /** Seeds the shuffling and the dropout masks (initialisation is seeded when building). */
   seed: number;
   onProgress?: (progress: TrainProgress) => void;
-  /** Stops between batches. */
+  /** Stops between batches (after writing a checkpoint, when `checkpoint` is given). */
   signal?: AbortSignal;
+  /** Where a checkpointed run stood: continue from there (model and optimizer already restored). */
+  resume?: TrainPosition;
+  /** Saves the position: called at the end of every epoch but the last, and when stopped. */
+  checkpoint?: (position: TrainPosition) => Promise<void>;
 }
 
 /** The result of {@linkcode trainModel}. */
@@ -62,14 +67,45 @@ export async function trainModel(
   ) as unknown as SeedableLayer[];
   const xBuffer = new Float32Array(batchSize * size);
   const labels = new Int32Array(batchSize);
-  const history: TrainStats["history"] = [];
-  const start = performance.now();
-  let samples = 0, step = 0;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    shuffleInPlace(order, prng);
-    let lossSum = 0, accSum = 0, seen = 0;
-    for (let offset = 0; offset < data.count; offset += batchSize) {
-      options.signal?.throwIfAborted();
+  const r = options.resume;
+  const history: TrainStats["history"] = r ? [...r.history] : [];
+  const start = performance.now() - (r?.elapsedSeconds ?? 0) * 1000;
+  let samples = r?.samples ?? 0, step = r?.step ?? 0;
+  if (r) {
+    if (r.order.length !== order.length) {
+      throw new RangeError(
+        `Cannot resume: the checkpoint orders ${r.order.length} images, not ${order.length}`,
+      );
+    }
+    order.set(r.order);
+    prng.setState(r.prngState);
+  }
+  let lossSum = r?.lossSum ?? 0, accSum = r?.accSum ?? 0, seen = r?.seen ?? 0;
+  const position = (epoch: number, offset: number, shuffled: boolean): TrainPosition => ({
+    epoch,
+    offset,
+    step,
+    samples,
+    shuffled,
+    order,
+    prngState: prng.getState(),
+    lossSum,
+    accSum,
+    seen,
+    history: [...history],
+    elapsedSeconds: (performance.now() - start) / 1000,
+  });
+  for (let epoch = r?.epoch ?? 1; epoch <= epochs; epoch++) {
+    const resumed = r !== undefined && epoch === r.epoch && r.shuffled;
+    if (!resumed) {
+      shuffleInPlace(order, prng);
+      lossSum = 0, accSum = 0, seen = 0;
+    }
+    for (let offset = resumed ? r.offset : 0; offset < data.count; offset += batchSize) {
+      if (options.signal?.aborted) {
+        await options.checkpoint?.(position(epoch, offset, true));
+        options.signal.throwIfAborted();
+      }
       const n = Math.min(batchSize, data.count - offset);
       for (let i = 0; i < n; i++) {
         const index = order[offset + i];
@@ -109,6 +145,8 @@ export async function trainModel(
       });
     }
     history.push({ epoch, loss: lossSum / seen, accuracy: accSum / seen });
+    lossSum = 0, accSum = 0, seen = 0;
+    if (epoch < epochs) await options.checkpoint?.(position(epoch + 1, 0, false));
   }
   for (const layer of dropouts) delete layer.seed;
   const trainSeconds = (performance.now() - start) / 1000;

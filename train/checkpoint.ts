@@ -1,0 +1,162 @@
+/**
+ * Training checkpoints: everything a run needs to continue exactly where it stopped (weights,
+ * the optimizer's moments and step count, the shuffling generator, the data order and the
+ * position), in one file written atomically. A resumed run ends with the same bytes as an
+ * uninterrupted one.
+ */
+
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { writeFileAtomic } from "../common/files.ts";
+
+/** Where a run stands: the next batch is `offset` of epoch `epoch`. */
+export interface TrainPosition {
+  epoch: number;
+  offset: number;
+  /** Batches done so far (dropout seeds are drawn per step). */
+  step: number;
+  samples: number;
+  /** Whether `order` is already shuffled for `epoch` (false at an epoch's start). */
+  shuffled: boolean;
+  order: Uint32Array;
+  prngState: number[];
+  /** The current epoch's running sums, for its history entry. */
+  lossSum: number;
+  accSum: number;
+  seen: number;
+  history: { epoch: number; loss: number; accuracy: number }[];
+  /** Training time before this run, so that samples/s covers all of it. */
+  elapsedSeconds: number;
+}
+
+/** What a checkpoint belongs to: another training (seed, epochs, …) does not resume from it. */
+export interface CheckpointKey {
+  model: string;
+  seed: number;
+  epochs: number;
+  batchSize: number;
+  trainSamples: number;
+}
+
+const MAGIC = "identikit-ckpt-1";
+
+interface Header {
+  magic: string;
+  key: CheckpointKey;
+  position: Omit<TrainPosition, "order">;
+  /** The optimizer's bias-correction powers (tfjs Adam recomputes them inexactly on load). */
+  accBeta: number[] | null;
+  tensors: { group: "model" | "optimizer"; name: string; shape: number[]; dtype: string }[];
+}
+
+/** Adam's private bias-correction variables, when the optimizer is Adam. */
+function adamPowers(
+  optimizer: tf.Optimizer,
+): { accBeta1: tf.Variable; accBeta2: tf.Variable } | null {
+  const o = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  return o.accBeta1 && o.accBeta2 ? { accBeta1: o.accBeta1, accBeta2: o.accBeta2 } : null;
+}
+
+/** Writes a checkpoint of `model` (compiled, with its optimizer) at `position`. */
+export async function saveCheckpoint(
+  path: string,
+  key: CheckpointKey,
+  position: TrainPosition,
+  model: tfl.LayersModel,
+): Promise<void> {
+  const weights = model.getWeights();
+  const optimizerWeights = await model.optimizer.getWeights();
+  const powers = adamPowers(model.optimizer);
+  const tensors: Header["tensors"] = [];
+  const chunks: Uint8Array[] = [];
+  const add = (group: "model" | "optimizer", name: string, t: tf.Tensor) => {
+    const data = t.dataSync();
+    tensors.push({ group, name, shape: t.shape, dtype: t.dtype });
+    chunks.push(new Uint8Array(Float32Array.from(data).buffer));
+  };
+  weights.forEach((t, i) => add("model", String(i), t));
+  for (const w of optimizerWeights) add("optimizer", w.name, w.tensor);
+  const { order, ...rest } = position;
+  const header: Header = {
+    magic: MAGIC,
+    key,
+    position: rest,
+    accBeta: powers ? [powers.accBeta1.dataSync()[0], powers.accBeta2.dataSync()[0]] : null,
+    tensors,
+  };
+  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
+  const orderBytes = new Uint8Array(order.buffer, order.byteOffset, order.byteLength);
+  const size = 4 + headerBytes.length + chunks.reduce((n, c) => n + c.length, 0) +
+    orderBytes.length;
+  const out = new Uint8Array(size);
+  new DataView(out.buffer).setUint32(0, headerBytes.length, true);
+  out.set(headerBytes, 4);
+  let at = 4 + headerBytes.length;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  out.set(orderBytes, at);
+  await writeFileAtomic(path, out);
+}
+
+/**
+ * Restores `model` and its optimizer from the checkpoint at `path` and returns the position;
+ * null when there is none, or when it belongs to another training (`reason` says which).
+ */
+export async function loadCheckpoint(
+  path: string,
+  key: CheckpointKey,
+  model: tfl.LayersModel,
+): Promise<{ position: TrainPosition } | { position: null; reason: string | null }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { position: null, reason: null };
+    throw error;
+  }
+  let header: Header;
+  let at: number;
+  try {
+    const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
+    at = 4 + length;
+    if (header.magic !== MAGIC) throw new Error("not a checkpoint");
+  } catch {
+    return { position: null, reason: `${path} is not a readable checkpoint` };
+  }
+  const differs = (Object.keys(key) as (keyof CheckpointKey)[])
+    .filter((k) => header.key[k] !== key[k]);
+  if (differs.length) {
+    return {
+      position: null,
+      reason: `${path} belongs to another training (${
+        differs.map((k) => `${k} ${header.key[k]} here ${key[k]}`).join(", ")
+      })`,
+    };
+  }
+  const read = (shape: number[]) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(bytes.slice(at, at + n * 4).buffer);
+    at += n * 4;
+    return tf.tensor(data, shape);
+  };
+  const modelTensors: tf.Tensor[] = [];
+  const optimizerTensors: { name: string; tensor: tf.Tensor }[] = [];
+  for (const t of header.tensors) {
+    const tensor = read(t.shape);
+    if (t.group === "model") modelTensors.push(tensor);
+    else optimizerTensors.push({ name: t.name, tensor });
+  }
+  model.setWeights(modelTensors);
+  await model.optimizer.setWeights(optimizerTensors);
+  const powers = adamPowers(model.optimizer);
+  if (powers && header.accBeta) {
+    powers.accBeta1.assign(tf.scalar(header.accBeta[0]));
+    powers.accBeta2.assign(tf.scalar(header.accBeta[1]));
+  }
+  tf.dispose([...modelTensors, ...optimizerTensors.map((o) => o.tensor)]);
+  const order = new Uint32Array(bytes.slice(at).buffer);
+  return { position: { ...header.position, order } };
+}
