@@ -28,8 +28,13 @@ export async function baselineScorer(
     }
     console.error(`${source} is not the model of these results: no baseline section.`);
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound || error instanceof UsageError)) throw error;
-    console.error(`${source} is missing: the report has no baseline section.`);
+    if (error instanceof UsageError) {
+      console.error(
+        `${source} cannot be used (${error.message}): the report has no baseline section.`,
+      );
+    } else if (error instanceof Deno.errors.NotFound) {
+      console.error(`${source} is missing: the report has no baseline section.`);
+    } else throw error;
   }
   return undefined;
 }

@@ -118,7 +118,8 @@ if (import.meta.main) {
       controller.abort();
     };
     Deno.addSignalListener("SIGINT", onSigint);
-    Deno.addSignalListener("SIGTERM", onSigterm);
+    // Windows has no SIGTERM to listen for.
+    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", onSigterm);
     try {
       const external = isExternal(config.model);
       if (external) {
@@ -255,7 +256,7 @@ if (import.meta.main) {
       return EXIT.ok;
     } finally {
       Deno.removeSignalListener("SIGINT", onSigint);
-      Deno.removeSignalListener("SIGTERM", onSigterm);
+      if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", onSigterm);
     }
   });
 }

@@ -34,7 +34,7 @@ if (import.meta.main) {
     const model = parseModelName(values.model);
     const dir = values["models-dir"];
     const maxDiff = Number(values["max-diff"]);
-    if (!(maxDiff >= 0) || !Number.isFinite(maxDiff)) {
+    if (values["max-diff"].trim() === "" || !(maxDiff >= 0) || !Number.isFinite(maxDiff)) {
       throw new UsageError(`--max-diff must be a number ≥ 0, got "${values["max-diff"]}"`, {
         hint: USAGE,
       });

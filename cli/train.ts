@@ -28,7 +28,7 @@ if (import.meta.main) {
     // Ctrl-C or a scheduler's SIGTERM: stop after the current batch, leaving a checkpoint.
     const onSigint = () => controller.abort();
     Deno.addSignalListener("SIGINT", onSigint);
-    Deno.addSignalListener("SIGTERM", onSigint);
+    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", onSigint);
     try {
       const meta = await trainWithProgress(model, {
         epochs: intFlag("epochs", values.epochs, { fallback: defaults.epochs }),
@@ -49,7 +49,7 @@ if (import.meta.main) {
       return EXIT.ok;
     } finally {
       Deno.removeSignalListener("SIGINT", onSigint);
-      Deno.removeSignalListener("SIGTERM", onSigint);
+      if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", onSigint);
     }
   });
 }

@@ -105,9 +105,11 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     const write = async () => {
       const holder: LockHolder = { ...self, since, heartbeat: new Date().toISOString() };
       const bytes = new TextEncoder().encode(JSON.stringify(holder) + "\n");
-      await file.truncate(0);
+      // Overwrite, then cut to length: a reader never sees the file empty.
       await file.seek(0, Deno.SeekMode.Start);
-      await file.write(bytes);
+      let at = 0;
+      while (at < bytes.length) at += await file.write(bytes.subarray(at));
+      await file.truncate(bytes.length);
     };
     await write();
     let beating: Promise<void> = Promise.resolve();

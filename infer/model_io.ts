@@ -67,6 +67,9 @@ export const ZOO_IO: Required<Pick<ModelIoSpec, "layout" | "scale" | "output">> 
   output: "probabilities",
 });
 
+/** Ops that hand their first input on unchanged in value (for detecting a final Softmax). */
+const PASS_THROUGH = new Set(["Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Cast"]);
+
 const LAYOUT_DIMS: Record<Layout, number[]> = {
   NHWC: [28, 28, 1],
   NCHW: [1, 28, 28],
@@ -171,7 +174,14 @@ export function checkModelIo(bytes: Uint8Array, source: string, spec?: ModelIoSp
       }]; expected float32 [N, 10] (ten digit classes per image)`,
     );
   }
-  const producer = (graph.node ?? []).find((n) => (n.output ?? []).includes(output.name ?? ""));
+  // The op that makes the output, looking through ops that only pass values on (tf2onnx and
+  // Keras exports often end in Softmax → Identity).
+  const producerOf = (name: string) =>
+    (graph.node ?? []).find((n) => (n.output ?? []).includes(name));
+  let producer = producerOf(output.name ?? "");
+  for (let hops = 0; producer && PASS_THROUGH.has(producer.opType ?? "") && hops < 16; hops++) {
+    producer = producerOf(producer.input?.[0] ?? "");
+  }
   const detected = producer?.opType === "Softmax" ? "probabilities" : "logits";
   return {
     layout,

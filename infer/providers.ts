@@ -120,14 +120,23 @@ export async function createScorer(
     );
   }
   const bytes = typeof model === "string" ? await readModel(model) : model;
-  const io = checkModelIo(
-    bytes,
-    typeof model === "string" ? model : options.source ?? "the model",
-    options.io,
-  );
+  const source = typeof model === "string" ? model : options.source ?? "the model";
+  const io = checkModelIo(bytes, source, options.io);
   const session = spec.runtime === "onnxruntime-node"
     ? await openNodeSession(provider, bytes, io)
     : await openWebSession(provider, bytes, io);
+  if (options.io) {
+    try {
+      const run = (x: Float32Array, n: number) =>
+        spec.runtime === "onnxruntime-web"
+          ? webQueue.run(() => session.run(x, n))
+          : session.run(x, n);
+      await probeExternal(run, io, options.io, source);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+  }
   const serial = spec.runtime === "onnxruntime-web";
   // A file with a fixed batch size gets exactly that many images per call (the last padded).
   const chunkSize = io.fixedBatch ?? maxBatch;
@@ -351,6 +360,45 @@ function imageRunner(
       tensor.dispose();
     }
   };
+}
+
+/**
+ * An external model's first answers, before anything is created: exactly ten numbers per image
+ * (its file may not say), and, where the output kind was detected rather than given, outputs
+ * that already are probabilities (every row in [0, 1] summing to 1) read as such.
+ */
+async function probeExternal(
+  run: RawSession["run"],
+  io: ModelIo,
+  spec: ModelIoSpec,
+  source: string,
+): Promise<void> {
+  const count = io.fixedBatch ?? 2;
+  const images = new Float32Array(count * PIXELS);
+  images.fill(0.5, PIXELS); // a blank image and grey ones
+  inputMapping(io.scale)?.(images, images.length);
+  const raw = await run(images, count);
+  if (raw.length !== count * CLASSES) {
+    throw new UsageError(
+      `Cannot use ${source}: it gave ${
+        raw.length / count
+      } numbers per image; expected 10 (ten digit classes per image)`,
+      { hint: 'Name the output that holds the ten classes with "outputName".' },
+    );
+  }
+  if (spec.output === undefined && io.output === "logits") {
+    let probabilities = true;
+    for (let r = 0; r < count; r++) {
+      let sum = 0;
+      for (let k = 0; k < CLASSES; k++) {
+        const p = raw[r * CLASSES + k];
+        if (!(p >= 0 && p <= 1)) probabilities = false;
+        sum += p;
+      }
+      if (Math.abs(sum - 1) > 1e-4) probabilities = false;
+    }
+    if (probabilities) io.output = "probabilities";
+  }
 }
 
 /**

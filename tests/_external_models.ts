@@ -24,6 +24,10 @@ export interface Variant {
   classes?: number;
   /** Input height and width (28 for MNIST; others to test refusals). */
   side?: number;
+  /** End in Softmax → Identity (as tf2onnx exports do). */
+  identity?: boolean;
+  /** Leave the output's shape out of the file (some exporters do). */
+  noOutputShape?: boolean;
 }
 
 /** Writes the variant of the tiny softmax to `path`; returns the bytes. */
@@ -62,7 +66,12 @@ export async function externalModel(path: string, v: Variant): Promise<Uint8Arra
       attribute: [{ name: "axis", type: 2, i: 1 }],
     },
     { ...gemm, input: ["flat", ...gemm.input!.slice(1)], output: [v.logits ? output : "logits"] },
-    ...(v.logits ? [] : [{ opType: "Softmax", input: ["logits"], output: [output] }]),
+    ...(v.logits ? [] : v.identity
+      ? [
+        { opType: "Softmax", input: ["logits"], output: ["softmax"] },
+        { opType: "Identity", input: ["softmax"], output: [output] },
+      ]
+      : [{ opType: "Softmax", input: ["logits"], output: [output] }]),
   ];
   if (classes !== 10) {
     // Another head: repeat the ten scores to `classes` outputs.
@@ -90,7 +99,7 @@ export async function externalModel(path: string, v: Variant): Promise<Uint8Arra
       node: nodes,
       initializer: [...weights, scalar("shift", a), scalar("range", m)],
       input: [valueInfo(input, [batch, ...layoutDims])],
-      output: [valueInfo(output, [batch, classes])],
+      output: [valueInfo(output, v.noOutputShape ? [] : [batch, classes])],
     }),
   });
   const bytes = onnx.ModelProto.encode(model).finish();

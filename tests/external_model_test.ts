@@ -39,6 +39,10 @@ Deno.test({
       ["pytorch-detected", PYTORCH, { scale: { min: 0, max: 255 } }],
       ["normalised", NORMALISED, { scale: { mean: 0.1307, std: 0.3081 } }],
       ["batch1", { ...PYTORCH, batch: 1 }, { scale: { min: 0, max: 255 } }],
+      // 70 images in calls of 16: the last call is padded with 10 blank images.
+      ["batch16", { ...PYTORCH, batch: 16 }, { scale: { min: 0, max: 255 } }],
+      // Softmax → Identity, as tf2onnx writes it: still probabilities, not logits.
+      ["identity", { ...NORMALISED, identity: true }, { scale: { mean: 0.1307, std: 0.3081 } }],
     ];
     for (const [name, variant, io] of cases) {
       const bytes = await externalModel(`${dir}/${name}.onnx`, variant);
@@ -48,7 +52,7 @@ Deno.test({
         {
           layout: variant.layout,
           output: variant.logits ? "logits" : "probabilities",
-          fixedBatch: variant.batch === 1 ? 1 : null,
+          fixedBatch: typeof variant.batch === "number" ? variant.batch : null,
         },
         name,
       );
@@ -85,6 +89,17 @@ Deno.test({
       name: "UsageError",
       message:
         'Cannot use big.onnx: its input "input.1" is float32 [N, 1, 32, 32]; expected float32 [N, 1, 28, 28] (NCHW), [N, 28, 28, 1] (NHWC) or [N, 784] (flat)',
+    });
+    // A file that does not say its output's shape is asked: 1000 numbers per image are refused.
+    const unsaid = await externalModel(`${dir}/unsaid.onnx`, {
+      ...PYTORCH,
+      classes: 1000,
+      noOutputShape: true,
+    });
+    await assert.rejects(createScorer("node-cpu", unsaid, { source: "unsaid.onnx", io: {} }), {
+      name: "UsageError",
+      message:
+        "Cannot use unsaid.onnx: it gave 1000 numbers per image; expected 10 (ten digit classes per image)",
     });
     const nchw = await externalModel(`${dir}/nchw.onnx`, PYTORCH);
     assert.throws(() => checkModelIo(nchw, "nchw.onnx", { layout: "NHWC" }), {
