@@ -5,6 +5,7 @@
 
 import { EXIT, intFlag, parseFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
+import { liveHolder } from "../common/lock.ts";
 import { DEFAULT_MODELS_DIR, exists, writeFileAtomic } from "../common/files.ts";
 import { listNames, type MergeResult, mergeShards } from "../experiments/shards.ts";
 import { readResultsConfig } from "../experiments/write_report.ts";
@@ -61,7 +62,12 @@ async function waitForShards(dir: string, seconds: number): Promise<MergeResult 
       else if (merged.missing.length) {
         waiting = `${merged.missing.length} cell(s) not finished yet` +
           (merged.torn.length ? ` (${merged.torn.join(", ")} mid-write)` : "");
-      } else return merged;
+      } else {
+        // Every cell is in; a shard still holding its lock is writing its segment line.
+        const busy = await liveShards(dir);
+        if (busy.length === 0) return merged;
+        waiting = `every cell is in; ${busy.join(", ")} still finishing`;
+      }
     }
     if (Date.now() >= deadline) {
       console.error(
@@ -77,6 +83,16 @@ async function waitForShards(dir: string, seconds: number): Promise<MergeResult 
     }
     await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
   }
+}
+
+/** The shard records files whose writer is still running (its lock held). */
+async function liveShards(dir: string): Promise<string[]> {
+  const busy: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.endsWith(".jsonl.lock")) continue;
+    if (await liveHolder(`${dir}/${entry.name}`)) busy.push(entry.name.replace(/\.lock$/, ""));
+  }
+  return busy.sort();
 }
 
 async function finish(

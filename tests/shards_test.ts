@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { parseAllDocuments } from "yaml";
 import { UsageError } from "../common/errors.ts";
 import { exists, PROJECT_ROOT } from "../common/files.ts";
+import { acquireLock } from "../common/lock.ts";
 import { readRecords } from "../experiments/runner.ts";
 import { parseShard, SHARD_ENV, shardFromEnv } from "../experiments/shards.ts";
 import { comparable, scratch } from "./_helpers.ts";
@@ -192,6 +193,8 @@ Deno.test({
     // Shard 2 is "still writing": one whole record and half of the next.
     const lines = shard2.split("\n");
     const half = lines[1].slice(0, lines[1].length >> 1);
+    // The shard's writer holds its records lock (here, this test process does) until it is done.
+    const writer = await acquireLock(`${live}/runs.2-of-2.jsonl.lock`);
     await Deno.writeTextFile(`${live}/runs.2-of-2.jsonl`, `${lines[0]}\n${half}`);
     await delay(4500);
     assert.ok(!exited, "merge --wait exited on a live shard's torn last line");
@@ -200,11 +203,16 @@ Deno.test({
       await Deno.copyFile(`${dir}/ref/sharded/${image}`, `${live}/${image}`);
     }
     await Deno.writeTextFile(`${live}/runs.2-of-2.jsonl`, shard2);
+    // Every cell is in, but the writer has not let go (its segment line is still to come).
+    await delay(4500);
+    assert.ok(!exited, "merge --wait exited while a shard still held its lock");
+    await writer.release();
     const out = await output;
     const stderr = new TextDecoder().decode(out.stderr);
     assert.strictEqual(out.code, 0, stderr);
     assert.match(stderr, /live\/sharded does not exist yet; checking every 2 s for up to 40 s/);
     assert.match(stderr, /2 cell\(s\) not finished yet \(runs\.2-of-2\.jsonl mid-write\)/);
+    assert.match(stderr, /every cell is in; runs\.2-of-2\.jsonl still finishing/);
     assert.deepStrictEqual(
       comparable((await readRecords(`${live}/runs.jsonl`)).records),
       reference,
