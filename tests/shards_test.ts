@@ -24,6 +24,24 @@ const CONFIG = {
   patience: 15,
 };
 
+/** A scratch folder with CONFIG written in it, and a way to run the experiment on it. */
+async function shardedSweep(name: string) {
+  await tinyModel("cnn");
+  const dir = await scratch(name);
+  const config = `${dir}/sharded.json`;
+  await Deno.writeTextFile(config, JSON.stringify(CONFIG));
+  const run = (resultsDir: string, extra: string[] = [], env: Record<string, string> = {}) =>
+    runCli("cli/experiment.ts", [
+      config,
+      "--models-dir",
+      TEST_MODELS_DIR,
+      "--results-dir",
+      resultsDir,
+      ...extra,
+    ], env);
+  return { dir, run };
+}
+
 Deno.test("shardFromEnv() reads Slurm arrays and Kubernetes Indexed Jobs", () => {
   const env = (vars: Record<string, string>) => (name: string) => vars[name];
   assert.strictEqual(shardFromEnv(env({})), undefined);
@@ -71,19 +89,7 @@ Deno.test({
   ...opts,
   name: "2 and 3 shards in real subprocesses merge to exactly the unsharded records",
   fn: async () => {
-    await tinyModel("cnn");
-    const dir = await scratch("shards");
-    const config = `${dir}/sharded.json`;
-    await Deno.writeTextFile(config, JSON.stringify(CONFIG));
-    const run = (resultsDir: string, extra: string[] = [], env: Record<string, string> = {}) =>
-      runCli("cli/experiment.ts", [
-        config,
-        "--models-dir",
-        TEST_MODELS_DIR,
-        "--results-dir",
-        resultsDir,
-        ...extra,
-      ], env);
+    const { dir, run } = await shardedSweep("shards");
 
     const whole = await run(`${dir}/whole`);
     assert.strictEqual(whole.code, 0, whole.stderr);
@@ -156,20 +162,8 @@ Deno.test({
   ...opts,
   name: "merge --wait waits for the folder, its config and a live shard's torn last line",
   fn: async () => {
-    await tinyModel("cnn");
-    const dir = await scratch("merge-wait");
-    const config = `${dir}/sharded.json`;
-    await Deno.writeTextFile(config, JSON.stringify(CONFIG));
-    const shard = (resultsDir: string, which: string) =>
-      runCli("cli/experiment.ts", [
-        config,
-        "--models-dir",
-        TEST_MODELS_DIR,
-        "--results-dir",
-        resultsDir,
-        "--shard",
-        which,
-      ]);
+    const { dir, run } = await shardedSweep("merge-wait");
+    const shard = (resultsDir: string, which: string) => run(resultsDir, ["--shard", which]);
     // The reference: both shards, then a plain merge.
     for (const which of ["1/2", "2/2"]) {
       const r = await shard(`${dir}/ref`, which);
