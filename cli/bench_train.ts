@@ -12,9 +12,11 @@ import { loadMnist, type MnistSet } from "../train/mnist.ts";
 import { buildModel, compileModel } from "../train/models.ts";
 import { TRAINING_DEFAULTS } from "../train/model_names.ts";
 import { trainModel } from "../train/train.ts";
+import { profileTrainingKernels } from "../train/kernel_profile.ts";
 
 const USAGE =
-  "Usage: deno task bench:train [--batch 32] [--fast-steps 20] [--stock-steps 1] [--rounds 2]";
+  "Usage: deno task bench:train [--batch 32] [--fast-steps 20] [--stock-steps 1] [--rounds 2]\n" +
+  "       deno task bench:train --ops [--batch 64] [--fast-steps 5]   (the fast path's cost per kernel)";
 
 interface Contender {
   name: string;
@@ -51,8 +53,36 @@ if (import.meta.main) {
         "fast-steps": { type: "string" },
         "stock-steps": { type: "string" },
         rounds: { type: "string" },
+        ops: { type: "boolean", default: false },
       },
     });
+    if (values.ops) {
+      const batch = intFlag("batch", values.batch, { fallback: 64, max: 1024 });
+      const steps = intFlag("fast-steps", values["fast-steps"], { fallback: 5, max: 1000 });
+      await useBackend("wasm");
+      installFastGradients();
+      const data = await loadMnist("train", { limit: batch * (steps + 1) });
+      console.error(
+        `Kernels of one CNN training step (fast path), batch ${batch}, mean of ${steps} steps, on ${describeMachine()}`,
+      );
+      const rows = await profileTrainingKernels(data, { batch, steps });
+      const total = rows.reduce((n, r) => n + r.ms, 0);
+      console.log("| kernel | calls/step | ms/step | share | largest output |");
+      console.log("| --- | ---: | ---: | ---: | --- |");
+      for (const r of rows) {
+        console.log(
+          `| ${r.kernel} | ${r.calls} | ${r.ms.toFixed(1)} | ${
+            (100 * r.ms / total).toFixed(1)
+          } % | ${r.shape} |`,
+        );
+      }
+      console.log(
+        `\n${total.toFixed(0)} ms per step in kernels: ${
+          (batch / (total / 1000)).toFixed(0)
+        } samples/s if nothing else ran.`,
+      );
+      return;
+    }
     const batch = intFlag("batch", values.batch, { fallback: 32, max: 1024 });
     const rounds = intFlag("rounds", values.rounds, { fallback: 2, max: 100 });
     const contenders: Contender[] = [
