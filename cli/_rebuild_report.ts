@@ -1,6 +1,6 @@
 /** Rebuilding a report from a results folder, with the scorer its baseline needs (only when missing). */
 
-import { loadModel, modelIoSpec, type ModelRef, modelSource } from "../experiments/model_file.ts";
+import { loadModel, type ModelRef, modelSource } from "../experiments/model_file.ts";
 import { UsageError } from "../common/errors.ts";
 import { currentBaseline, readResultsConfig, writeReport } from "../experiments/write_report.ts";
 import { closingTable } from "../experiments/report.ts";
@@ -20,11 +20,7 @@ export async function baselineScorer(
   try {
     const model = await loadModel(modelsDir, config.model);
     if (model.sha256 === config.modelSha256) {
-      const io = modelIoSpec(config.model);
-      return await createScorer(config.provider as ProviderName, model.bytes, {
-        source,
-        ...(io ? { io } : {}),
-      });
+      return await createScorer(config.provider as ProviderName, model.bytes, model.scorer);
     }
     console.error(`${source} is not the model of these results: no baseline section.`);
   } catch (error) {

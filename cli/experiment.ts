@@ -16,7 +16,6 @@ import { sweepsNewAxes } from "../experiments/axes.ts";
 import {
   isExternal,
   loadModel,
-  modelIoSpec,
   modelIsReady,
   modelLabel,
   modelSource,
@@ -153,11 +152,7 @@ if (import.meta.main) {
         if (trained === null) return stopCode;
       }
       const model = await loadModel(modelsDir, config.model);
-      const io = modelIoSpec(config.model);
-      const scorer = await createScorer(config.provider, model.bytes, {
-        source: model.source,
-        ...(io ? { io } : {}),
-      });
+      const scorer = await createScorer(config.provider, model.bytes, model.scorer);
       const bar = progressBar(
         `${config.name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {eps} evals/s | ETA {remaining}`,
       );

@@ -5,10 +5,11 @@
 
 import { EXIT, intFlag, parseFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
-import { liveHolder } from "../common/lock.ts";
 import { DEFAULT_MODELS_DIR, exists, writeFileAtomic } from "../common/files.ts";
 import { listNames, type MergeResult, mergeShards } from "../experiments/shards.ts";
 import { readResultsConfig } from "../experiments/write_report.ts";
+import { liveWriters } from "../experiments/runner.ts";
+import type { StoredConfig } from "../experiments/results_format.ts";
 import { rebuildReport } from "./_rebuild_report.ts";
 
 const USAGE = "Usage: deno task merge results/<name> [--wait SECONDS] [--models-dir models]";
@@ -64,9 +65,9 @@ async function waitForShards(dir: string, seconds: number): Promise<MergeResult 
           (merged.torn.length ? ` (${merged.torn.join(", ")} mid-write)` : "");
       } else {
         // Every cell is in; a shard still holding its lock is writing its segment line.
-        const busy = await liveShards(dir);
+        const busy = await liveWriters(dir);
         if (busy.length === 0) return merged;
-        waiting = `every cell is in; ${busy.join(", ")} still finishing`;
+        waiting = `every cell is in; ${busy.map((w) => w.records).join(", ")} still finishing`;
       }
     }
     if (Date.now() >= deadline) {
@@ -85,19 +86,9 @@ async function waitForShards(dir: string, seconds: number): Promise<MergeResult 
   }
 }
 
-/** The shard records files whose writer is still running (its lock held). */
-async function liveShards(dir: string): Promise<string[]> {
-  const busy: string[] = [];
-  for await (const entry of Deno.readDir(dir)) {
-    if (!entry.name.endsWith(".jsonl.lock")) continue;
-    if (await liveHolder(`${dir}/${entry.name}`)) busy.push(entry.name.replace(/\.lock$/, ""));
-  }
-  return busy.sort();
-}
-
 async function finish(
   dir: string,
-  config: Awaited<ReturnType<typeof readResultsConfig>>,
+  config: StoredConfig,
   merged: MergeResult,
   modelsDir: string,
 ): Promise<number> {

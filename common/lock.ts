@@ -137,7 +137,9 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 
 /**
  * The live holder of the lock at `path`, or null when nobody holds it (no file, or a holder
- * that died). Takes nothing: for checks such as "may I delete this folder?".
+ * that died), for checks such as "may I delete this folder?". It finds out by taking the lock
+ * for an instant (removing a dead holder's file), so a writer starting at that very instant is
+ * refused.
  */
 export async function liveHolder(
   path: string,

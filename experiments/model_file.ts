@@ -20,11 +20,11 @@ export function modelLabel(model: ModelRef): string {
 
 /** The ONNX file of a model. */
 export function modelSource(modelsDir: string, model: ModelRef): string {
-  return isExternal(model) ? model.onnx : `${modelsDir}/${model}.onnx`;
+  return isExternal(model) ? model.onnx : modelPaths(modelsDir, model).onnx;
 }
 
 /** How the scorer should talk to the model: undefined for our own exports. */
-export function modelIoSpec(model: ModelRef): ModelIoSpec | undefined {
+function modelIoSpec(model: ModelRef): ModelIoSpec | undefined {
   if (!isExternal(model)) return undefined;
   const { onnx: _, ...io } = model;
   return io;
@@ -32,17 +32,20 @@ export function modelIoSpec(model: ModelRef): ModelIoSpec | undefined {
 
 /**
  * Reads a config's model: ours from `modelsDir` (with its metadata), or the external file
- * (a missing one is bad input, exit 2).
+ * (a missing one is bad input, exit 2). `scorer` holds what `createScorer` needs besides the
+ * bytes: the file's name for messages and, for an external model, its description.
  */
 export async function loadModel(modelsDir: string, model: ModelRef): Promise<{
   bytes: Uint8Array;
   sha256: string;
   meta: Record<string, unknown> | null;
   source: string;
+  scorer: { source: string; io?: ModelIoSpec };
 }> {
-  if (!isExternal(model)) {
-    return { ...(await readModel(modelsDir, model)), source: modelSource(modelsDir, model) };
-  }
+  const source = modelSource(modelsDir, model);
+  const io = modelIoSpec(model);
+  const scorer = { source, ...(io ? { io } : {}) };
+  if (!isExternal(model)) return { ...(await readModel(modelsDir, model)), source, scorer };
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(model.onnx);
@@ -55,7 +58,7 @@ export async function loadModel(modelsDir: string, model: ModelRef): Promise<{
     }
     throw error;
   }
-  return { bytes, sha256: await sha256Hex(bytes), meta: null, source: model.onnx };
+  return { bytes, sha256: await sha256Hex(bytes), meta: null, source, scorer };
 }
 
 /** Paths of a model's artifacts in `modelsDir`. */

@@ -98,6 +98,26 @@ export function parseStoredConfig(
   return { config, upgraded: format < RESULTS_FORMAT };
 }
 
+/**
+ * Reads a results folder's config.json and checks it with {@linkcode parseStoredConfig}; a file
+ * that is not JSON is bad input. A missing file throws `Deno.errors.NotFound` for the caller to
+ * word.
+ */
+export async function readStoredConfig(
+  path: string,
+): Promise<{ config: StoredConfig; upgraded: boolean }> {
+  const text = await Deno.readTextFile(path);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`, {
+      hint: "Restore it, or run the experiment again with --fresh to start over.",
+    });
+  }
+  return parseStoredConfig(data, path);
+}
+
 /** The fields every record has, with their types, for reading records written elsewhere. */
 const RECORD_FIELDS: [keyof RunRecord, "string" | "number" | "boolean"][] = [
   ["cell", "string"],

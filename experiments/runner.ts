@@ -7,8 +7,8 @@
 
 import { UsageError } from "../common/errors.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
-import { acquireLock, liveHolder } from "../common/lock.ts";
-import { parseStoredConfig, recordProblem, RESULTS_FORMAT } from "./results_format.ts";
+import { acquireLock, liveHolder, type LockHolder } from "../common/lock.ts";
+import { readStoredConfig, recordProblem, RESULTS_FORMAT } from "./results_format.ts";
 import { createPrng } from "../common/prng.ts";
 import { configHash, type ResolvedConfig, searchHash } from "./config.ts";
 import { encodeGreyPng } from "./images.ts";
@@ -67,6 +67,26 @@ export function shardCells(cells: Cell[], shard?: Shard): Cell[] {
 /** The records file of a shard (numbered from 1, as on the command line) or of the whole run. */
 export function recordsFile(shard?: Shard): string {
   return shard ? `runs.${shard.index + 1}-of-${shard.count}.jsonl` : "runs.jsonl";
+}
+
+const LOCK_SUFFIX = ".lock";
+
+/** The lock file a records file's writer holds while it appends (see `acquireLock`). */
+export function lockFile(records: string): string {
+  return records + LOCK_SUFFIX;
+}
+
+/** The records files in `dir` whose writer is running now (its lock held), and who holds it. */
+export async function liveWriters(
+  dir: string,
+): Promise<{ records: string; holder: LockHolder }[]> {
+  const live: { records: string; holder: LockHolder }[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.endsWith(`.jsonl${LOCK_SUFFIX}`)) continue;
+    const holder = await liveHolder(`${dir}/${entry.name}`);
+    if (holder) live.push({ records: entry.name.slice(0, -LOCK_SUFFIX.length), holder });
+  }
+  return live.sort((a, b) => a.records.localeCompare(b.records));
 }
 
 /**
@@ -237,17 +257,10 @@ export async function prepareResults(
   if (await exists(configPath)) {
     let previous: { searchHash?: string };
     try {
-      previous = parseStoredConfig(JSON.parse(await Deno.readTextFile(configPath)), configPath)
-        .config;
+      previous = (await readStoredConfig(configPath)).config;
     } catch (error) {
       // A folder this version cannot read is never resumed into; --fresh starts it over.
-      if (!options.fresh) {
-        throw error instanceof SyntaxError
-          ? new UsageError(`${configPath} is not valid JSON: ${error.message}`, {
-            hint: "Restore it, or re-run with --fresh to start over.",
-          })
-          : error;
-      }
+      if (!options.fresh) throw error;
       previous = {};
     }
     if (previous.searchHash !== hash) {
@@ -295,7 +308,7 @@ export async function runExperiment(
   const file = `${resultsDir}/${recordsFile(shard)}`;
   // One writer per records file: a second process appending would interleave lines.
   await Deno.mkdir(resultsDir, { recursive: true });
-  const lock = await acquireLock(`${file}.lock`, {
+  const lock = await acquireLock(lockFile(file), {
     hint: shard
       ? `Another process is running shard ${
         shard.index + 1
@@ -308,10 +321,12 @@ export async function runExperiment(
   try {
     if (lock.tookOver) {
       options.log?.(
-        `Took over ${file}.lock from pid ${lock.tookOver.pid} on ${lock.tookOver.host}: that run is gone`,
+        `Took over ${
+          lockFile(file)
+        } from pid ${lock.tookOver.pid} on ${lock.tookOver.host}: that run is gone`,
       );
     }
-    if (options.fresh) await refuseIfOthersRun(resultsDir, `${recordsFile(shard)}.lock`);
+    if (options.fresh) await refuseIfOthersRun(resultsDir, recordsFile(shard));
     const hash = await prepareResults(resultsDir, config, options);
     return await runCells(config, options, hash, file);
   } finally {
@@ -321,17 +336,12 @@ export async function runExperiment(
 
 /** --fresh deletes every shard's records: not while another process writes some. */
 async function refuseIfOthersRun(resultsDir: string, own: string): Promise<void> {
-  for await (const entry of Deno.readDir(resultsDir)) {
-    if (!entry.name.endsWith(".jsonl.lock") || entry.name === own) continue;
-    const holder = await liveHolder(`${resultsDir}/${entry.name}`);
-    if (holder) {
-      throw new UsageError(
-        `--fresh would delete results that another run is writing: ${resultsDir}/${
-          entry.name.replace(/\.lock$/, "")
-        } (pid ${holder.pid} on host ${holder.host})`,
-        { hint: "Wait for that run to finish or stop it, then start over with --fresh." },
-      );
-    }
+  const other = (await liveWriters(resultsDir)).find((w) => w.records !== own);
+  if (other) {
+    throw new UsageError(
+      `--fresh would delete results that another run is writing: ${resultsDir}/${other.records} (pid ${other.holder.pid} on host ${other.holder.host})`,
+      { hint: "Wait for that run to finish or stop it, then start over with --fresh." },
+    );
   }
 }
 

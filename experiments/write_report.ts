@@ -5,7 +5,7 @@
  */
 
 import { UsageError } from "../common/errors.ts";
-import { parseStoredConfig, type StoredConfig } from "./results_format.ts";
+import { readStoredConfig, type StoredConfig } from "./results_format.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
 import { type Baseline, computeBaseline } from "./baseline.ts";
 import { decodeGreyPng, encodeGreyPng, renderGrid } from "./images.ts";
@@ -40,9 +40,9 @@ export interface WriteReportOptions {
  */
 export async function readResultsConfig(dir: string): Promise<StoredConfig> {
   const path = `${dir}/config.json`;
-  let text: string;
+  let read: Awaited<ReturnType<typeof readStoredConfig>>;
   try {
-    text = await Deno.readTextFile(path);
+    read = await readStoredConfig(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new UsageError(`${dir} is not an identikit results folder: it has no config.json`, {
@@ -51,20 +51,11 @@ export async function readResultsConfig(dir: string): Promise<StoredConfig> {
     }
     throw error;
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${path} is not valid JSON: ${(error as Error).message}`, {
-      hint: "Restore it, or run the experiment again with --fresh to start over.",
-    });
-  }
-  const { config, upgraded } = parseStoredConfig(data, path);
-  if (upgraded) {
+  if (read.upgraded) {
     // Cheap and idempotent; where the folder is read-only the upgrade simply happens each time.
-    await writeJsonAtomic(path, config).catch(() => {});
+    await writeJsonAtomic(path, read.config).catch(() => {});
   }
-  return config;
+  return read.config;
 }
 
 /** Rebuilds the report of `dir`; returns the summary. */

@@ -70,7 +70,8 @@ export const ZOO_IO: Required<Pick<ModelIoSpec, "layout" | "scale" | "output">> 
 /** Ops that hand their first input on unchanged in value (for detecting a final Softmax). */
 const PASS_THROUGH = new Set(["Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Cast"]);
 
-const LAYOUT_DIMS: Record<Layout, number[]> = {
+/** The dimensions of one image in each layout (the batch dimension comes first). */
+export const LAYOUT_DIMS: Readonly<Record<Layout, readonly number[]>> = {
   NHWC: [28, 28, 1],
   NCHW: [1, 28, 28],
   flat: [784],

@@ -5,7 +5,13 @@
 
 import { UnavailableError, UsageError } from "../common/errors.ts";
 import { exists, fileUrl, PROJECT_ROOT } from "../common/files.ts";
-import { checkModelIo, type InputScale, type ModelIo, type ModelIoSpec } from "./model_io.ts";
+import {
+  checkModelIo,
+  type InputScale,
+  LAYOUT_DIMS,
+  type ModelIo,
+  type ModelIoSpec,
+} from "./model_io.ts";
 
 /** What each provider runs on. */
 export interface ProviderSpec {
@@ -350,7 +356,7 @@ function imageRunner(
   io: ModelIo,
 ): RawSession["run"] {
   const input = io.input, output = io.outputName;
-  const dims = { NHWC: [28, 28, 1], NCHW: [1, 28, 28], flat: [784] }[io.layout];
+  const dims = LAYOUT_DIMS[io.layout];
   return async (images, count) => {
     const tensor = new Tensor("float32", images, [count, ...dims]);
     try {

@@ -96,11 +96,9 @@ export async function trainModel(
     elapsedSeconds: (performance.now() - start) / 1000,
   });
   for (let epoch = r?.epoch ?? 1; epoch <= epochs; epoch++) {
+    // The running sums start at 0 (each epoch's end resets them) or where a checkpoint left them.
     const resumed = r !== undefined && epoch === r.epoch && r.shuffled;
-    if (!resumed) {
-      shuffleInPlace(order, prng);
-      lossSum = 0, accSum = 0, seen = 0;
-    }
+    if (!resumed) shuffleInPlace(order, prng);
     for (let offset = resumed ? r.offset : 0; offset < data.count; offset += batchSize) {
       if (options.signal?.aborted) {
         await options.checkpoint?.(position(epoch, offset, true));
