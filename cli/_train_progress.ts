@@ -2,7 +2,7 @@
 
 import { progressBar } from "./_cli.ts";
 import type { ModelName } from "../train/model_names.ts";
-import type { ModelMetadata, TrainAndSaveOptions } from "../train/pipeline.ts";
+import type { GeneratorMetadata, ModelMetadata, TrainAndSaveOptions } from "../train/pipeline.ts";
 
 /**
  * Trains and saves `model`, drawing a bar with epoch, samples/s, loss and accuracy. Returns
@@ -11,7 +11,7 @@ import type { ModelMetadata, TrainAndSaveOptions } from "../train/pipeline.ts";
 export async function trainWithProgress(
   model: ModelName,
   options: Omit<TrainAndSaveOptions, "onProgress" | "onTrained" | "log">,
-): Promise<ModelMetadata | null> {
+): Promise<ModelMetadata | GeneratorMetadata | null> {
   // Loaded on demand: tfjs is only needed when something is trained.
   const { trainAndSave } = await import("../train/pipeline.ts");
   const bar = progressBar(

@@ -6,7 +6,7 @@
 import { EXIT, parseFlags, runMain } from "./_cli.ts";
 import { DEFAULT_MODELS_DIR, sha256Hex, writeJsonAtomic } from "../common/files.ts";
 import { UsageError } from "../common/errors.ts";
-import { MODEL_NAMES, parseModelName } from "../train/model_names.ts";
+import { isGenerator, MODEL_NAMES, parseModelName } from "../train/model_names.ts";
 import { useBackend } from "../train/backend.ts";
 import { loadTfjsModel } from "../train/artifacts.ts";
 import { loadMnist } from "../train/mnist.ts";
@@ -32,6 +32,12 @@ if (import.meta.main) {
       },
     });
     const model = parseModelName(values.model);
+    if (isGenerator(model)) {
+      throw new UsageError(
+        `Cannot re-export ${model}: it is a generator; its decoder is exported when it is trained`,
+        { hint: `Retrain it: \`deno task train --model ${model}\`.` },
+      );
+    }
     const dir = values["models-dir"];
     const maxDiff = Number(values["max-diff"]);
     if (values["max-diff"].trim() === "" || !(maxDiff >= 0) || !Number.isFinite(maxDiff)) {

@@ -7,7 +7,10 @@ import { MODEL_NAMES, parseModelName, TRAINING_DEFAULTS } from "../train/model_n
 
 const USAGE = `Usage: deno task train --model ${
   MODEL_NAMES.join("|")
-} [--epochs N] [--batch N] [--seed S] [--limit N] [--models-dir DIR]`;
+} [--epochs N] [--batch N] [--seed S] [--limit N] [--models-dir DIR]
+
+Models (the zoo):
+${MODEL_NAMES.map((m) => `  ${m.padEnd(8)} ${TRAINING_DEFAULTS[m].description}`).join("\n")}`;
 
 if (import.meta.main) {
   await runMain(async () => {
@@ -33,18 +36,21 @@ if (import.meta.main) {
       const meta = await trainWithProgress(model, {
         epochs: intFlag("epochs", values.epochs, { fallback: defaults.epochs }),
         batchSize: intFlag("batch", values.batch, { fallback: defaults.batchSize }),
-        seed: intFlag("seed", values.seed, { fallback: 1, min: 0, max: 2 ** 32 - 1 }),
+        seed: intFlag("seed", values.seed, { fallback: defaults.seed, min: 0, max: 2 ** 32 - 1 }),
         limit: intFlag("limit", values.limit, { fallback: 60000, max: 60000 }),
         modelsDir: values["models-dir"],
         signal: controller.signal,
       });
       if (meta === null) return EXIT.interrupted;
+      const quality = "testAccuracy" in meta
+        ? `test accuracy ${(meta.testAccuracy * 100).toFixed(2)} %`
+        : `test loss ${meta.testLoss.toFixed(1)} nats/image, reconstruction distance ${
+          meta.reconstructionDistance.toFixed(2)
+        }`;
       console.log(
-        `${model}: test accuracy ${
-          (meta.testAccuracy * 100).toFixed(2)
-        } % after ${meta.epochs} epoch(s), ${meta.samplesPerSecond.toFixed(0)} samples/s, ${
-          meta.trainSeconds.toFixed(0)
-        } s`,
+        `${model}: ${quality} after ${meta.epochs} epoch(s), ${
+          meta.samplesPerSecond.toFixed(0)
+        } samples/s, ${meta.trainSeconds.toFixed(0)} s`,
       );
       return EXIT.ok;
     } finally {

@@ -37,7 +37,8 @@ Deno.test("buildModel() builds the tutorial CNN layer by layer, with its paramet
 Deno.test("parseModelName() rejects an unknown model, listing the valid ones", () => {
   assert.throws(() => parseModelName("resnet"), {
     name: "UsageError",
-    message: 'Unknown model "resnet": valid models are "softmax", "cnn"',
+    message:
+      'Unknown model "resnet": valid models are "softmax", "cnn", "cnn-s2", "lenet", "mlp", "vae"',
   });
 });
 

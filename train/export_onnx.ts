@@ -1,6 +1,8 @@
 /**
- * Exports a trained tfjs-layers classifier to ONNX (no JS converter exists): one float32 input
- * `image` [N, 28, 28, 1] with pixels in [0, 1], one output `probabilities` [N, 10].
+ * Exports a trained tfjs-layers network to ONNX (no JS converter exists). A classifier has one
+ * float32 input `image` [N, 28, 28, 1] with pixels in [0, 1] and one output `probabilities`
+ * [N, 10]; a generator's decoder has one input `latent` [N, d] and one output `pixels` [N, 784]
+ * (a final sigmoid, pixels in [0, 1]).
  */
 
 import type * as tfl from "@tensorflow/tfjs-layers";
@@ -16,6 +18,9 @@ export const ONNX_IR_VERSION = 10;
 /** Names of the graph's input and output. */
 export const INPUT_NAME = "image";
 export const OUTPUT_NAME = "probabilities";
+/** A decoder's input and output names. */
+export const LATENT_NAME = "latent";
+export const PIXELS_NAME = "pixels";
 export const PRODUCER_NAME = "identikit";
 export const PRODUCER_VERSION = "0.1.0";
 
@@ -45,25 +50,35 @@ export function exportOnnx(
   options: ExportOptions,
 ): Uint8Array {
   const inputShape = model.inputs[0].shape.slice(1) as number[];
+  // A flat input is a decoder's latent vector; an image input is a classifier's.
+  const decoder = inputShape.length === 1;
+  const inputName = decoder ? LATENT_NAME : INPUT_NAME;
   const b: Builder = {
     nodes: [],
     initializers: [],
-    current: INPUT_NAME,
-    layout: "NHWC",
+    current: inputName,
+    layout: decoder ? "flat" : "NHWC",
     shape: inputShape,
     counter: 0,
   };
   for (const layer of model.layers) exportLayer(b, layer);
-  if (b.current !== OUTPUT_NAME) {
-    throw new Error("Cannot export: the model does not end in softmax");
+  const outputName = decoder ? PIXELS_NAME : OUTPUT_NAME;
+  if (b.current !== outputName) {
+    throw new Error(
+      decoder
+        ? "Cannot export: a decoder must end in sigmoid"
+        : "Cannot export: the model does not end in softmax",
+    );
   }
   const graph = onnx.GraphProto.create({
     name: options.modelName,
     node: b.nodes,
     initializer: b.initializers,
-    input: [valueInfo(INPUT_NAME, ["N", ...inputShape])],
-    output: [valueInfo(OUTPUT_NAME, ["N", b.shape[0]])],
-    docString: "Input: pixels in [0, 1], NHWC. Output: class probabilities (softmax).",
+    input: [valueInfo(inputName, ["N", ...inputShape])],
+    output: [valueInfo(outputName, ["N", b.shape[0]])],
+    docString: decoder
+      ? "Input: a latent vector. Output: 784 pixels in [0, 1] (sigmoid), row-major 28×28."
+      : "Input: pixels in [0, 1], NHWC. Output: class probabilities (softmax).",
   });
   const modelProto = onnx.ModelProto.create({
     irVersion: ONNX_IR_VERSION,
@@ -71,7 +86,9 @@ export function exportOnnx(
     producerName: PRODUCER_NAME,
     producerVersion: PRODUCER_VERSION,
     modelVersion: 1,
-    docString: `identikit MNIST classifier "${options.modelName}" exported from tfjs-layers`,
+    docString: `identikit MNIST ${
+      decoder ? "decoder" : "classifier"
+    } "${options.modelName}" exported from tfjs-layers`,
     graph,
     metadataProps: Object.entries(options.metadata ?? {}).map((
       [key, value],
@@ -194,6 +211,8 @@ function activation(b: Builder, name: string, layerName: string): void {
   if (name === "relu") node(b, "Relu", [b.current]);
   else if (name === "softmax") {
     node(b, "Softmax", [b.current], [int("axis", -1)], OUTPUT_NAME);
+  } else if (name === "sigmoid") {
+    node(b, "Sigmoid", [b.current], [], PIXELS_NAME);
   } else {throw new Error(
       `Cannot export layer "${layerName}": activation "${name}" is not supported`,
     );}

@@ -1,13 +1,25 @@
-/** The two MNIST classifiers of the experiment, built on demand (nothing at import time). */
+/** The zoo's MNIST classifiers, built on demand (nothing at import time). */
 
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { deriveSeed } from "../common/prng.ts";
-import { type ModelName, type TrainingDefaults } from "./model_names.ts";
+import { type ModelName, TRAINING_DEFAULTS, type TrainingDefaults } from "./model_names.ts";
 
-/** Builds (uncompiled) `name` with every initializer seeded from `seed`. */
+/** Builds (uncompiled) classifier `name` with every initializer seeded from `seed`. */
 export function buildModel(name: ModelName, seed: number): tfl.Sequential {
-  return name === "softmax" ? buildSoftmax(seed) : buildCnn(seed);
+  const architecture = TRAINING_DEFAULTS[name].architecture;
+  switch (architecture) {
+    case "softmax":
+      return buildSoftmax(seed);
+    case "cnn":
+      return buildCnn(seed);
+    case "lenet":
+      return buildLenet(seed);
+    case "mlp":
+      return buildMlp(seed);
+    case "vae":
+      throw new Error(`Cannot build ${name} as a classifier: it is a generator (train/vae.ts)`);
+  }
 }
 
 /** Exercise 1: softmax regression on the 784 raw pixels. */
@@ -68,6 +80,69 @@ export function buildCnn(seed: number): tfl.Sequential {
     activation: "softmax",
     kernelInitializer: init("fc2"),
     name: "fc2",
+  }));
+  return model;
+}
+
+/** LeNet-5's shape: conv 5×5×6 (valid) → pool → conv 5×5×16 (valid) → pool → 120 → 84 → 10. */
+export function buildLenet(seed: number): tfl.Sequential {
+  const init = (layer: string) => tfl.initializers.glorotUniform({ seed: deriveSeed(seed, layer) });
+  const model = tfl.sequential({ name: "lenet" });
+  model.add(tfl.layers.conv2d({
+    inputShape: [28, 28, 1],
+    filters: 6,
+    kernelSize: 5,
+    padding: "valid",
+    activation: "relu",
+    kernelInitializer: init("conv1"),
+    name: "conv1",
+  }));
+  model.add(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: "pool1" }));
+  model.add(tfl.layers.conv2d({
+    filters: 16,
+    kernelSize: 5,
+    padding: "valid",
+    activation: "relu",
+    kernelInitializer: init("conv2"),
+    name: "conv2",
+  }));
+  model.add(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: "pool2" }));
+  model.add(tfl.layers.flatten({ name: "flatten" }));
+  for (const [units, name] of [[120, "fc1"], [84, "fc2"]] as const) {
+    model.add(tfl.layers.dense({
+      units,
+      activation: "relu",
+      kernelInitializer: init(name),
+      name,
+    }));
+  }
+  model.add(tfl.layers.dense({
+    units: 10,
+    activation: "softmax",
+    kernelInitializer: init("fc3"),
+    name: "fc3",
+  }));
+  return model;
+}
+
+/** A multilayer perceptron: 784 → 256 → 128 → 10 with ReLU; it sees pixels, not shapes. */
+export function buildMlp(seed: number): tfl.Sequential {
+  const init = (layer: string) => tfl.initializers.glorotUniform({ seed: deriveSeed(seed, layer) });
+  const model = tfl.sequential({ name: "mlp" });
+  model.add(tfl.layers.flatten({ inputShape: [28, 28, 1], name: "flatten" }));
+  for (const [units, name] of [[256, "fc1"], [128, "fc2"]] as const) {
+    model.add(tfl.layers.dense({
+      units,
+      activation: "relu",
+      kernelInitializer: init(name),
+      name,
+    }));
+  }
+  model.add(tfl.layers.dense({
+    units: 10,
+    activation: "softmax",
+    kernelInitializer: init("fc3"),
+    name: "fc3",
   }));
   return model;
 }

@@ -32,6 +32,7 @@ const OPERATORS: Record<string, { attributes: string[]; inputs: [number, number]
   Flatten: { attributes: ["axis"], inputs: [1, 1] },
   Gemm: { attributes: ["alpha", "beta", "transA", "transB"], inputs: [2, 3] },
   Softmax: { attributes: ["axis"], inputs: [1, 1] },
+  Sigmoid: { attributes: [], inputs: [1, 1] },
 };
 
 /** Decoded messages: protobufjs fills repeated fields with [] and strings with "". */

@@ -6,7 +6,8 @@ import { useBackend } from "./backend.ts";
 import { installFastGradients } from "./fast_gradients.ts";
 import { loadMnist } from "./mnist.ts";
 import { buildModel, compileModel, countParameters } from "./models.ts";
-import { type ModelName, TRAINING_DEFAULTS } from "./model_names.ts";
+import { type Architecture, type ModelName, TRAINING_DEFAULTS } from "./model_names.ts";
+import { buildVae, evaluateVae, trainVae } from "./vae.ts";
 import { saveTfjsModel } from "./artifacts.ts";
 import { evaluateAccuracy, trainModel, type TrainProgress } from "./train.ts";
 import { exportOnnxFile } from "./export_onnx.ts";
@@ -15,6 +16,8 @@ import { type CheckpointKey, loadCheckpoint, saveCheckpoint } from "./checkpoint
 /** What `models/<model>.json` holds: the model's description of itself. */
 export interface ModelMetadata {
   model: ModelName;
+  architecture: Architecture;
+  description: string;
   testAccuracy: number;
   epochs: number;
   batchSize: number;
@@ -28,6 +31,15 @@ export interface ModelMetadata {
   versions: { tfjs: string; deno: string; v8: string };
   createdAt: string;
   sha256: { weights: string; onnx: string };
+}
+
+/** What `models/vae.json` holds: a generator has a test loss, not an accuracy. */
+export interface GeneratorMetadata extends Omit<ModelMetadata, "testAccuracy"> {
+  latentDim: number;
+  /** Negative ELBO per test image (nats). */
+  testLoss: number;
+  /** Mean Euclidean distance of a test digit to its reconstruction (pixels in [0, 1]). */
+  reconstructionDistance: number;
 }
 
 /** Options for {@linkcode trainAndSave}. */
@@ -52,7 +64,8 @@ export interface TrainAndSaveOptions {
 export async function trainAndSave(
   model: ModelName,
   options: TrainAndSaveOptions,
-): Promise<ModelMetadata> {
+): Promise<ModelMetadata | GeneratorMetadata> {
+  if (TRAINING_DEFAULTS[model].architecture === "vae") return await trainAndSaveVae(model, options);
   const modelsDir = options.modelsDir ?? DEFAULT_MODELS_DIR;
   const log = options.log ?? (() => {});
   await useBackend("wasm");
@@ -112,6 +125,8 @@ export async function trainAndSave(
     await saveTfjsModel(network, tfjsDir);
     const metaBase = {
       model,
+      architecture: TRAINING_DEFAULTS[model].architecture,
+      description: TRAINING_DEFAULTS[model].description,
       testAccuracy,
       epochs: options.epochs,
       batchSize: options.batchSize,
@@ -152,5 +167,78 @@ export async function trainAndSave(
     return meta;
   } finally {
     network.dispose();
+  }
+}
+
+/**
+ * Trains the VAE (no checkpoints: it takes minutes, and Ctrl-C leaves nothing behind), then
+ * exports its decoder as `<model>.onnx` with `<model>.json` beside it.
+ */
+async function trainAndSaveVae(
+  model: ModelName,
+  options: TrainAndSaveOptions,
+): Promise<GeneratorMetadata> {
+  const modelsDir = options.modelsDir ?? DEFAULT_MODELS_DIR;
+  const defaults = TRAINING_DEFAULTS[model];
+  await useBackend("wasm");
+  installFastGradients();
+  const [train, test] = await Promise.all([
+    loadMnist("train", { limit: options.limit ?? 60000 }),
+    loadMnist("test"),
+  ]);
+  const vae = buildVae(options.seed);
+  options.log?.(
+    `Training ${model} on ${train.count} MNIST images for ${options.epochs} epoch(s), seed ${options.seed} (tfjs ${tf.getBackend()})`,
+  );
+  try {
+    const stats = await trainVae(vae, train, {
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      learningRate: defaults.learningRate,
+      seed: options.seed,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    options.onTrained?.();
+    const { testLoss, reconstructionDistance } = evaluateVae(vae, test);
+    await Deno.mkdir(modelsDir, { recursive: true });
+    await Deno.remove(`${modelsDir}/${model}.json`).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+    const tfjsDir = `${modelsDir}/${model}.tfjs`;
+    await saveTfjsModel(vae.decoder, tfjsDir);
+    const onnx = await exportOnnxFile(vae.decoder, `${modelsDir}/${model}.onnx`, {
+      modelName: model,
+      metadata: { testLoss: String(testLoss), seed: String(options.seed) },
+    });
+    const meta: GeneratorMetadata = {
+      model,
+      architecture: defaults.architecture,
+      description: defaults.description,
+      latentDim: vae.latentDim,
+      testLoss,
+      reconstructionDistance,
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      seed: options.seed,
+      trainSamples: train.count,
+      trainSeconds: stats.trainSeconds,
+      samplesPerSecond: stats.samplesPerSecond,
+      parameters: countParameters(vae.encoder) + countParameters(vae.decoder),
+      backend: tf.getBackend(),
+      history: stats.history,
+      versions: { tfjs: tf.version_core, deno: Deno.version.deno, v8: Deno.version.v8 },
+      createdAt: new Date().toISOString(),
+      sha256: {
+        weights: await sha256Hex(await Deno.readFile(`${tfjsDir}/weights.bin`)),
+        onnx: await sha256Hex(onnx),
+      },
+    };
+    await writeJsonAtomic(`${modelsDir}/${model}.json`, meta);
+    options.log?.(`Wrote ${tfjsDir}/, ${modelsDir}/${model}.onnx and ${modelsDir}/${model}.json`);
+    return meta;
+  } finally {
+    vae.encoder.dispose();
+    vae.decoder.dispose();
   }
 }
