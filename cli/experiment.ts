@@ -26,7 +26,9 @@ import { parseShard, SHARD_ENV, shardFromEnv } from "../experiments/shards.ts";
 import type { Summary } from "../experiments/statistics.ts";
 import { closingTable } from "../experiments/report.ts";
 import { createScorer } from "../infer/providers.ts";
-import { TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { type ModelName, TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { openSweepModels } from "./_sweep_models.ts";
+import { sweepModels } from "../experiments/judges.ts";
 import { trainWithProgress } from "./_train_progress.ts";
 
 const USAGE = "Usage: deno task experiment CONFIG.json [--fresh] [--parallel K] [--shard i/n] " +
@@ -127,25 +129,37 @@ if (import.meta.main) {
           allowed: "the project folder",
         });
       }
-      if (!isExternal(config.model) && !await modelIsReady(modelsDir, config.model)) {
+      // Every zoo model the sweep asks (its model, ensemble members, decoders, judges) is
+      // trained on first use, one after the other, before anything runs.
+      const extra = sweepModels(config);
+      const zoo = [
+        ...new Set([
+          ...(isExternal(config.model) ? [] : [config.model]),
+          ...extra.search,
+          ...extra.decoders,
+          ...extra.judges.filter((j): j is ModelName => typeof j === "string"),
+        ]),
+      ];
+      for (const name of zoo) {
+        if (await modelIsReady(modelsDir, name)) continue;
         if (shard) {
           throw new UsageError(
-            `models/${config.model}.onnx is missing: shards do not train (they would all train at once)`,
+            `models/${name}.onnx is missing: shards do not train (they would all train at once)`,
             {
               hint:
-                `Train it once before launching the shards: \`deno task train --model ${config.model}\`.`,
+                `Train it once before launching the shards: \`deno task train --model ${name}\`.`,
             },
           );
         }
         requireAccess(modelsDir, "write", { flag: "--models-dir", allowed: "models/" });
-        const defaults = TRAINING_DEFAULTS[config.model];
+        const defaults = TRAINING_DEFAULTS[name];
         console.error(
-          `models/${config.model}.onnx is missing: training it first (${defaults.epochs} epochs; \`deno task train\` does this alone)`,
+          `models/${name}.onnx is missing: training it first (${defaults.epochs} epochs; \`deno task train --model ${name}\` does this alone)`,
         );
-        const trained = await trainWithProgress(config.model, {
+        const trained = await trainWithProgress(name, {
           epochs: defaults.epochs,
           batchSize: defaults.batchSize,
-          seed: 1,
+          seed: defaults.seed,
           modelsDir,
           signal: controller.signal,
         });
@@ -153,6 +167,7 @@ if (import.meta.main) {
       }
       const model = await loadModel(modelsDir, config.model);
       const scorer = await createScorer(config.provider, model.bytes, model.scorer);
+      const opened = await openSweepModels(config, extra, modelsDir, scorer);
       const bar = progressBar(
         `${config.name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {eps} evals/s | ETA {remaining}`,
       );
@@ -180,8 +195,10 @@ if (import.meta.main) {
       try {
         outcome = await runExperiment(config, {
           resultsDir,
-          score: (images, count) => scorer.score(images, count),
+          score: opened.scoring,
           modelSha256: model.sha256,
+          ...(Object.keys(opened.shas).length > 0 ? { otherModels: opened.shas } : {}),
+          ...(opened.judge ? { judge: opened.judge } : {}),
           fresh: values.fresh,
           ...(parallel === undefined ? {} : { parallel }),
           ...(shard ? { shard } : {}),
@@ -208,6 +225,10 @@ if (import.meta.main) {
           provider: config.provider,
           device: scorer.device,
         });
+        if (opened.reference) {
+          const { median, p95, testDistances } = opened.reference;
+          await writeJsonAtomic(`${resultsDir}/reference.json`, { median, p95, testDistances });
+        }
         if (!outcome.interrupted && !shard) {
           const { writeReport } = await import("../experiments/write_report.ts");
           summary = await writeReport(resultsDir, {
@@ -218,6 +239,7 @@ if (import.meta.main) {
         }
       } finally {
         bar.stop();
+        await opened.close();
         await scorer.close();
       }
       if (outcome.interrupted) {

@@ -6,7 +6,7 @@
 
 import { deriveSeed } from "../common/prng.ts";
 import { canonicalJson } from "../common/canonical_json.ts";
-import { DEFAULT_OBJECTIVE, type ObjectiveName } from "./objectives.ts";
+import { DEFAULT_OBJECTIVE, type ObjectiveChoice, objectiveLabel } from "./objectives.ts";
 import type { Perturbation } from "./strategies/greedy.ts";
 import { strategyOf } from "./strategies/registry.ts";
 import type { StrategySpec } from "./strategies/strategy.ts";
@@ -26,7 +26,7 @@ export interface Coordinates {
   /** Greedy only: the perturbation regime. */
   perturbation?: Perturbation;
   /** Absent: probability. */
-  objective?: ObjectiveName;
+  objective?: ObjectiveChoice;
 }
 
 /** One point of the sweep. */
@@ -42,7 +42,7 @@ export interface AxesConfig {
   masks: number[];
   perturbations: Perturbation[];
   strategies?: StrategySpec[];
-  objectives?: ObjectiveName[];
+  objectives?: ObjectiveChoice[];
 }
 
 type Field = keyof Coordinates;
@@ -82,7 +82,7 @@ const never = () => false;
 const DEFAULT_STRATEGY_SPEC: StrategySpec = { name: "greedy" };
 const strategiesOf = (config: AxesConfig): StrategySpec[] =>
   config.strategies ?? [DEFAULT_STRATEGY_SPEC];
-const objectivesOf = (config: AxesConfig): ObjectiveName[] =>
+const objectivesOf = (config: AxesConfig): ObjectiveChoice[] =>
   config.objectives ?? [DEFAULT_OBJECTIVE];
 
 /** An axis of plain numbers that every cell has, shown in ids but not in setting labels. */
@@ -157,10 +157,16 @@ export const AXES: readonly Axis[] = [
     applies: always,
     isDefault: (v) => v === DEFAULT_OBJECTIVE,
     defaultValue: DEFAULT_OBJECTIVE,
-    key: (v) => [v as string],
+    // A plain name keys, names and labels a cell as before objective objects existed.
+    key: (v) => [typeof v === "string" ? v : canonicalJson(v)],
     seed: () => [],
-    id: (v, c) => (showObjective(v, c) ? String(v) : null),
-    label: (v, c) => (showObjective(v, c) ? String(v) : null),
+    id: (v, c) =>
+      !showObjective(v, c)
+        ? null
+        : typeof v === "string"
+        ? v
+        : `${(v as { name: string }).name}-${shortHash(canonicalJson(v))}`,
+    label: (v, c) => (showObjective(v, c) ? objectiveLabel(v as ObjectiveChoice) : null),
   },
 ];
 

@@ -8,10 +8,21 @@ import { canonicalJson } from "../common/canonical_json.ts";
 export { canonicalJson };
 import { MODEL_NAMES } from "../train/model_names.ts";
 import { PROVIDER_NAMES } from "../infer/providers.ts";
-import { DEFAULT_OBJECTIVE, OBJECTIVE_NAMES, type ObjectiveName } from "./objectives.ts";
+import {
+  COMBINE_NAMES,
+  DEFAULT_OBJECTIVE,
+  OBJECTIVE_NAMES,
+  type ObjectiveChoice,
+  objectiveModels,
+  PRIMARY_MODEL,
+} from "./objectives.ts";
+import { isGenerator, type ModelName } from "../train/model_names.ts";
 import { GREEDY_DEFAULTS } from "./strategies/greedy.ts";
 import { STRATEGIES, STRATEGY_NAMES, StrategySchema } from "./strategies/registry.ts";
 import type { StrategySpec } from "./strategies/strategy.ts";
+
+/** The judges that look at pixels, built in. */
+export const PIXEL_JUDGES = ["nearest", "mean", "plausible"] as const;
 
 const Perturbation = z.strictObject({
   density: z.number().gt(0).lte(1).describe("Fraction of the 784 pixels each mask touches"),
@@ -44,6 +55,33 @@ export const ExternalModelSchema = z.strictObject({
 
 /** An external model as a config describes it. */
 export type ExternalModel = z.output<typeof ExternalModelSchema>;
+
+/** A zoo model that classifies (a generator cannot be asked for digits). */
+const ClassifierName = z.enum(MODEL_NAMES.filter((m) => !isGenerator(m)) as [string, ...string[]]);
+
+/** An objective with ensembles, shifted copies or penalties (see `ObjectiveSpec`). */
+export const ObjectiveSpecSchema = z.strictObject({
+  name: z.enum(OBJECTIVE_NAMES).describe("The per-model objective"),
+  models: z.array(ClassifierName).min(1).optional()
+    .refine((m) => m === undefined || new Set(m).size === m.length, {
+      error: "must not repeat a model",
+    })
+    .describe("The search models (trained on first use); default: the config's model"),
+  combine: z.enum(COMBINE_NAMES).default("min").describe(
+    "How the models' and copies' objectives combine: the worst (min) or the average (mean)",
+  ),
+  jitter: z.int().min(0).max(3).default(0).describe(
+    "Also score each candidate shifted by 1…jitter pixels left, right, up and down",
+  ),
+  tv: z.number().min(0).max(100).default(0).describe(
+    "Weight of the total-variation penalty (per 100 pixels of full-scale differences)",
+  ),
+  ink: z.number().min(0).max(100).default(0).describe(
+    "Weight of the ink penalty (per 100 pixels of full ink; an MNIST digit has about 1)",
+  ),
+});
+
+const Objective = z.union([z.enum(OBJECTIVE_NAMES), ObjectiveSpecSchema]);
 
 /** Defaults with which most digits reach 0.99 at 500 masks (see the README). */
 export const DEFAULT_PERTURBATION = GREEDY_DEFAULTS.perturbation;
@@ -98,12 +136,18 @@ export const ConfigSchema = z.strictObject({
     "One search strategy { name, …parameters }, or a list to sweep (an axis). greedy (the default) takes masks and perturbation from the top level",
   ),
   objective: z.union([
-    z.enum(OBJECTIVE_NAMES),
-    z.array(z.enum(OBJECTIVE_NAMES)).min(1)
-      .refine((o) => new Set(o).size === o.length, { error: "must not repeat an objective" }),
+    Objective,
+    z.array(Objective).min(1).refine(
+      (o) => new Set(o.map((v) => canonicalJson(v))).size === o.length,
+      { error: "must not repeat an objective" },
+    ),
   ]).default(DEFAULT_OBJECTIVE).describe(
-    "What the strategy maximises: probability (the seed's), logprob, or margin (log p_target − max log p_other); or a list to sweep",
+    'What the strategy maximises: probability (the seed\'s), logprob, or margin (log p_target − max log p_other); or an object { "name", "models", "combine", "jitter", "tv", "ink" } for ensembles, shifted copies and penalties; or a list to sweep',
   ),
+  judges: z.array(z.union([z.enum(MODEL_NAMES), ExternalModelSchema, z.enum(PIXEL_JUDGES)]))
+    .min(1).optional().describe(
+      'Judges of every final image that take no part in the search: zoo classifiers, external ONNX classifiers { "onnx": … }, and the pixel judges "nearest" (1-NN label among the 60,000 training digits), "mean" (the most correlated digit mean) and "plausible" (the nearest training digit is as near as 95 % of real test digits\' are, and carries the target label)',
+    ),
 });
 
 /** A config as written in a file (defaults optional). */
@@ -129,8 +173,13 @@ export interface ResolvedConfig {
   /** The strategies swept (greedy alone unless the file names others). */
   strategies: StrategySpec[];
   /** The objectives swept. */
-  objectives: ObjectiveName[];
+  objectives: ObjectiveChoice[];
+  /** Judges of the final images (absent: none). */
+  judges?: JudgeRef[];
 }
+
+/** A judge as a config names it. */
+export type JudgeRef = ModelName | ExternalModel | typeof PIXEL_JUDGES[number];
 
 /** The JSON Schema for editors (`configs/schema.json`). */
 export function configJsonSchema(): Record<string, unknown> {
@@ -180,9 +229,34 @@ export function validateConfig(data: unknown): ResolvedConfig | string {
     perturbations: Array.isArray(c.perturbation) ? c.perturbation : [c.perturbation],
     base: c.base,
     strategies: (Array.isArray(c.strategy) ? c.strategy : [c.strategy]) as StrategySpec[],
-    objectives: Array.isArray(c.objective) ? c.objective : [c.objective],
+    objectives: (Array.isArray(c.objective) ? c.objective : [c.objective]) as ObjectiveChoice[],
+    ...(c.judges === undefined ? {} : { judges: c.judges as JudgeRef[] }),
   };
-  return resolved;
+  return judgesInSearch(resolved) ?? resolved;
+}
+
+/**
+ * A judge must take no part in the search: a problem line for each judge that is also the
+ * config's model or a model of an objective, or null when there is none.
+ */
+function judgesInSearch(config: ResolvedConfig): string | null {
+  const name = (m: string | ExternalModel) => (typeof m === "string" ? m : m.onnx);
+  const primary = name(config.model);
+  const searchModels = new Set([
+    primary,
+    ...[...config.objectives, ...config.strategies.flatMap((s) => s.objective ?? [])]
+      .flatMap((o) => objectiveModels(o).map((m) => (m === PRIMARY_MODEL ? primary : m))),
+  ]);
+  const problems = (config.judges ?? []).flatMap((judge, i) =>
+    searchModels.has(name(judge))
+      ? [
+        `  - "judges[${i}]" is ${
+          JSON.stringify(name(judge))
+        }, which the search asks: a judge must take no part in the search (use a model of another seed or shape, e.g. "cnn-s2" or "lenet")`,
+      ]
+      : []
+  );
+  return problems.length > 0 ? problems.join("\n") : null;
 }
 
 /** Reads and validates a config file; unreadable or malformed files are usage errors. */
@@ -234,7 +308,9 @@ const UNION_WORDS: Record<string, string> = {
   seeds: "a positive integer count or a non-empty list of distinct integers",
   perturbation: "an object {density, amplitude} or a non-empty list of such objects",
   strategy: 'a strategy object { "name": …, …parameters } or a non-empty list of them',
-  objective: `one of ${OBJECTIVE_NAMES.map((o) => JSON.stringify(o)).join(", ")} or a list of them`,
+  objective: `one of ${
+    OBJECTIVE_NAMES.map((o) => JSON.stringify(o)).join(", ")
+  }, an objective object { "name", "models", … }, or a list of them`,
 };
 
 const TYPE_WORDS: Record<string, string> = {
@@ -317,7 +393,11 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
  * plus the model file's hash. Adding seeds, digits or regimes keeps old cells valid; changing
  * the target, the stop rules, the provider or the model does not.
  */
-export function searchHash(config: ResolvedConfig, modelSha256: string): Promise<string> {
+export function searchHash(
+  config: ResolvedConfig,
+  modelSha256: string,
+  otherModels?: Record<string, string>,
+): Promise<string> {
   const {
     digits: _d,
     seeds: _s,
@@ -329,7 +409,11 @@ export function searchHash(config: ResolvedConfig, modelSha256: string): Promise
     name: _n,
     ...search
   } = config;
-  return sha256Hex(canonicalJson({ ...search, modelSha256 }));
+  // Other models (ensembles, decoders, judges) join the hash only when there are any, so the
+  // hash of a config of one model is what it always was.
+  return sha256Hex(
+    canonicalJson({ ...search, modelSha256, ...(otherModels ? { otherModels } : {}) }),
+  );
 }
 
 /** Hashes the whole resolved config (stored with the results). */

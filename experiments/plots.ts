@@ -270,3 +270,34 @@ export function baselineSpec(
     transform: [{ calculate: "datum.bin + 0.05", as: "binEnd" }],
   };
 }
+
+/** Distance to the nearest training digit: real test digits vs the identikits of each setting. */
+export function distanceSpec(
+  histograms: { source: string; bin: number; fraction: number }[],
+  p95: number,
+  step = 0.5,
+): Spec {
+  return {
+    $schema: SCHEMA,
+    title: "Distance to the nearest MNIST training digit (dashed: real digits' 95th percentile)",
+    width: 520,
+    height: 240,
+    layer: [
+      {
+        data: { values: histograms },
+        mark: { type: "line", interpolate: "step-after", strokeWidth: 2 },
+        encoding: {
+          x: { field: "bin", type: "quantitative", title: "Euclidean distance (pixels in [0, 1])" },
+          y: { field: "fraction", type: "quantitative", title: "fraction of images" },
+          color: { field: "source", type: "nominal", title: null },
+        },
+      },
+      {
+        data: { values: [{ p95 }] },
+        mark: { type: "rule", strokeDash: [4, 4] },
+        encoding: { x: { field: "p95", type: "quantitative" } },
+      },
+    ],
+    description: `bins of ${step}`,
+  };
+}

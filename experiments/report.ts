@@ -5,7 +5,8 @@ import type { Likeness } from "./likeness.ts";
 import type { RunRecord } from "./runner.ts";
 import { settingsTable, type Summary, summaryTable } from "./statistics.ts";
 import { type Coordinates, settingLabel, sweepsNewAxes } from "./axes.ts";
-import { OBJECTIVES } from "./objectives.ts";
+import { objectiveLabel, objectiveName, OBJECTIVES } from "./objectives.ts";
+import { type TransferRow, transferTable } from "./transfer.ts";
 import { strategyOf } from "./strategies/registry.ts";
 import type { ResolvedConfig } from "./config.ts";
 import { isExternal, modelLabel } from "./model_file.ts";
@@ -21,6 +22,10 @@ export interface ReportData {
   likeness: Likeness | null;
   /** Figure files present in the results folder. */
   figures: string[];
+  /** Configs with judges: what each judge calls, per setting. */
+  transfer?: TransferRow[];
+  /** Configs with pixel judges: how near real test digits are to their nearest training digit. */
+  reference?: { median: number; p95: number };
   /** The device the provider ran on, if recorded. */
   device?: string;
 }
@@ -77,7 +82,12 @@ export function renderReport(d: ReportData): string {
       ? `| search | from a ${c.base} image: ${
         c.strategies.map((spec) => `${strategyOf(spec).label(spec)} (${describeSpec(spec)})`)
           .join("; ")
-      }; objective ${c.objectives.map((o) => `${o} (${OBJECTIVES[o].description})`).join(", ")} |`
+      }; objective ${
+        c.objectives.map((o) =>
+          `${objectiveLabel(o)} (${OBJECTIVES[objectiveName(o)].description})`
+        )
+          .join(", ")
+      } |`
       : `| search | greedy (elitist) from a ${c.base} image; each mask touches ${
         c.perturbations.map((p) => `${pct(p.density, 1)} of the pixels by up to ±${p.amplitude}`)
           .join(", or ")
@@ -121,6 +131,7 @@ export function renderReport(d: ReportData): string {
   ) {
     if (d.figures.includes(file)) out.push(`![${caption}](${file})`, "");
   }
+  if (d.transfer) out.push("## Judges", "", ...judgesSection(d), "");
   out.push("## Against the seed experiment", "", ...seedComparison(d, label), "");
   out.push("## Where runs get stuck", "", ...stuckRuns(d.records, c.target), "");
   if (d.baseline) {
@@ -274,4 +285,43 @@ function likenessSection(l: Likeness): string[] {
     "| ---: | ---: | ---: | ---: |",
     ...l.digits.map((d) => `| ${d.digit} | ${d.images} | ${f(d.within)} | ${f(d.across)} |`),
   ];
+}
+
+function judgesSection(d: ReportData): string[] {
+  const lines = [
+    "Judges took no part in the search: each looks at the final (8-bit) image and names a digit. " +
+    "Model judges name their argmax; **nearest** names the label of the nearest of the 60,000 " +
+    "training digits; **mean** the digit whose mean test image correlates best; **plausible** " +
+    "counts an image only if its nearest training digit is as near as 95 % of real test digits' " +
+    "are" +
+    (d.reference
+      ? ` (distance ≤ ${d.reference.p95.toFixed(2)}; real digits' median ${
+        d.reference.median.toFixed(2)
+      })`
+      : "") +
+    " and carries the target's label.",
+    "",
+    ...transferTable(d.transfer ?? []),
+  ];
+  const distances = d.records.flatMap((r) => {
+    const v = r.judges?.nearest?.distance ?? r.judges?.plausible?.distance;
+    return v === undefined ? [] : [v];
+  });
+  if (distances.length > 0) {
+    const sorted = [...distances].sort((a, b) => a - b);
+    lines.push(
+      "",
+      `Identikits' distance to their nearest training digit: median ${
+        sorted[Math.floor((sorted.length - 1) / 2)].toFixed(2)
+      } over ${sorted.length} images${
+        d.reference
+          ? `; ${
+            pct(distances.filter((x) => x <= d.reference!.p95).length / distances.length)
+          } within the real digits' 95th percentile`
+          : ""
+      }.`,
+    );
+  }
+  if (d.figures.includes("distances.svg")) lines.push("", "![distances](distances.svg)");
+  return lines;
 }

@@ -26,10 +26,12 @@ export type StoredConfig = ResolvedConfig & {
   hash?: string;
   searchHash?: string;
   modelSha256?: string;
+  /** sha256 of every other model the sweep used (ensembles, decoders, judges), by name. */
+  otherModels?: Record<string, string>;
 };
 
 /** The fields a stored config has besides the resolved config. */
-const STORED_EXTRAS = ["format", "hash", "searchHash", "modelSha256"] as const;
+const STORED_EXTRAS = ["format", "hash", "searchHash", "modelSha256", "otherModels"] as const;
 
 /**
  * Turns a parsed config.json into the current format, or throws a {@linkcode UsageError} that
@@ -67,6 +69,14 @@ export function parseStoredConfig(
     if (raw[key] !== undefined && typeof raw[key] !== "string") {
       throw notOurs(`"${key}" must be a string, found ${JSON.stringify(raw[key])}`);
     }
+  }
+  const others = raw.otherModels;
+  if (
+    others !== undefined &&
+    (typeof others !== "object" || others === null || Array.isArray(others) ||
+      Object.values(others).some((v) => typeof v !== "string"))
+  ) {
+    throw notOurs(`"otherModels" must map model names to sha256 strings`);
   }
   // Format 1: one perturbation object, and no strategies or objectives (the seed's search).
   if (format === 1) {

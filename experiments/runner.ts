@@ -13,13 +13,14 @@ import { createPrng } from "../common/prng.ts";
 import { configHash, type ResolvedConfig, searchHash } from "./config.ts";
 import { encodeGreyPng } from "./images.ts";
 import { type Cell, cellKey, cellSeed, expandCells, sweepsNewAxes } from "./axes.ts";
-import type { ObjectiveName } from "./objectives.ts";
+import type { ObjectiveChoice } from "./objectives.ts";
 import {
   advanceTogether,
   candidatesPerStep,
   createSearch,
   type Perturbation,
   type ScoreFn,
+  type Scoring,
   type SearchOptions,
   type SearchStepper,
 } from "./search.ts";
@@ -37,21 +38,44 @@ export interface RunRecord extends RunStats {
   /** Cells of a strategy other than plain greedy: the strategy object with its parameters. */
   strategy?: StrategySpec;
   /** Cells of an objective other than probability. */
-  objective?: ObjectiveName;
+  objective?: ObjectiveChoice;
   initialConfidence: number;
   finalProbabilities: number[];
+  /** Ensembles: each search model's target probability on the final image. */
+  modelConfidences?: Record<string, number>;
+  /** Network queries, when they differ from evaluations (ensembles, shifted copies, decoders). */
+  queries?: number;
   trajectory: number[];
   lastImprovement: number;
   /** Path of the PNG relative to the results folder. */
   image: string;
   /** The search hash the record was made under. */
   searchHash: string;
+  /** What the config's judges (models and pixel judges outside the search) say of the image. */
+  judges?: Record<string, Verdict>;
   /**
    * Sweeps of strategies or objectives: this cell's share of the sweep's wall time, each
    * step's time split over the cells in it by the images each had scored.
    */
   shareMs?: number;
 }
+
+/** One judge's verdict on a final image. */
+export interface Verdict {
+  /** The digit the judge sees (for "plausible": the nearest training digit's label). */
+  label: number;
+  /** Whether the judge calls the target (for "plausible": near enough and the target's label). */
+  target: boolean;
+  /** Model judges: the target's probability. */
+  p?: number;
+  /** "nearest" and "plausible": the Euclidean distance to the nearest training digit. */
+  distance?: number;
+  /** "mean": the correlation with the chosen digit's mean image. */
+  correlation?: number;
+}
+
+/** Judges a final image (its 8-bit levels) made for `digit`. */
+export type JudgeFn = (image: Uint8Array, digit: number) => Promise<Record<string, Verdict>>;
 
 /** A shard: this process runs the cells whose index ≡ `index` (mod `count`), 0-based. */
 export interface Shard {
@@ -200,9 +224,17 @@ export interface RunProgress {
 export interface RunOptions {
   /** The results folder, `results/<name>`. */
   resultsDir: string;
-  score: ScoreFn;
+  /** The config's model alone, or every model and decoder the cells ask (ensembles, latents). */
+  score: ScoreFn | Scoring;
   /** sha256 of the ONNX model: part of the search hash (a retrained model invalidates results). */
   modelSha256: string;
+  /**
+   * sha256 of every other model the sweep uses (ensemble members, decoders, judges) by name:
+   * part of the search hash too. Absent for sweeps of the config's model alone.
+   */
+  otherModels?: Record<string, string>;
+  /** Judges every finished cell's image (configs with `judges`). */
+  judge?: JudgeFn;
   /** Delete earlier results of this experiment first. */
   fresh?: boolean;
   /**
@@ -240,6 +272,7 @@ const GENERATED = [
   "images",
   "baseline.json",
   "model.json",
+  "reference.json",
 ];
 
 /**
@@ -250,9 +283,14 @@ const GENERATED = [
 export async function prepareResults(
   resultsDir: string,
   config: ResolvedConfig,
-  options: { modelSha256: string; fresh?: boolean; log?: (line: string) => void },
+  options: {
+    modelSha256: string;
+    otherModels?: Record<string, string>;
+    fresh?: boolean;
+    log?: (line: string) => void;
+  },
 ): Promise<string> {
-  const hash = await searchHash(config, options.modelSha256);
+  const hash = await searchHash(config, options.modelSha256, options.otherModels);
   const configPath = `${resultsDir}/config.json`;
   if (await exists(configPath)) {
     let previous: { searchHash?: string };
@@ -295,6 +333,7 @@ export async function prepareResults(
     hash: await configHash(config),
     searchHash: hash,
     modelSha256: options.modelSha256,
+    ...(options.otherModels ? { otherModels: options.otherModels } : {}),
   });
   return hash;
 }
@@ -427,7 +466,7 @@ async function runCells(
           wallMs: performance.now() - a.started,
           // Timings old configs never had stay out of their records.
           ...(newAxes ? { shareMs: a.shareMs } : {}),
-        });
+        }, options.judge);
         // One write per record: a kill leaves at most a torn last line, which resume repairs.
         await writeAll(out, encoder.encode(JSON.stringify(record) + "\n"));
         done.set(cellKey(record), record);
@@ -485,8 +524,10 @@ async function finishCell(
   hash: string,
   resultsDir: string,
   time: { wallMs: number; shareMs?: number },
+  judge?: JudgeFn,
 ): Promise<RunRecord> {
   const result = search.result();
+  const verdicts = judge ? await judge(result.image, cell.digit) : undefined;
   const image = `images/${cell.id}.png`;
   await writeFileAtomic(`${resultsDir}/${image}`, encodeGreyPng(result.image));
   // Field order is part of the record's bytes: old configs' records must not change.
@@ -505,10 +546,13 @@ async function finishCell(
     initialConfidence: result.initialConfidence,
     finalConfidence: result.finalConfidence,
     finalProbabilities: result.finalProbabilities,
+    ...(result.modelConfidences ? { modelConfidences: result.modelConfidences } : {}),
+    ...(result.queries !== result.evaluations ? { queries: result.queries } : {}),
     trajectory: result.trajectory.map((v) => Math.round(v * 1e6) / 1e6),
     lastImprovement: result.lastImprovement,
     image,
     searchHash: hash,
+    ...(verdicts ? { judges: verdicts } : {}),
     wallMs: Math.round(time.wallMs),
     ...(time.shareMs === undefined ? {} : { shareMs: Math.round(time.shareMs) }),
   };

@@ -1,7 +1,7 @@
 /** Convergence statistics over run records: success rates with Wilson intervals, quantiles. */
 
 import { regimeLabel, settingKey } from "./axes.ts";
-import type { ObjectiveName } from "./objectives.ts";
+import type { ObjectiveChoice } from "./objectives.ts";
 import type { StrategySpec } from "./strategies/strategy.ts";
 
 export { regimeLabel };
@@ -22,7 +22,7 @@ export interface RunStats {
   /** Runs of another strategy than greedy. */
   strategy?: StrategySpec;
   /** Runs of another objective than probability. */
-  objective?: ObjectiveName;
+  objective?: ObjectiveChoice;
   converged: boolean;
   stuck: boolean;
   iterations: number;
@@ -38,7 +38,7 @@ export interface SettingFields {
   masks?: number;
   perturbation?: Regime;
   strategy?: StrategySpec;
-  objective?: ObjectiveName;
+  objective?: ObjectiveChoice;
 }
 
 /** Runs and how many reached the target. */

@@ -10,7 +10,15 @@ import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
 import { type Baseline, computeBaseline } from "./baseline.ts";
 import { decodeGreyPng, encodeGreyPng, renderGrid } from "./images.ts";
 import { measureLikeness } from "./likeness.ts";
-import { baselineSpec, curvesSpec, evaluationsSpec, renderSvg, successSpec } from "./plots.ts";
+import {
+  baselineSpec,
+  curvesSpec,
+  distanceSpec,
+  evaluationsSpec,
+  renderSvg,
+  successSpec,
+} from "./plots.ts";
+import { distanceHistograms, type DistanceReference, transferRows } from "./transfer.ts";
 import { renderReport } from "./report.ts";
 import {
   cellKey,
@@ -141,6 +149,18 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
       ]),
     ]);
   }
+  // Judges: the transfer table, and the distances beside real digits' (reference.json).
+  const judged = runs.filter((r) => r.judges !== undefined);
+  const transfer = transferRows(judged, (r) => setting(r));
+  const reference: DistanceReference | null = (await exists(`${dir}/reference.json`))
+    ? JSON.parse(await Deno.readTextFile(`${dir}/reference.json`))
+    : null;
+  if (reference && judged.some((r) => r.judges?.nearest ?? r.judges?.plausible)) {
+    figures.push([
+      "distances.svg",
+      distanceSpec(distanceHistograms(reference, judged, (r) => setting(r)), reference.p95),
+    ]);
+  }
   for (const [file, spec] of figures) {
     await writeFileAtomic(`${dir}/${file}`, await renderSvg(spec));
   }
@@ -159,6 +179,8 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     records: [...records].sort((a, b) => a.digit - b.digit || a.seed - b.seed || columns(a, b)),
     baseline,
     likeness,
+    ...(transfer.length > 0 ? { transfer } : {}),
+    ...(reference ? { reference: { median: reference.median, p95: reference.p95 } } : {}),
     figures: figures.map(([file]) => file),
     ...(device ? { device } : {}),
   });

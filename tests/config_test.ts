@@ -46,7 +46,7 @@ Deno.test("parseConfig() fills defaults and expands a seed count to 1…n", () =
 Deno.test("parseConfig() rejects unknown keys, naming them and the allowed ones", () => {
   assert.strictEqual(
     configError({ name: "x", mask: [500] }),
-    'Cannot run experiment: test.json is not a valid config:\n  - "(top level)" has unknown key(s) "mask"; allowed keys: $schema, name, description, model, provider, digits, seeds, masks, target, maxIterations, maxEvaluations, patience, perturbation, base, strategy, objective',
+    'Cannot run experiment: test.json is not a valid config:\n  - "(top level)" has unknown key(s) "mask"; allowed keys: $schema, name, description, model, provider, digits, seeds, masks, target, maxIterations, maxEvaluations, patience, perturbation, base, strategy, objective, judges',
   );
   assert.match(
     configError({ name: "x", perturbation: { density: 0.1, amplitude: 0.2, sigma: 1 } }),
@@ -158,7 +158,7 @@ Deno.test("the shipped configs are valid: all-digits is the seed's experiment", 
 Deno.test("parseConfig() reports bad strategies and objectives by path", () => {
   assert.strictEqual(
     configError({ name: "x", strategy: { name: "strok" } }),
-    'Cannot run experiment: test.json is not a valid config:\n  - "strategy.name" must be one of "greedy", "square", "nes", "es", "stroke", "sketch", received "strok"',
+    'Cannot run experiment: test.json is not a valid config:\n  - "strategy.name" must be one of "greedy", "square", "nes", "es", "stroke", "sketch", "latent", received "strok"',
   );
   assert.match(
     configError({ name: "x", strategy: [{ name: "stroke", bogus: 1 }] }),

@@ -5,6 +5,7 @@ import { UsageError } from "../../common/errors.ts";
 import { OBJECTIVE_NAMES } from "../objectives.ts";
 import { es } from "./es.ts";
 import { greedy } from "./greedy.ts";
+import { latent } from "./latent.ts";
 import { nes } from "./nes.ts";
 import { sketch } from "./sketch.ts";
 import { square } from "./square.ts";
@@ -14,7 +15,9 @@ import type { StrategyDefinition, StrategySpec } from "./strategy.ts";
 /** The registry: adding a strategy is one file and one entry here. */
 export const STRATEGIES: Readonly<Record<string, StrategyDefinition>> = Object.freeze(
   Object.fromEntries(
-    ([greedy, square, nes, es, stroke, sketch] as unknown as StrategyDefinition[]).map((s) => [
+    ([greedy, square, nes, es, stroke, sketch, latent] as unknown as StrategyDefinition[]).map((
+      s,
+    ) => [
       s.name,
       s,
     ]),

@@ -5,7 +5,7 @@
 
 import type { z } from "zod";
 import type { Prng } from "../../common/prng.ts";
-import type { ObjectiveName } from "../objectives.ts";
+import type { ObjectiveChoice } from "../objectives.ts";
 
 /** Pixels per image (28 × 28). */
 export const PIXELS = 784;
@@ -17,7 +17,7 @@ export const LEVEL_VALUES: Float32Array = Float32Array.from({ length: 256 }, (_,
 export interface StrategySpec {
   readonly name: string;
   /** Pins this strategy's objective (instead of the config's objective axis). */
-  readonly objective?: ObjectiveName;
+  readonly objective?: ObjectiveChoice;
   /** The strategy's own parameters. */
   readonly [parameter: string]: unknown;
 }
@@ -33,6 +33,14 @@ export interface Optimizer {
   levelsOf(index: number): Uint8Array;
   /** The objective of every candidate of the last ask. */
   tell(values: Float64Array): void;
+  /**
+   * Latent optimisers: the decoder that renders their candidates. They propose latent vectors
+   * with `askLatents`, and `render` turns the decoder's pixels into the candidates to score
+   * (on the k/255 grid); `ask` is then not used.
+   */
+  readonly decoder?: string;
+  askLatents?(): { latents: Float32Array; count: number };
+  render?(pixels: Float32Array): { images: Float32Array; count: number };
 }
 
 /** What a strategy starts from. */

@@ -1,0 +1,98 @@
+/** Opens what a sweep asks besides its model: ensemble members, decoders and judges. */
+
+import type { ResolvedConfig } from "../experiments/config.ts";
+import { createJudge, judgeName, type SweepModels } from "../experiments/judges.ts";
+import { loadModel, modelLabel } from "../experiments/model_file.ts";
+import { PRIMARY_MODEL } from "../experiments/objectives.ts";
+import type { JudgeFn } from "../experiments/runner.ts";
+import type { ScoreFn, Scoring } from "../experiments/search.ts";
+import { createDecoder, type Decoder } from "../infer/decoder.ts";
+import { createScorer, type Scorer } from "../infer/providers.ts";
+
+/** The sweep's models, open: how to score and decode, how to judge, and their hashes. */
+export interface OpenSweep {
+  scoring: Scoring;
+  judge?: JudgeFn;
+  /** sha256 of every model besides the config's, by name (for the search hash). */
+  shas: Record<string, string>;
+  /** With pixel judges: how near real test digits are to their nearest training digit. */
+  reference?: import("../experiments/transfer.ts").DistanceReference;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens every model of `extra` (each on the config's provider; decoders on the CPU) beside the
+ * config's `primary` scorer, and the pixel judges when the config names any.
+ */
+export async function openSweepModels(
+  config: ResolvedConfig,
+  extra: SweepModels,
+  modelsDir: string,
+  primary: Scorer,
+): Promise<OpenSweep> {
+  const scorers = new Map<string, Scorer>();
+  const decoders = new Map<string, Decoder>();
+  const shas: Record<string, string> = {};
+  const primaryName = modelLabel(config.model);
+  let pixel: import("../experiments/pixel_judges.ts").PixelJudges | undefined;
+  const close = async () => {
+    for (const s of scorers.values()) await s.close();
+    for (const d of decoders.values()) await d.close();
+    await pixel?.close();
+  };
+  try {
+    for (const ref of [...extra.search, ...extra.judges]) {
+      const name = modelLabel(ref);
+      if (name === primaryName || scorers.has(name)) continue;
+      const loaded = await loadModel(modelsDir, ref);
+      scorers.set(name, await createScorer(config.provider, loaded.bytes, loaded.scorer));
+      shas[name] = loaded.sha256;
+    }
+    for (const name of extra.decoders) {
+      const loaded = await loadModel(modelsDir, name);
+      decoders.set(name, await createDecoder(loaded.bytes, loaded.source));
+      shas[name] = loaded.sha256;
+    }
+    if (extra.pixelJudges.length > 0) {
+      const { createPixelJudges } = await import("../experiments/pixel_judges.ts");
+      pixel = await createPixelJudges({
+        cachePath: `${modelsDir}/mnist-reference.json`,
+        log: (line) => console.error(line),
+      });
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const scoreOf = (name: string): ScoreFn => {
+    const s = name === PRIMARY_MODEL || name === primaryName ? primary : scorers.get(name);
+    if (!s) throw new Error(`Cannot score with model "${name}": it is not loaded`);
+    return (images, count) => s.score(images, count);
+  };
+  const scoring: Scoring = {
+    score: (name, images, count) => scoreOf(name)(images, count),
+    decode: (name, latents, count) => {
+      const d = decoders.get(name);
+      if (!d) throw new Error(`Cannot decode with "${name}": it is not loaded`);
+      return d.decode(latents, count);
+    },
+  };
+  const judge = config.judges
+    ? createJudge(config.judges, {
+      models: new Map(
+        config.judges.filter((j) =>
+          typeof j !== "string" || !extra.pixelJudges.includes(j as never)
+        )
+          .map((j) => [judgeName(j), scoreOf(judgeName(j))]),
+      ),
+      ...(pixel ? { pixel } : {}),
+    })
+    : undefined;
+  return {
+    scoring,
+    ...(judge ? { judge } : {}),
+    shas,
+    ...(pixel ? { reference: pixel.reference } : {}),
+    close,
+  };
+}
