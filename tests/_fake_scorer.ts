@@ -1,7 +1,7 @@
 /** A deterministic stand-in for a network: softmax over 10 seeded random pixel templates. */
 
 import { createPrng } from "../common/prng.ts";
-import type { ScoreFn } from "../experiments/search.ts";
+import type { DecodeFn, ScoreFn, Scoring } from "../experiments/search.ts";
 
 /** Scores with logits_k = sharpness × ⟨template_k, image⟩ / 784. Pure and exact. */
 export function fakeScorer(seed = 1, sharpness = 40): ScoreFn & { calls: number[] } {
@@ -26,4 +26,47 @@ export function fakeScorer(seed = 1, sharpness = 40): ScoreFn & { calls: number[
     return Promise.resolve(out);
   };
   return Object.assign(score, { calls });
+}
+
+/** A deterministic stand-in for a decoder: pixels = sigmoid(W z − 2) with seeded W (784 × dim). */
+export function fakeDecoder(seed = 1, dim = 8): DecodeFn {
+  const prng = createPrng(seed);
+  const weights = Float64Array.from({ length: 784 * dim }, () => 3 * (2 * prng.next() - 1));
+  return (latents, count) => {
+    const out = new Float32Array(count * 784);
+    for (let n = 0; n < count; n++) {
+      for (let i = 0; i < 784; i++) {
+        let s = -2;
+        for (let j = 0; j < dim; j++) s += weights[i * dim + j] * latents[n * dim + j];
+        out[n * 784 + i] = 1 / (1 + Math.exp(-s));
+      }
+    }
+    return Promise.resolve(out);
+  };
+}
+
+/**
+ * A fake {@linkcode Scoring}: the config's model and any named models are fake scorers of
+ * their own seeds (the config's: seed 1, as `fakeScorer()`), and "vae" a fake decoder.
+ */
+export function fakeScoring(): Scoring & { calls: { model: string; count: number }[] } {
+  const scorers = new Map<string, ScoreFn>();
+  const decoder = fakeDecoder();
+  const calls: { model: string; count: number }[] = [];
+  const seedOf = (
+    model: string,
+  ) => (model === "" ? 1 : 2 + [...model].reduce((a, c) => a + c.charCodeAt(0), 0));
+  return {
+    calls,
+    score(model, images, count) {
+      calls.push({ model, count });
+      if (!scorers.has(model)) scorers.set(model, fakeScorer(seedOf(model)));
+      return scorers.get(model)!(images, count);
+    },
+    decode(name, latents, count) {
+      if (name !== "vae") throw new Error(`no fake decoder "${name}"`);
+      calls.push({ model: name, count });
+      return decoder(latents, count);
+    },
+  };
 }

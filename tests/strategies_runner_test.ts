@@ -6,10 +6,11 @@ import { readRecords, runExperiment } from "../experiments/runner.ts";
 import { mergeShards } from "../experiments/shards.ts";
 import { writeReport } from "../experiments/write_report.ts";
 import { STRATEGY_NAMES } from "../experiments/strategies/registry.ts";
-import { fakeScorer } from "./_fake_scorer.ts";
+import { fakeScorer, fakeScoring } from "./_fake_scorer.ts";
 import { comparable, scratch } from "./_helpers.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
 import { createScorer } from "../infer/providers.ts";
+import { createDecoder } from "../infer/decoder.ts";
 
 const CONFIG = parseConfig({
   name: "every-strategy",
@@ -24,7 +25,7 @@ const CONFIG = parseConfig({
 });
 
 const run = (dir: string, extra: Partial<Parameters<typeof runExperiment>[1]> = {}) =>
-  runExperiment(CONFIG, { resultsDir: dir, score: fakeScorer(), modelSha256: "m", ...extra });
+  runExperiment(CONFIG, { resultsDir: dir, score: fakeScoring(), modelSha256: "m", ...extra });
 
 Deno.test("every strategy × objective: automatic batching, --parallel 1 and 3 shards agree", async () => {
   const auto = await run(await scratch("every-auto"));
@@ -149,9 +150,15 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     await tinyModel("softmax");
+    await tinyModel("vae");
     const scorer = await createScorer(
       "node-cpu",
       await Deno.readFile(`${TEST_MODELS_DIR}/softmax.onnx`),
+    );
+    // The latent strategy draws through a tiny VAE's decoder (2 epochs on 1,000 digits).
+    const decoder = await createDecoder(
+      await Deno.readFile(`${TEST_MODELS_DIR}/vae.onnx`),
+      "vae.onnx",
     );
     try {
       const config = parseConfig({
@@ -164,21 +171,38 @@ Deno.test({
         maxIterations: 400,
         patience: 200,
         strategy: [
-          ...STRATEGY_NAMES.filter((n) => n !== "nes").map((name) => ({ name })),
+          ...STRATEGY_NAMES.filter((n) => n !== "nes" && n !== "latent").map((name) => ({ name })),
           { name: "nes", objective: "margin" },
         ],
         objective: "logprob",
       });
+      const score = {
+        score: (_model: string, images: Float32Array, count: number) => scorer.score(images, count),
+        decode: (_decoder: string, latents: Float32Array, count: number) =>
+          decoder.decode(latents, count),
+      };
       const { records } = await runExperiment(config, {
         resultsDir: await scratch("every-real"),
-        score: (images, count) => scorer.score(images, count),
+        score,
         modelSha256: "tiny",
       });
-      const failed = records.filter((r) => !r.converged).map((r) => r.cell);
+      // The tiny VAE (4 epochs on 2,000 digits) draws some digits well enough for the tiny
+      // softmax to be 0.99 sure, not all: its own digits here.
+      const latent = await runExperiment(
+        {
+          ...config,
+          name: "latent-real",
+          digits: [0, 2, 7],
+          strategies: [{ name: "latent", objective: "margin" }],
+        },
+        { resultsDir: await scratch("latent-real"), score, modelSha256: "tiny" },
+      );
+      const failed = [...records, ...latent.records].filter((r) => !r.converged).map((r) => r.cell);
       assert.deepStrictEqual(failed, []);
-      assert.strictEqual(records.length, 3 * STRATEGY_NAMES.length);
+      assert.strictEqual(records.length + latent.records.length, 3 * STRATEGY_NAMES.length);
     } finally {
       await scorer.close();
+      await decoder.close();
     }
   },
 });

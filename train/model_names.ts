@@ -6,7 +6,15 @@
 import { UsageError } from "../common/errors.ts";
 
 /** Model names, as used on the command line and in configs. */
-export const MODEL_NAMES = ["softmax", "cnn", "cnn-s2", "lenet", "mlp", "vae"] as const;
+export const MODEL_NAMES = [
+  "softmax",
+  "cnn",
+  "cnn-s2",
+  "lenet",
+  "mlp",
+  "cnn-random",
+  "vae",
+] as const;
 /** One of {@linkcode MODEL_NAMES}. */
 export type ModelName = typeof MODEL_NAMES[number];
 
@@ -77,6 +85,17 @@ export const TRAINING_DEFAULTS: Readonly<Record<ModelName, Readonly<TrainingDefa
       learningRate: 1e-3,
       optimizer: "adam",
       description: "a multilayer perceptron (784–256–128–10, ReLU), ~98 %",
+    },
+    // A control, not a classifier worth the name: what a search finds when the network knows
+    // nothing (its initial weights), e.g. how much of an identikit the prior alone draws.
+    "cnn-random": {
+      architecture: "cnn",
+      seed: 1,
+      epochs: 0,
+      batchSize: 64,
+      learningRate: 1e-3,
+      optimizer: "adam",
+      description: "the CNN untrained (its random initial weights): a control, ~10 %",
     },
     vae: {
       architecture: "vae",

@@ -152,7 +152,7 @@ export async function trainModel(
     epochs,
     samples,
     trainSeconds,
-    samplesPerSecond: samples / trainSeconds,
+    samplesPerSecond: samples > 0 ? samples / trainSeconds : 0,
     history,
   };
 }
