@@ -1,6 +1,16 @@
 /** Trains a model with a progress bar; shared by `deno task train` and `deno task experiment`. */
 
-import { progressBar } from "./_cli.ts";
+import { formatDuration, progressBar } from "./_cli.ts";
+import { type Architecture, TRAINING_DEFAULTS } from "../train/model_names.ts";
+
+/** Training rates measured on this project's 2-core machine (`deno task train`), for estimates. */
+const SAMPLES_PER_SECOND: Record<Architecture, number> = {
+  softmax: 20000,
+  cnn: 180,
+  lenet: 2700,
+  mlp: 7500,
+  vae: 1100,
+};
 import type { ModelName } from "../train/model_names.ts";
 import type { GeneratorMetadata, ModelMetadata, TrainAndSaveOptions } from "../train/pipeline.ts";
 
@@ -18,6 +28,20 @@ export async function trainWithProgress(
     "train {model} |{bar}| {percentage}% | epoch {epoch}/{epochs} | {sps} samples/s | loss {loss} | acc {acc} | ETA {eta_formatted}",
   );
   let started = false;
+  const recipe = TRAINING_DEFAULTS[model];
+  const samples = options.steps !== undefined
+    ? options.steps * options.batchSize
+    : options.epochs * ((options.limit ?? 60000) - (recipe.skip ?? 0));
+  const rate = SAMPLES_PER_SECOND[recipe.architecture];
+  if (samples / rate > 120) {
+    console.error(
+      `${model}: ${
+        samples.toLocaleString("en-US")
+      } samples to train; at the ~${rate} samples/s measured on a 2-core machine that is about ${
+        formatDuration(samples / rate)
+      }. Ctrl-C saves a checkpoint (so does every epoch): the same command continues from it.`,
+    );
+  }
   try {
     return await trainAndSave(model, {
       ...options,

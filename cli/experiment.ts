@@ -158,6 +158,7 @@ if (import.meta.main) {
         );
         const trained = await trainWithProgress(name, {
           epochs: defaults.epochs,
+          ...(defaults.steps !== undefined ? { steps: defaults.steps } : {}),
           batchSize: defaults.batchSize,
           seed: defaults.seed,
           modelsDir,
@@ -168,6 +169,14 @@ if (import.meta.main) {
       const model = await loadModel(modelsDir, config.model);
       const scorer = await createScorer(config.provider, model.bytes, model.scorer);
       const opened = await openSweepModels(config, extra, modelsDir, scorer);
+      const also = [
+        extra.search.length ? `search models ${extra.search.join(", ")}` : "",
+        extra.decoders.length ? `decoder ${extra.decoders.join(", ")}` : "",
+        config.judges?.length
+          ? `judges ${config.judges.map((j) => (typeof j === "string" ? j : j.onnx)).join(", ")}`
+          : "",
+      ].filter((x) => x);
+      if (also.length) console.error(`Also loaded: ${also.join("; ")}`);
       const bar = progressBar(
         `${config.name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {eps} evals/s | ETA {remaining}`,
       );

@@ -7,7 +7,7 @@ import { MODEL_NAMES, parseModelName, TRAINING_DEFAULTS } from "../train/model_n
 
 const USAGE = `Usage: deno task train --model ${
   MODEL_NAMES.join("|")
-} [--epochs N] [--batch N] [--seed S] [--limit N] [--models-dir DIR]
+} [--epochs N | --steps N] [--batch N] [--seed S] [--limit N] [--models-dir DIR]
 
 Models (the zoo):
 ${MODEL_NAMES.map((m) => `  ${m.padEnd(8)} ${TRAINING_DEFAULTS[m].description}`).join("\n")}`;
@@ -19,6 +19,7 @@ if (import.meta.main) {
       flags: {
         model: { type: "string", default: "cnn" },
         epochs: { type: "string" },
+        steps: { type: "string" },
         batch: { type: "string" },
         seed: { type: "string" },
         limit: { type: "string" },
@@ -35,6 +36,12 @@ if (import.meta.main) {
     try {
       const meta = await trainWithProgress(model, {
         epochs: intFlag("epochs", values.epochs, { fallback: defaults.epochs }),
+        // A recipe in steps keeps them unless --epochs or --steps says otherwise.
+        ...(values.steps !== undefined
+          ? { steps: intFlag("steps", values.steps, { fallback: 1 }) }
+          : values.epochs === undefined && defaults.steps !== undefined
+          ? { steps: defaults.steps }
+          : {}),
         batchSize: intFlag("batch", values.batch, { fallback: defaults.batchSize }),
         seed: intFlag("seed", values.seed, { fallback: defaults.seed, min: 0, max: 2 ** 32 - 1 }),
         limit: intFlag("limit", values.limit, { fallback: 60000, max: 60000 }),

@@ -9,6 +9,8 @@ import { UsageError } from "../common/errors.ts";
 export const MODEL_NAMES = [
   "softmax",
   "cnn",
+  "softmax-tutorial",
+  "cnn-tutorial",
   "cnn-s2",
   "lenet",
   "mlp",
@@ -34,7 +36,21 @@ export interface TrainingDefaults {
   description: string;
   /** Generators: the latent vector's length. */
   latentDim?: number;
+  /**
+   * Train for exactly this many steps (batches) instead of whole epochs; `epochs` is then the
+   * number of epochs those steps start (the last one partial).
+   */
+  steps?: number;
+  /** Hold out the first `skip` training images (the tutorial's 5,000-image validation split). */
+  skip?: number;
+  /** Initialisation: Glorot uniform weights and zero biases, or the tutorial's. */
+  init?: "glorot" | "tutorial" | "zeros";
+  /** Every number of a published recipe, with where it comes from (copied into the metadata). */
+  recipe?: Readonly<Record<string, string>>;
 }
+
+const TUTORIAL = 'TensorFlow r1 tutorial "Deep MNIST for Experts" (mnist_deep.py)';
+const EXERCISE_1 = 'TensorFlow r1 tutorial "MNIST For ML Beginners" (mnist_softmax.py)';
 
 /** Default training settings per model. */
 export const TRAINING_DEFAULTS: Readonly<Record<ModelName, Readonly<TrainingDefaults>>> = Object
@@ -85,6 +101,53 @@ export const TRAINING_DEFAULTS: Readonly<Record<ModelName, Readonly<TrainingDefa
       learningRate: 1e-3,
       optimizer: "adam",
       description: "a multilayer perceptron (784–256–128–10, ReLU), ~98 %",
+    },
+    // The seed's own networks, trained the tutorials' way (the stalls issue).
+    "softmax-tutorial": {
+      architecture: "softmax",
+      seed: 1,
+      epochs: 2,
+      steps: 1000,
+      skip: 5000,
+      batchSize: 100,
+      learningRate: 0.5,
+      optimizer: "sgd",
+      init: "zeros",
+      description:
+        "Exercise 1 trained the tutorial's way: zero init, gradient descent 0.5, 1,000 steps of 100",
+      recipe: {
+        weights: `zeros (W = tf.zeros([784, 10]), b = tf.zeros([10])) — ${EXERCISE_1}`,
+        optimizer: `GradientDescentOptimizer(0.5) — ${EXERCISE_1}`,
+        steps: `1,000 steps of mnist.train.next_batch(100) — ${EXERCISE_1}`,
+        data:
+          "the 55,000-image training split (training images 5,000–59,999; input_data holds out the first 5,000 for validation)",
+      },
+    },
+    "cnn-tutorial": {
+      architecture: "cnn",
+      seed: 1,
+      epochs: 19,
+      steps: 20000,
+      skip: 5000,
+      batchSize: 50,
+      learningRate: 1e-4,
+      optimizer: "adam",
+      init: "tutorial",
+      description:
+        "the tutorial's CNN trained its way: Adam 1e-4, 20,000 steps of 50 (≈ 18 epochs), ~99.2 %",
+      recipe: {
+        weights: `truncated normal, stddev 0.1 (weight_variable) — ${TUTORIAL}`,
+        biases: `constant 0.1 (bias_variable) — ${TUTORIAL}`,
+        layers:
+          `conv 5×5×32 SAME + ReLU, max pool 2×2, conv 5×5×64 SAME + ReLU, max pool 2×2, dense 1024 + ReLU, dropout, dense 10 — ${TUTORIAL}`,
+        dropout: `keep_prob 0.5 while training, 1.0 at test — ${TUTORIAL}`,
+        optimizer: `AdamOptimizer(1e-4) on softmax cross-entropy — ${TUTORIAL}`,
+        steps: `20,000 steps of mnist.train.next_batch(50) — ${TUTORIAL}`,
+        data:
+          "the 55,000-image training split (training images 5,000–59,999; input_data holds out the first 5,000 for validation)",
+        difference:
+          "batches are drawn from a seeded shuffle per epoch (next_batch shuffles per epoch too), in float32 tfjs-wasm instead of TensorFlow 1.x",
+      },
     },
     // A control, not a classifier worth the name: what a search finds when the network knows
     // nothing (its initial weights), e.g. how much of an identikit the prior alone draws.

@@ -7,12 +7,12 @@ import { type ModelName, TRAINING_DEFAULTS, type TrainingDefaults } from "./mode
 
 /** Builds (uncompiled) classifier `name` with every initializer seeded from `seed`. */
 export function buildModel(name: ModelName, seed: number): tfl.Sequential {
-  const architecture = TRAINING_DEFAULTS[name].architecture;
+  const { architecture, init } = TRAINING_DEFAULTS[name];
   switch (architecture) {
     case "softmax":
-      return buildSoftmax(seed);
+      return buildSoftmax(seed, init === "zeros");
     case "cnn":
-      return buildCnn(seed);
+      return buildCnn(seed, init === "tutorial");
     case "lenet":
       return buildLenet(seed);
     case "mlp":
@@ -23,15 +23,16 @@ export function buildModel(name: ModelName, seed: number): tfl.Sequential {
 }
 
 /** Exercise 1: softmax regression on the 784 raw pixels. */
-export function buildSoftmax(seed: number): tfl.Sequential {
+export function buildSoftmax(seed: number, zeros = false): tfl.Sequential {
   const model = tfl.sequential({ name: "softmax" });
   model.add(tfl.layers.flatten({ inputShape: [28, 28, 1], name: "flatten" }));
   model.add(tfl.layers.dense({
     units: 10,
     activation: "softmax",
-    kernelInitializer: tfl.initializers.glorotUniform({
-      seed: deriveSeed(seed, "dense"),
-    }),
+    // The tutorial starts from W = 0 (the softmax's gradient breaks the symmetry).
+    kernelInitializer: zeros
+      ? tfl.initializers.zeros()
+      : tfl.initializers.glorotUniform({ seed: deriveSeed(seed, "dense") }),
     name: "dense",
   }));
   return model;
@@ -41,8 +42,13 @@ export function buildSoftmax(seed: number): tfl.Sequential {
  * Exercise 2, the TensorFlow "Deep MNIST" CNN: conv 5×5×32 → pool → conv 5×5×64 → pool →
  * dense 1024 → dropout 0.5 → dense 10 → softmax.
  */
-export function buildCnn(seed: number): tfl.Sequential {
-  const init = (layer: string) => tfl.initializers.glorotUniform({ seed: deriveSeed(seed, layer) });
+export function buildCnn(seed: number, tutorial = false): tfl.Sequential {
+  // The tutorial's weight_variable and bias_variable: truncated normal σ 0.1, biases 0.1.
+  const init = (layer: string) =>
+    tutorial
+      ? tfl.initializers.truncatedNormal({ stddev: 0.1, seed: deriveSeed(seed, layer) })
+      : tfl.initializers.glorotUniform({ seed: deriveSeed(seed, layer) });
+  const bias = tutorial ? { biasInitializer: tfl.initializers.constant({ value: 0.1 }) } : {};
   const model = tfl.sequential({ name: "cnn" });
   model.add(tfl.layers.conv2d({
     inputShape: [28, 28, 1],
@@ -51,6 +57,7 @@ export function buildCnn(seed: number): tfl.Sequential {
     padding: "same",
     activation: "relu",
     kernelInitializer: init("conv1"),
+    ...bias,
     name: "conv1",
   }));
   model.add(
@@ -62,6 +69,7 @@ export function buildCnn(seed: number): tfl.Sequential {
     padding: "same",
     activation: "relu",
     kernelInitializer: init("conv2"),
+    ...bias,
     name: "conv2",
   }));
   model.add(
@@ -72,6 +80,7 @@ export function buildCnn(seed: number): tfl.Sequential {
     units: 1024,
     activation: "relu",
     kernelInitializer: init("fc1"),
+    ...bias,
     name: "fc1",
   }));
   model.add(tfl.layers.dropout({ rate: 0.5, name: "dropout" }));
@@ -79,6 +88,7 @@ export function buildCnn(seed: number): tfl.Sequential {
     units: 10,
     activation: "softmax",
     kernelInitializer: init("fc2"),
+    ...bias,
     name: "fc2",
   }));
   return model;

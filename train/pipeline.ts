@@ -20,9 +20,17 @@ export interface ModelMetadata {
   description: string;
   testAccuracy: number;
   epochs: number;
+  /** Recipes counted in steps: the steps trained (the last epoch partial). */
+  steps?: number;
   batchSize: number;
   seed: number;
   trainSamples: number;
+  /** Training images held out before `trainSamples` (the tutorial's validation split). */
+  heldOut?: number;
+  learningRate?: number;
+  optimizer?: string;
+  /** A published recipe's numbers, each with where it comes from. */
+  recipe?: Readonly<Record<string, string>>;
   trainSeconds: number;
   samplesPerSecond: number;
   parameters: number;
@@ -49,6 +57,8 @@ export interface TrainAndSaveOptions {
   seed: number;
   /** Train on the first `limit` training images (all 60,000 by default). */
   limit?: number;
+  /** Stop after this many steps (a recipe counted in steps; default: whole epochs). */
+  steps?: number;
   modelsDir?: string;
   signal?: AbortSignal;
   onProgress?: (progress: TrainProgress) => void;
@@ -70,18 +80,28 @@ export async function trainAndSave(
   const log = options.log ?? (() => {});
   await useBackend("wasm");
   installFastGradients();
-  const [train, test] = await Promise.all([
+  const recipe = TRAINING_DEFAULTS[model];
+  const [all, test] = await Promise.all([
     loadMnist("train", { limit: options.limit ?? 60000 }),
     loadMnist("test"),
   ]);
-  const defaults = {
-    ...TRAINING_DEFAULTS[model],
-    batchSize: options.batchSize,
+  // A recipe may hold out the first images (the tutorial's validation split).
+  const skip = Math.min(recipe.skip ?? 0, all.count - 1);
+  const train = skip === 0 ? all : {
+    ...all,
+    images: all.images.subarray(skip * all.rows * all.cols),
+    labels: all.labels.subarray(skip),
+    count: all.count - skip,
   };
+  const defaults = { ...recipe, batchSize: options.batchSize };
+  // A recipe counted in steps starts as many epochs as those steps reach.
+  const epochs = options.steps !== undefined
+    ? Math.ceil((options.steps * options.batchSize) / train.count)
+    : options.epochs;
   const network = buildModel(model, options.seed);
   compileModel(network, defaults);
   log(
-    `Training ${model} on ${train.count} MNIST images for ${options.epochs} epoch(s), seed ${options.seed} (tfjs ${tf.getBackend()})`,
+    `Training ${model} on ${train.count} MNIST images for ${epochs} epoch(s), seed ${options.seed} (tfjs ${tf.getBackend()})`,
   );
   try {
     // Each epoch (and Ctrl-C) leaves a checkpoint; a run of the same training continues it.
@@ -90,7 +110,7 @@ export async function trainAndSave(
     const key: CheckpointKey = {
       model,
       seed: options.seed,
-      epochs: options.epochs,
+      epochs: epochs,
       batchSize: options.batchSize,
       trainSamples: train.count,
     };
@@ -105,9 +125,10 @@ export async function trainAndSave(
       log(`Not resuming: ${restored.reason}; training from the start`);
     }
     const stats = await trainModel(network, train, {
-      epochs: options.epochs,
+      epochs: epochs,
       batchSize: options.batchSize,
       seed: options.seed,
+      ...(options.steps !== undefined ? { maxSteps: options.steps } : {}),
       ...(restored.position ? { resume: restored.position } : {}),
       checkpoint: (position) => saveCheckpoint(checkpointPath, key, position, network),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -128,10 +149,15 @@ export async function trainAndSave(
       architecture: TRAINING_DEFAULTS[model].architecture,
       description: TRAINING_DEFAULTS[model].description,
       testAccuracy,
-      epochs: options.epochs,
+      epochs: epochs,
+      ...(options.steps !== undefined ? { steps: options.steps } : {}),
       batchSize: options.batchSize,
       seed: options.seed,
       trainSamples: train.count,
+      ...(skip > 0 ? { heldOut: skip } : {}),
+      learningRate: recipe.learningRate,
+      optimizer: recipe.optimizer,
+      ...(recipe.recipe ? { recipe: recipe.recipe } : {}),
       trainSeconds: stats.trainSeconds,
       samplesPerSecond: stats.samplesPerSecond,
       parameters: countParameters(network),

@@ -33,6 +33,8 @@ export interface TrainOptions {
   resume?: TrainPosition;
   /** Saves the position: called at the end of every epoch but the last, and when stopped. */
   checkpoint?: (position: TrainPosition) => Promise<void>;
+  /** Stop after this many steps (batches), mid-epoch if need be (a recipe counted in steps). */
+  maxSteps?: number;
 }
 
 /** The result of {@linkcode trainModel}. */
@@ -95,11 +97,17 @@ export async function trainModel(
     history: [...history],
     elapsedSeconds: (performance.now() - start) / 1000,
   });
-  for (let epoch = r?.epoch ?? 1; epoch <= epochs; epoch++) {
+  const maxSteps = options.maxSteps ?? Infinity;
+  const totalSamples = Math.min(epochs * data.count, maxSteps * batchSize);
+  for (let epoch = r?.epoch ?? 1; epoch <= epochs && step < maxSteps; epoch++) {
     // The running sums start at 0 (each epoch's end resets them) or where a checkpoint left them.
     const resumed = r !== undefined && epoch === r.epoch && r.shuffled;
     if (!resumed) shuffleInPlace(order, prng);
-    for (let offset = resumed ? r.offset : 0; offset < data.count; offset += batchSize) {
+    for (
+      let offset = resumed ? r.offset : 0;
+      offset < data.count && step < maxSteps;
+      offset += batchSize
+    ) {
       if (options.signal?.aborted) {
         await options.checkpoint?.(position(epoch, offset, true));
         options.signal.throwIfAborted();
@@ -136,7 +144,7 @@ export async function trainModel(
         epoch,
         epochs,
         samples,
-        totalSamples: epochs * data.count,
+        totalSamples,
         loss: lossSum / seen,
         accuracy: accSum / seen,
         samplesPerSecond: samples / ((performance.now() - start) / 1000),
@@ -144,7 +152,9 @@ export async function trainModel(
     }
     history.push({ epoch, loss: lossSum / seen, accuracy: accSum / seen });
     lossSum = 0, accSum = 0, seen = 0;
-    if (epoch < epochs) await options.checkpoint?.(position(epoch + 1, 0, false));
+    if (epoch < epochs && step < maxSteps) {
+      await options.checkpoint?.(position(epoch + 1, 0, false));
+    }
   }
   for (const layer of dropouts) delete layer.seed;
   const trainSeconds = (performance.now() - start) / 1000;
