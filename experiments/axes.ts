@@ -142,11 +142,13 @@ export const AXES: readonly Axis[] = [
     values: (c) => c.perturbations,
     applies: isGreedy,
     isDefault: never,
-    key: (v) => [(v as Perturbation).density, (v as Perturbation).amplitude],
-    seed: (v) => [(v as Perturbation).density, (v as Perturbation).amplitude],
+    key: (v) => regimeParts(v as Perturbation),
+    seed: (v) => regimeParts(v as Perturbation),
     id: (v, c) =>
       c.perturbations.length > 1
-        ? `d${(v as Perturbation).density}-a${(v as Perturbation).amplitude}`
+        ? [`d${(v as Perturbation).density}`, `a${(v as Perturbation).amplitude}`].concat(
+          regimeParts(v as Perturbation).slice(2).map(String),
+        ).join("-")
         : null,
     label: (v, c) => (c.perturbations.length > 1 ? regimeLabel(v as Perturbation) : null),
   },
@@ -170,9 +172,25 @@ export const AXES: readonly Axis[] = [
   },
 ];
 
-/** "5 % / ±0.5": a regime in a few characters. */
+/** "5 % / ±0.5": a regime in a few characters (its family and clipping when not the seed's). */
 export function regimeLabel(p: Perturbation): string {
-  return `${+(p.density * 100).toFixed(2)} % / ±${p.amplitude}`;
+  const family = p.family === undefined || p.family === "uniform" ? "" : `${p.family} `;
+  const density = p.family === "dense" ? "" : `${+(p.density * 100).toFixed(2)} % / `;
+  const amplitude = p.family === "saltpepper" ? "0/1" : `±${p.amplitude}`;
+  return `${family}${density}${amplitude}${p.clip === false ? ", unclipped" : ""}`;
+}
+
+/**
+ * A regime's parts in keys, seeds and ids: density and amplitude, then the family and clipping
+ * only when they differ from the seed's (uniform, clipped), so old regimes keep their cells.
+ */
+function regimeParts(p: Perturbation): (string | number)[] {
+  return [
+    p.density,
+    p.amplitude,
+    ...(p.family !== undefined && p.family !== "uniform" ? [p.family] : []),
+    ...(p.clip === false ? ["noclip"] : []),
+  ];
 }
 
 /**

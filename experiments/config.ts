@@ -17,7 +17,7 @@ import {
   PRIMARY_MODEL,
 } from "./objectives.ts";
 import { isGenerator, type ModelName } from "../train/model_names.ts";
-import { GREEDY_DEFAULTS } from "./strategies/greedy.ts";
+import { GREEDY_DEFAULTS, type Perturbation, PERTURBATION_FAMILIES } from "./strategies/greedy.ts";
 import { STRATEGIES, STRATEGY_NAMES, StrategySchema } from "./strategies/registry.ts";
 import type { StrategySpec } from "./strategies/strategy.ts";
 
@@ -27,9 +27,20 @@ export const PIXEL_JUDGES = ["nearest", "mean", "plausible"] as const;
 const Perturbation = z.strictObject({
   density: z.number().gt(0).lte(1).describe("Fraction of the 784 pixels each mask touches"),
   amplitude: z.number().gt(0).lte(1).describe(
-    "Largest change of a touched pixel, as a fraction of full scale",
+    "Largest change of a touched pixel, as a fraction of full scale (gaussian: σ)",
+  ),
+  family: z.enum(PERTURBATION_FAMILIES).optional().describe(
+    "How a touched pixel changes: uniform in ±amplitude (the default), gaussian (σ = amplitude), saltpepper (set to black or white), dense (uniform on every pixel: density 1)",
+  ),
+  clip: z.boolean().optional().describe(
+    "true (the default): every sum is clipped to [0, 1]; false: masks add to an unclipped base and a candidate is clipped only when scored",
   ),
 });
+
+/** A regime's identity: what tells two regimes of a sweep apart. */
+function regimeKey(p: z.output<typeof Perturbation>): string {
+  return `${p.density}/${p.amplitude}/${p.family ?? "uniform"}/${p.clip ?? true}`;
+}
 
 /** A classifier of our own making, or one brought along (see {@linkcode ExternalModelSchema}). */
 export const ExternalModelSchema = z.strictObject({
@@ -120,7 +131,7 @@ export const ConfigSchema = z.strictObject({
   perturbation: z.union([
     Perturbation,
     z.array(Perturbation).min(1).refine(
-      (list) => new Set(list.map((p) => `${p.density}/${p.amplitude}`)).size === list.length,
+      (list) => new Set(list.map(regimeKey)).size === list.length,
       { error: "must not repeat a regime" },
     ),
   ]).default({ ...DEFAULT_PERTURBATION })
@@ -168,7 +179,7 @@ export interface ResolvedConfig {
   maxEvaluations?: number;
   patience: number;
   /** The perturbation regimes swept (one when the file gives a single object). */
-  perturbations: { density: number; amplitude: number }[];
+  perturbations: Perturbation[];
   base: "blank" | "noise";
   /** The strategies swept (greedy alone unless the file names others). */
   strategies: StrategySpec[];

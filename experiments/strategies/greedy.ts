@@ -5,7 +5,16 @@
  */
 
 import { z } from "zod";
-import { LEVEL_VALUES, type Optimizer, PIXELS, type StrategyDefinition } from "./strategy.ts";
+import {
+  createGaussian,
+  LEVEL_VALUES,
+  type Optimizer,
+  PIXELS,
+  type StrategyDefinition,
+} from "./strategy.ts";
+
+/** The perturbation families: how a touched pixel changes. */
+export const PERTURBATION_FAMILIES = ["uniform", "gaussian", "saltpepper", "dense"] as const;
 
 /** How greedy masks perturb the base. */
 export interface Perturbation {
@@ -13,6 +22,17 @@ export interface Perturbation {
   density: number;
   /** Largest change of a touched pixel, as a fraction of full scale, in (0, 1]. */
   amplitude: number;
+  /**
+   * How a touched pixel changes (absent: "uniform", the seed's reading): uniform in
+   * ±amplitude; "gaussian" with σ = amplitude; "saltpepper" set to black or white; "dense"
+   * uniform in ±amplitude on every pixel (density 1).
+   */
+  family?: typeof PERTURBATION_FAMILIES[number];
+  /**
+   * false: masks are added to an unclipped base (pixels may go below 0 or above 1 there) and a
+   * candidate is clipped only when scored; absent or true: every sum is clipped to [0, 1].
+   */
+  clip?: boolean;
 }
 
 /**
@@ -44,16 +64,22 @@ export const greedy: StrategyDefinition<GreedySpec> = {
   label: (spec) => (spec.masks === undefined ? "greedy" : `greedy, ${spec.masks} masks`),
   create(spec, { base: start, baseValue, prng }): Optimizer {
     const { masks } = spec;
-    const touched = Math.max(1, Math.round(spec.perturbation.density * PIXELS));
+    const family = spec.perturbation.family ?? "uniform";
+    const clip = spec.perturbation.clip ?? true;
+    const density = family === "dense" ? 1 : spec.perturbation.density;
+    const touched = Math.max(1, Math.round(density * PIXELS));
     const amplitudeLevels = spec.perturbation.amplitude * 255;
-    const base = start.slice();
-    const baseFloats = Float32Array.from(base, (v) => LEVEL_VALUES[v]);
+    // The base as levels; unclipped, it may leave [0, 255] (only candidates are clipped).
+    const base = Int16Array.from(start);
+    const baseFloats = Float32Array.from(start, (v) => LEVEL_VALUES[v]);
     const floats = new Float32Array(masks * PIXELS);
     // Each mask's changes (pixel, new level): the best candidate is rebuilt from them.
     const changedPixels = new Uint16Array(masks * touched);
-    const changedLevels = new Uint8Array(masks * touched);
+    const changedLevels = new Int16Array(masks * touched);
     const order = Uint16Array.from({ length: PIXELS }, (_, i) => i);
     const candidate = new Uint8Array(PIXELS);
+    const gaussian = family === "gaussian" ? createGaussian(prng) : null;
+    const toLevel = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
     let bestValue = baseValue;
     return {
       ask() {
@@ -66,20 +92,26 @@ export const greedy: StrategyDefinition<GreedySpec> = {
             const pixel = order[j];
             order[j] = order[t];
             order[t] = pixel;
-            const delta = Math.round((2 * prng.next() - 1) * amplitudeLevels);
-            const v = base[pixel] + delta;
-            const level = v < 0 ? 0 : v > 255 ? 255 : v;
+            let v: number;
+            if (family === "saltpepper") v = prng.next() < 0.5 ? 0 : 255;
+            else {
+              const delta = gaussian
+                ? Math.round(gaussian() * amplitudeLevels)
+                : Math.round((2 * prng.next() - 1) * amplitudeLevels);
+              v = base[pixel] + delta;
+            }
+            const level = clip ? toLevel(v) : v;
             changedPixels[m * touched + t] = pixel;
             changedLevels[m * touched + t] = level;
-            floats[offset + pixel] = LEVEL_VALUES[level];
+            floats[offset + pixel] = LEVEL_VALUES[toLevel(level)];
           }
         }
         return { images: floats, count: masks };
       },
       levelsOf(index) {
-        candidate.set(base);
+        for (let i = 0; i < PIXELS; i++) candidate[i] = toLevel(base[i]);
         for (let t = index * touched; t < (index + 1) * touched; t++) {
-          candidate[changedPixels[t]] = changedLevels[t];
+          candidate[changedPixels[t]] = toLevel(changedLevels[t]);
         }
         return candidate;
       },
@@ -94,7 +126,7 @@ export const greedy: StrategyDefinition<GreedySpec> = {
         if (bestIndex < 0) return;
         for (let t = bestIndex * touched; t < (bestIndex + 1) * touched; t++) {
           base[changedPixels[t]] = changedLevels[t];
-          baseFloats[changedPixels[t]] = LEVEL_VALUES[changedLevels[t]];
+          baseFloats[changedPixels[t]] = LEVEL_VALUES[toLevel(changedLevels[t])];
         }
       },
     };
