@@ -5,7 +5,7 @@ import * as vl from "vega-lite";
 import { quantile } from "./statistics.ts";
 import type { GroupSummary } from "./statistics.ts";
 
-type Spec = vl.TopLevelSpec;
+export type Spec = vl.TopLevelSpec;
 
 /** Renders a Vega-Lite spec to an SVG string. */
 export async function renderSvg(spec: Spec): Promise<string> {

@@ -22,6 +22,8 @@ export interface ReportData {
   likeness: Likeness | null;
   /** Figure files present in the results folder. */
   figures: string[];
+  /** Sweeps of several regimes: the table of regimes where 7 and 9 are the hardest digits. */
+  regimeMap?: string[];
   /** Configs with judges: what each judge calls, per setting. */
   transfer?: TransferRow[];
   /** Configs with pixel judges: how near real test digits are to their nearest training digit. */
@@ -132,6 +134,19 @@ export function renderReport(d: ReportData): string {
     if (d.figures.includes(file)) out.push(`![${caption}](${file})`, "");
   }
   if (d.transfer) out.push("## Judges", "", ...judgesSection(d), "");
+  if (d.regimeMap) {
+    out.push(
+      "## The regime map",
+      "",
+      "Success per digit per regime (and model); the seed reported 7 → 50 % and 9 → 30 %.",
+      "",
+      ...(d.figures.includes("regimes.svg") ? ["![regime map](regimes.svg)", ""] : []),
+      "Regimes in which 7 and 9 are the two hardest digits:",
+      "",
+      ...d.regimeMap,
+      "",
+    );
+  }
   out.push("## Against the seed experiment", "", ...seedComparison(d, label), "");
   out.push("## Where runs get stuck", "", ...stuckRuns(d.records, c.target), "");
   if (d.baseline) {

@@ -19,6 +19,8 @@ import {
   successSpec,
 } from "./plots.ts";
 import { distanceHistograms, type DistanceReference, transferRows } from "./transfer.ts";
+import { hardestSevenNine, mapCells, regimeMapSpec } from "./regime_map.ts";
+import { modelLabel } from "./model_file.ts";
 import { renderReport } from "./report.ts";
 import {
   cellKey,
@@ -161,6 +163,11 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
       distanceSpec(distanceHistograms(reference, judged, (r) => setting(r)), reference.p95),
     ]);
   }
+  // Sweeps of several regimes: the regime map (success per digit per regime, per model).
+  const mapped = config.perturbations.length > 1
+    ? mapCells(summary.groups, modelLabel(config.model))
+    : [];
+  if (mapped.length > 0) figures.push(["regimes.svg", regimeMapSpec(mapped)]);
   for (const [file, spec] of figures) {
     await writeFileAtomic(`${dir}/${file}`, await renderSvg(spec));
   }
@@ -180,6 +187,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     baseline,
     likeness,
     ...(transfer.length > 0 ? { transfer } : {}),
+    ...(mapped.length > 0 ? { regimeMap: hardestSevenNine(mapped) } : {}),
     ...(reference ? { reference: { median: reference.median, p95: reference.p95 } } : {}),
     figures: figures.map(([file]) => file),
     ...(device ? { device } : {}),

@@ -1,0 +1,127 @@
+/**
+ * The map of perturbation regimes (the seed's stalls): success and stuck rates per digit per
+ * regime, one panel per model, with the seed's 7 and 9 marked; and the regimes in which 7 and 9
+ * are the two hardest digits.
+ */
+
+import type { Spec } from "./plots.ts";
+import { SEED_SUCCESS } from "./plots.ts";
+import { objectiveModels, PRIMARY_MODEL } from "./objectives.ts";
+import type { GroupSummary } from "./statistics.ts";
+import { regimeLabel } from "./axes.ts";
+
+/** A group as the map places it: which model it asked, and its regime row. */
+export interface MapCell {
+  model: string;
+  regime: string;
+  digit: number;
+  rate: number;
+  stuckRate: number;
+  runs: number;
+}
+
+/** The model a group's runs asked: its objective's models, or the config's model. */
+function modelOf(g: GroupSummary, primary: string): string {
+  const models = g.objective ? objectiveModels(g.objective) : [PRIMARY_MODEL];
+  return models.map((m) => (m === PRIMARY_MODEL ? primary : m)).join(" + ");
+}
+
+/** The map's cells from summary groups (greedy groups: regime × masks). */
+export function mapCells(groups: GroupSummary[], primary: string): MapCell[] {
+  return groups.filter((g) => g.perturbation).map((g) => ({
+    model: modelOf(g, primary),
+    regime: `${regimeLabel(g.perturbation!)}${g.masks !== undefined ? `, ${g.masks} masks` : ""}`,
+    digit: g.digit,
+    rate: g.successRate,
+    stuckRate: g.runs > 0 ? g.stuck / g.runs : 0,
+    runs: g.runs,
+  }));
+}
+
+/** regimes.svg: success rate per digit (columns) per regime (rows), a panel per model. */
+export function regimeMapSpec(cells: MapCell[]): Spec {
+  const seed = [...new Set(cells.map((c) => c.model))].flatMap((model) =>
+    SEED_SUCCESS.map((s) => ({
+      model,
+      regime: "the seed (reported)",
+      digit: s.digit,
+      rate: s.rate,
+      label: `${Math.round(s.rate * 100)}`,
+    }))
+  );
+  const values = [
+    ...cells.map((c) => ({
+      ...c,
+      label: `${Math.round(c.rate * 100)}${
+        c.stuckRate > 0 ? `/${Math.round(c.stuckRate * 100)}s` : ""
+      }`,
+    })),
+    ...seed,
+  ];
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: "Success % per digit per regime (n/ms: n % stuck); top row: the seed's 7 and 9",
+    data: { values },
+    facet: { column: { field: "model", type: "nominal", title: null } },
+    spec: {
+      width: 300,
+      height: { step: 18 },
+      layer: [
+        {
+          mark: { type: "rect" },
+          encoding: {
+            x: { field: "digit", type: "ordinal", title: "digit" },
+            y: { field: "regime", type: "nominal", title: null, sort: null },
+            color: {
+              field: "rate",
+              type: "quantitative",
+              title: "success",
+              scale: { domain: [0, 1], scheme: "redyellowgreen" },
+            },
+          },
+        },
+        {
+          mark: { type: "text", fontSize: 8 },
+          encoding: {
+            x: { field: "digit", type: "ordinal" },
+            y: { field: "regime", type: "nominal", sort: null },
+            text: { field: "label" },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * The regimes (per model) in which 7 and 9 are the two hardest digits: both below 100 % and
+ * neither above any other digit's success rate.
+ */
+export function hardestSevenNine(cells: MapCell[]): string[] {
+  const rows = new Map<string, MapCell[]>();
+  for (const c of cells) {
+    const key = `${c.model}\u0000${c.regime}`;
+    rows.set(key, [...(rows.get(key) ?? []), c]);
+  }
+  const lines: string[] = [];
+  for (const [key, row] of rows) {
+    const rate = (d: number) => row.find((c) => c.digit === d)?.rate;
+    const seven = rate(7), nine = rate(9);
+    if (seven === undefined || nine === undefined) continue;
+    const others = row.filter((c) => c.digit !== 7 && c.digit !== 9).map((c) => c.rate);
+    if (others.length === 0 || Math.max(seven, nine) >= 1) continue;
+    if (Math.max(seven, nine) <= Math.min(...others)) {
+      const [model, regime] = key.split("\u0000");
+      lines.push(
+        `| ${model} | ${regime} | ${Math.round(seven * 100)} % | ${Math.round(nine * 100)} % | ${
+          Math.round(Math.min(...others) * 100)
+        } % |`,
+      );
+    }
+  }
+  return lines.length === 0 ? ["In no regime are 7 and 9 the two hardest digits."] : [
+    "| model | regime | 7 | 9 | hardest other digit |",
+    "| --- | --- | ---: | ---: | ---: |",
+    ...lines,
+  ];
+}
