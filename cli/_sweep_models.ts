@@ -1,5 +1,6 @@
 /** Opens what a sweep asks besides its model: ensemble members, decoders and judges. */
 
+import { UsageError } from "../common/errors.ts";
 import type { ResolvedConfig } from "../experiments/config.ts";
 import { createJudge, judgeName, type SweepModels } from "../experiments/judges.ts";
 import { loadModel, modelLabel } from "../experiments/model_file.ts";
@@ -29,6 +30,7 @@ export async function openSweepModels(
   extra: SweepModels,
   modelsDir: string,
   primary: Scorer,
+  primarySha256: string,
 ): Promise<OpenSweep> {
   const scorers = new Map<string, Scorer>();
   const decoders = new Map<string, Decoder>();
@@ -41,10 +43,20 @@ export async function openSweepModels(
     await pixel?.close();
   };
   try {
+    const searchFiles = new Map([[primarySha256, primaryName]]);
     for (const ref of [...extra.search, ...extra.judges]) {
       const name = modelLabel(ref);
       if (name === primaryName || scorers.has(name)) continue;
       const loaded = await loadModel(modelsDir, ref);
+      // A judge must not be a search model under another name (the same file).
+      const twin = searchFiles.get(loaded.sha256);
+      if (twin !== undefined && extra.judges.includes(ref as never)) {
+        throw new UsageError(
+          `Judge ${name} is the same file as the search model ${twin}: a judge must take no part in the search`,
+          { hint: 'Judge with a model of another seed or shape (e.g. "cnn-s2" or "lenet").' },
+        );
+      }
+      if (extra.search.includes(ref as never)) searchFiles.set(loaded.sha256, name);
       scorers.set(name, await createScorer(config.provider, loaded.bytes, loaded.scorer));
       shas[name] = loaded.sha256;
     }

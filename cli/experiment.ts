@@ -168,7 +168,13 @@ if (import.meta.main) {
       }
       const model = await loadModel(modelsDir, config.model);
       const scorer = await createScorer(config.provider, model.bytes, model.scorer);
-      const opened = await openSweepModels(config, extra, modelsDir, scorer);
+      let opened;
+      try {
+        opened = await openSweepModels(config, extra, modelsDir, scorer, model.sha256);
+      } catch (error) {
+        await scorer.close();
+        throw error;
+      }
       const also = [
         extra.search.length ? `search models ${extra.search.join(", ")}` : "",
         extra.decoders.length ? `decoder ${extra.decoders.join(", ")}` : "",

@@ -105,7 +105,7 @@ export const ConfigSchema = z.strictObject({
       "must be a folder name: letters, digits, '.', '_' or '-' (1–64, not starting with '.', '_' or '-')",
   }).describe("Results go to results/<name>/"),
   description: z.string().optional(),
-  model: z.union([z.enum(MODEL_NAMES), ExternalModelSchema]).default("cnn").describe(
+  model: z.union([ClassifierName, ExternalModelSchema]).default("cnn").describe(
     'Which model to ask: "cnn" or "softmax" (trained here on first use), or an external ONNX classifier { "onnx": path, … }',
   ),
   provider: z.enum(PROVIDER_NAMES as [string, ...string[]]).default("node-cpu")
@@ -155,8 +155,11 @@ export const ConfigSchema = z.strictObject({
   ]).default(DEFAULT_OBJECTIVE).describe(
     'What the strategy maximises: probability (the seed\'s), logprob, or margin (log p_target − max log p_other); or an object { "name", "models", "combine", "jitter", "tv", "ink" } for ensembles, shifted copies and penalties; or a list to sweep',
   ),
-  judges: z.array(z.union([z.enum(MODEL_NAMES), ExternalModelSchema, z.enum(PIXEL_JUDGES)]))
-    .min(1).optional().describe(
+  judges: z.array(z.union([ClassifierName, ExternalModelSchema, z.enum(PIXEL_JUDGES)]))
+    .min(1).refine(
+      (j) => new Set(j.map((x) => (typeof x === "string" ? x : x.onnx))).size === j.length,
+      { error: "must not repeat a judge" },
+    ).optional().describe(
       'Judges of every final image that take no part in the search: zoo classifiers, external ONNX classifiers { "onnx": … }, and the pixel judges "nearest" (1-NN label among the 60,000 training digits), "mean" (the most correlated digit mean) and "plausible" (the nearest training digit is as near as 95 % of real test digits\' are, and carries the target label)',
     ),
 });
@@ -228,7 +231,7 @@ export function validateConfig(data: unknown): ResolvedConfig | string {
   const resolved: ResolvedConfig = {
     name: c.name,
     ...(c.description === undefined ? {} : { description: c.description }),
-    model: c.model,
+    model: c.model as ResolvedConfig["model"],
     provider: c.provider as ResolvedConfig["provider"],
     digits: c.digits,
     seeds,

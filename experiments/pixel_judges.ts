@@ -167,44 +167,78 @@ export async function createPixelJudges(
     }
     return out;
   };
-  const data = await sha256Hex(
-    new Uint8Array([
-      ...new Uint8Array(train.images.buffer, train.images.byteOffset, 1024),
-      ...new Uint8Array(test.images.buffer, test.images.byteOffset, 1024),
-    ]),
-  ) + `:${train.count}:${test.count}`;
-  let reference: PixelReference | undefined;
+  try {
+    const reference = await loadReference(train, test, nearest, options);
+    const means = classMeans(test);
+    return {
+      reference,
+      nearest,
+      nearestMean(image) {
+        let label = 0, best = -Infinity;
+        means.forEach((mean, d) => {
+          const r = correlation(image, mean);
+          if (r > best) [best, label] = [r, d];
+        });
+        return { label, correlation: best };
+      },
+      close: () => session.release(),
+    };
+  } catch (error) {
+    await session.release();
+    throw error;
+  }
+}
+
+/** Bump when the reference's computation changes: cached references of other versions are redone. */
+const REFERENCE_VERSION = 1;
+
+/**
+ * The reference from its cache when it was made from these very images by this computation,
+ * else measured (and cached where writing is allowed; elsewhere it is measured each time).
+ */
+async function loadReference(
+  train: MnistSet,
+  test: MnistSet,
+  nearest: PixelJudges["nearest"],
+  options: { cachePath?: string; log?: (line: string) => void },
+): Promise<PixelReference> {
+  const bytes = (set: MnistSet) =>
+    new Uint8Array(set.images.buffer, set.images.byteOffset, set.images.byteLength);
+  const data = `v${REFERENCE_VERSION}:${await sha256Hex(bytes(train))}:${await sha256Hex(
+    bytes(test),
+  )}`;
   if (options.cachePath && await exists(options.cachePath)) {
     try {
       const cached = JSON.parse(await Deno.readTextFile(options.cachePath)) as PixelReference;
-      if (cached.data === data && cached.testDistances?.length === test.count) reference = cached;
-    } catch { /* recomputed below */ }
+      if (cached.data === data && cached.testDistances?.length === test.count) return cached;
+    } catch { /* measured again below */ }
   }
-  if (!reference) {
-    options.log?.(
-      `Measuring how near the ${
-        test.count.toLocaleString("en-US")
-      } test digits are to their nearest training digit (once; about 10 s)…`,
-    );
-    const testDistances = (await nearest(test.images, test.count)).map((n) =>
-      Math.round(n.distance * 1e4) / 1e4
-    );
-    const sorted = [...testDistances].sort((a, b) => a - b);
-    reference = { data, testDistances, median: quantile(sorted, 0.5), p95: quantile(sorted, 0.95) };
-    if (options.cachePath) await writeJsonAtomic(options.cachePath, reference);
-  }
-  const means = classMeans(test);
-  return {
-    reference,
-    nearest,
-    nearestMean(image) {
-      let label = 0, best = -Infinity;
-      means.forEach((mean, d) => {
-        const r = correlation(image, mean);
-        if (r > best) [best, label] = [r, d];
-      });
-      return { label, correlation: best };
-    },
-    close: () => session.release(),
+  options.log?.(
+    `Measuring how near the ${
+      test.count.toLocaleString("en-US")
+    } test digits are to their nearest training digit (once; about 10 s)…`,
+  );
+  const testDistances = (await nearest(test.images, test.count)).map((n) =>
+    Math.round(n.distance * 1e4) / 1e4
+  );
+  const sorted = [...testDistances].sort((a, b) => a - b);
+  const reference = {
+    data,
+    testDistances,
+    median: quantile(sorted, 0.5),
+    p95: quantile(sorted, 0.95),
   };
+  if (options.cachePath) {
+    await writeJsonAtomic(options.cachePath, reference).catch((error) => {
+      if (
+        !(error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied)
+      ) {
+        throw error;
+      }
+      options.log?.(
+        `Cannot cache it in ${options.cachePath} (no write access): measured each time`,
+      );
+    });
+  }
+  return reference;
 }

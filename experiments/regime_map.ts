@@ -6,7 +6,7 @@
 
 import type { Spec } from "./plots.ts";
 import { SEED_SUCCESS } from "./plots.ts";
-import { objectiveModels, PRIMARY_MODEL } from "./objectives.ts";
+import { objectiveLabel, objectiveModels, PRIMARY_MODEL } from "./objectives.ts";
 import type { GroupSummary } from "./statistics.ts";
 import { regimeLabel } from "./axes.ts";
 
@@ -26,11 +26,22 @@ function modelOf(g: GroupSummary, primary: string): string {
   return models.map((m) => (m === PRIMARY_MODEL ? primary : m)).join(" + ");
 }
 
+/** The objective's part of a row (its models are the panel): nothing for the seed's. */
+function objectivePart(g: GroupSummary): string {
+  if (g.objective === undefined) return "";
+  const label = typeof g.objective === "string"
+    ? g.objective
+    : objectiveLabel({ ...g.objective, models: undefined });
+  return label === "probability" ? "" : `, ${label}`;
+}
+
 /** The map's cells from summary groups (greedy groups: regime × masks). */
 export function mapCells(groups: GroupSummary[], primary: string): MapCell[] {
   return groups.filter((g) => g.perturbation).map((g) => ({
     model: modelOf(g, primary),
-    regime: `${regimeLabel(g.perturbation!)}${g.masks !== undefined ? `, ${g.masks} masks` : ""}`,
+    regime: `${regimeLabel(g.perturbation!)}${g.masks !== undefined ? `, ${g.masks} masks` : ""}${
+      objectivePart(g)
+    }`,
     digit: g.digit,
     rate: g.successRate,
     stuckRate: g.runs > 0 ? g.stuck / g.runs : 0,

@@ -157,10 +157,16 @@ export function resolveStrategy(options: SearchOptions): StrategySpec {
   } as StrategySpec;
 }
 
-/** Images a step of this search scores (for choosing how many searches share a batch). */
+/**
+ * Images a step of this search sends to each of its models, shifted copies included (for
+ * choosing how many searches share a batch).
+ */
 export function candidatesPerStep(options: SearchOptions): number {
   const spec = resolveStrategy(options);
-  return strategyOf(spec).candidates(spec);
+  const copies = compileObjective(
+    options.objective ?? options.strategy?.objective ?? DEFAULT_OBJECTIVE,
+  ).copies;
+  return strategyOf(spec).candidates(spec) * copies;
 }
 
 /** Creates a stepper for one search. */
@@ -263,6 +269,12 @@ export function createSearch(options: SearchOptions, prng: Prng): SearchStepper 
         bestConfidences = confidencesOf(scores, 0);
         evaluations = 1;
         optimizer = definition.create(spec, { base, baseValue: bestValue, prng });
+        if (optimizer.decoder) {
+          // A latent search keeps only what its decoder drew: the base is scored (and counted)
+          // but is never the final image, and improvement counts from the first drawing.
+          best = -1;
+          bestValue = -Infinity;
+        }
         state = "searching";
         finishIfDone();
         return;

@@ -211,7 +211,9 @@ Deno.test("ensembles and latents: automatic batching, --parallel 1, shards and r
   assert.deepStrictEqual(comparable(merged.records), comparable(auto.records));
   const stopped = await scratch("ens-abort");
   const controller = new AbortController();
+  // Two cells at a time, stopped after 5: then resumed with automatic batching.
   const first = await run(stopped, {
+    parallel: 2,
     signal: controller.signal,
     onProgress: (p) => p.cellsDone >= 5 && controller.abort(),
   });

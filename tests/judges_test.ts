@@ -11,6 +11,7 @@ import { parseConfig } from "../experiments/config.ts";
 import { loadMnist } from "../train/mnist.ts";
 import { readRecords } from "../experiments/runner.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
+import { exists } from "../common/files.ts";
 import { scratch, TMP } from "./_helpers.ts";
 import { runCli } from "./_cli.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
@@ -107,7 +108,8 @@ Deno.test({
     assert.deepStrictEqual([as3.nearest.label, as3.nearest.target], [3, true]);
     assert.deepStrictEqual([as3.plausible.label, as3.plausible.target], [3, true]);
     assert.ok(Math.abs(as3.nearest.distance! - pixel.reference.testDistances[index]) < 1e-3);
-    assert.strictEqual(as3.mean.target, as3.mean.label === 3);
+    assert.deepStrictEqual([as3.mean.label, as3.mean.target], [3, true]);
+    assert.ok(as3.mean.correlation! > 0.3 && as3.mean.correlation! < 1);
     const p = await fake(Float32Array.from(levels, (v) => v / 255), 1);
     const argmax = p.indexOf(Math.max(...p));
     assert.deepStrictEqual(as3.lenet, {
@@ -145,6 +147,12 @@ Deno.test("a judge that takes part in the search, or a generator asked for digit
     /"judges\[1\]" is "lenet", which the search asks/,
   );
   assert.match(error({ objective: { name: "margin", models: ["vae"] } }), /objective/);
+  assert.match(
+    error({ model: "vae" }),
+    /"model" must be one of "softmax", "cnn", .*received "vae"/,
+  );
+  assert.match(error({ judges: ["vae"] }), /judges/);
+  assert.match(error({ judges: ["nearest", "nearest"] }), /"judges" must not repeat a judge/);
   assert.match(
     error({ strategy: { name: "latent", decoder: "cnn" } }),
     /"strategy.decoder" must be one of "vae", received "cnn"/,
@@ -194,6 +202,25 @@ Deno.test({
       /\| latent es \(vae\), 8 per step, margin, min of cnn \+ mlp \| plausible \| \d\/4/,
     );
     assert.ok(await Deno.stat(`${dir}/results/judged/distances.svg`));
+    // A judge that is the search model's own file under another name: exit 2, nothing run.
+    const twin = `${dir}/twin.json`;
+    await Deno.writeTextFile(
+      twin,
+      JSON.stringify({
+        name: "twin",
+        digits: [1],
+        seeds: 1,
+        strategy: { name: "latent" },
+        judges: [{ onnx: `${TEST_MODELS_DIR}/cnn.onnx` }],
+      }),
+    );
+    const refused = await runCli("cli/experiment.ts", [twin, ...args.slice(1)]);
+    assert.strictEqual(refused.code, 2, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /is the same file as the search model cnn: a judge must take no part/,
+    );
+    assert.ok(!(await exists(`${dir}/results/twin/runs.jsonl`)));
     // A second run resumes: nothing to do, the same records.
     const again = await runCli("cli/experiment.ts", args);
     assert.strictEqual(again.code, 0, again.stderr);

@@ -65,6 +65,16 @@ Deno.test("mapCells() names each group's model and regime; hardestSevenNine() fi
   assert.deepStrictEqual(hardestSevenNine(cells.filter((c) => c.model === "cnn")), [
     "In no regime are 7 and 9 the two hardest digits.",
   ]);
+  // Two objectives on one model and regime are two rows, not one.
+  const margin = { objective: "margin" as const };
+  const rows = mapCells(
+    [group(7, 2, margin), group(7, 9), group(1, 10, margin), group(1, 10)],
+    "cnn",
+  );
+  assert.deepStrictEqual(
+    [...new Set(rows.map((c) => c.regime))],
+    ["5 % / ±0.5, 500 masks, margin", "5 % / ±0.5, 500 masks"],
+  );
   const svg = await renderSvg(regimeMapSpec(cells));
   assert.match(svg, /^<svg/);
   assert.match(svg, /cnn-tutorial/);

@@ -7,7 +7,7 @@ import { useBackend } from "../train/backend.ts";
 import { installFastGradients } from "../train/fast_gradients.ts";
 import { loadMnist } from "../train/mnist.ts";
 import { buildModel, compileModel, countParameters } from "../train/models.ts";
-import { parseModelName, TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { MODEL_NAMES, parseModelName, TRAINING_DEFAULTS } from "../train/model_names.ts";
 import { evaluateAccuracy, predictProbabilities, trainModel } from "../train/train.ts";
 import { loadTfjsModel, saveTfjsModel } from "../train/artifacts.ts";
 import { scratch } from "./_helpers.ts";
@@ -37,8 +37,9 @@ Deno.test("buildModel() builds the tutorial CNN layer by layer, with its paramet
 Deno.test("parseModelName() rejects an unknown model, listing the valid ones", () => {
   assert.throws(() => parseModelName("resnet"), {
     name: "UsageError",
-    message:
-      'Unknown model "resnet": valid models are "softmax", "cnn", "cnn-s2", "lenet", "mlp", "vae"',
+    message: `Unknown model "resnet": valid models are ${
+      MODEL_NAMES.map((m) => `"${m}"`).join(", ")
+    }`,
   });
 });
 

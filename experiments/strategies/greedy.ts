@@ -70,12 +70,12 @@ export const greedy: StrategyDefinition<GreedySpec> = {
     const touched = Math.max(1, Math.round(density * PIXELS));
     const amplitudeLevels = spec.perturbation.amplitude * 255;
     // The base as levels; unclipped, it may leave [0, 255] (only candidates are clipped).
-    const base = Int16Array.from(start);
+    const base = Int32Array.from(start);
     const baseFloats = Float32Array.from(start, (v) => LEVEL_VALUES[v]);
     const floats = new Float32Array(masks * PIXELS);
     // Each mask's changes (pixel, new level): the best candidate is rebuilt from them.
     const changedPixels = new Uint16Array(masks * touched);
-    const changedLevels = new Int16Array(masks * touched);
+    const changedLevels = new Int32Array(masks * touched);
     const order = Uint16Array.from({ length: PIXELS }, (_, i) => i);
     const candidate = new Uint8Array(PIXELS);
     const gaussian = family === "gaussian" ? createGaussian(prng) : null;
