@@ -7,7 +7,8 @@ import { loadCheckpoint } from "../train/checkpoint.ts";
 import { buildModel, compileModel } from "../train/models.ts";
 import { TRAINING_DEFAULTS } from "../train/model_names.ts";
 import { scratch } from "./_helpers.ts";
-import { CLI_FLAGS } from "./_cli.ts";
+import { CLI_FLAGS, runCli } from "./_cli.ts";
+import { acquireLock } from "../common/lock.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 // The CNN with Adam (moments, step count, bias-correction powers) and dropout seeded per step.
@@ -111,5 +112,33 @@ Deno.test({
     assert.match(stderr, /Resuming from .*softmax\.ckpt: epoch 2/);
     const resumed = JSON.parse(await Deno.readTextFile(`${dir}/killed/softmax.json`)).sha256;
     assert.deepStrictEqual(resumed, reference);
+  },
+});
+
+Deno.test({
+  name: "a second trainer of the same model and folder is refused (exit 2) naming the first",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await scratch("train-lock");
+    const held = await acquireLock(`${dir}/softmax.train.lock`);
+    try {
+      const { code, stderr } = await runCli("cli/train.ts", [
+        "--model",
+        "softmax",
+        "--epochs",
+        "1",
+        "--limit",
+        "200",
+        "--models-dir",
+        dir,
+      ]);
+      assert.strictEqual(code, 2, stderr);
+      assert.match(stderr, new RegExp(`pid ${Deno.pid}`));
+      assert.match(stderr, /Another process is training softmax into/);
+      assert.ok(!(await exists(`${dir}/softmax.onnx`)));
+    } finally {
+      await held.release();
+    }
   },
 });

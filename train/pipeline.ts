@@ -2,6 +2,7 @@
 
 import * as tf from "@tensorflow/tfjs-core";
 import { DEFAULT_MODELS_DIR, sha256Hex, writeJsonAtomic } from "../common/files.ts";
+import { acquireLock } from "../common/lock.ts";
 import { useBackend } from "./backend.ts";
 import { installFastGradients } from "./fast_gradients.ts";
 import { loadMnist } from "./mnist.ts";
@@ -75,7 +76,26 @@ export async function trainAndSave(
   model: ModelName,
   options: TrainAndSaveOptions,
 ): Promise<ModelMetadata | GeneratorMetadata> {
-  if (TRAINING_DEFAULTS[model].architecture === "vae") return await trainAndSaveVae(model, options);
+  // One trainer per model and folder: two would write the same checkpoint and artifacts.
+  const modelsDir = options.modelsDir ?? DEFAULT_MODELS_DIR;
+  await Deno.mkdir(modelsDir, { recursive: true });
+  const lock = await acquireLock(`${modelsDir}/${model}.train.lock`, {
+    hint:
+      `Another process is training ${model} into ${modelsDir}/. Wait for it to finish (a run that died releases its lock by itself); its checkpoint is continued by the next run.`,
+  });
+  try {
+    return TRAINING_DEFAULTS[model].architecture === "vae"
+      ? await trainAndSaveVae(model, options)
+      : await trainAndSaveClassifier(model, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function trainAndSaveClassifier(
+  model: ModelName,
+  options: TrainAndSaveOptions,
+): Promise<ModelMetadata> {
   const modelsDir = options.modelsDir ?? DEFAULT_MODELS_DIR;
   const log = options.log ?? (() => {});
   await useBackend("wasm");
