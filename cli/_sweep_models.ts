@@ -76,13 +76,13 @@ export async function openSweepModels(
     await close();
     throw error;
   }
-  const scoreOf = (name: string): ScoreFn => {
+  const scorerOf = (name: string): Scorer => {
     const s = name === PRIMARY_MODEL || name === primaryName ? primary : scorers.get(name);
     if (!s) throw new Error(`Cannot score with model "${name}": it is not loaded`);
-    return (images, count) => s.score(images, count);
+    return s;
   };
   const scoring: Scoring = {
-    score: (name, images, count) => scoreOf(name)(images, count),
+    score: (name, images, count) => scorerOf(name).score(images, count),
     decode: (name, latents, count) => {
       const d = decoders.get(name);
       if (!d) throw new Error(`Cannot decode with "${name}": it is not loaded`);
@@ -92,10 +92,10 @@ export async function openSweepModels(
   const judge = config.judges
     ? createJudge(config.judges, {
       models: new Map(
-        config.judges.filter((j) =>
-          typeof j !== "string" || !extra.pixelJudges.includes(j as never)
-        )
-          .map((j) => [judgeName(j), scoreOf(judgeName(j))]),
+        extra.judges.map((j): [string, ScoreFn] => {
+          const s = scorerOf(judgeName(j));
+          return [judgeName(j), (images, count) => s.score(images, count)];
+        }),
       ),
       ...(pixel ? { pixel } : {}),
     })

@@ -250,17 +250,27 @@ export function validateConfig(data: unknown): ResolvedConfig | string {
 }
 
 /**
+ * Every model the config's searches ask, by name (an external model by its path): the config's
+ * model first, then the models of its objectives and of strategies' pinned objectives.
+ */
+export function searchModelNames(config: ResolvedConfig): string[] {
+  const primary = typeof config.model === "string" ? config.model : config.model.onnx;
+  return [
+    ...new Set([
+      primary,
+      ...[...config.objectives, ...config.strategies.flatMap((s) => s.objective ?? [])]
+        .flatMap((o) => objectiveModels(o).map((m) => (m === PRIMARY_MODEL ? primary : m))),
+    ]),
+  ];
+}
+
+/**
  * A judge must take no part in the search: a problem line for each judge that is also the
  * config's model or a model of an objective, or null when there is none.
  */
 function judgesInSearch(config: ResolvedConfig): string | null {
   const name = (m: string | ExternalModel) => (typeof m === "string" ? m : m.onnx);
-  const primary = name(config.model);
-  const searchModels = new Set([
-    primary,
-    ...[...config.objectives, ...config.strategies.flatMap((s) => s.objective ?? [])]
-      .flatMap((o) => objectiveModels(o).map((m) => (m === PRIMARY_MODEL ? primary : m))),
-  ]);
+  const searchModels = new Set(searchModelNames(config));
   const problems = (config.judges ?? []).flatMap((judge, i) =>
     searchModels.has(name(judge))
       ? [

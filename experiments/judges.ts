@@ -4,9 +4,8 @@
  */
 
 import type { ExternalModel, JudgeRef, ResolvedConfig } from "./config.ts";
-import { PIXEL_JUDGES } from "./config.ts";
-import { isExternal, modelLabel } from "./model_file.ts";
-import { objectiveModels, PRIMARY_MODEL } from "./objectives.ts";
+import { PIXEL_JUDGES, searchModelNames } from "./config.ts";
+import { modelLabel } from "./model_file.ts";
 import type { JudgeFn, Verdict } from "./runner.ts";
 import type { ScoreFn } from "./search.ts";
 import type { PixelJudges } from "./pixel_judges.ts";
@@ -32,21 +31,8 @@ const isPixelJudge = (j: JudgeRef): j is PixelJudgeName =>
 
 /** What `config` asks besides its own model. */
 export function sweepModels(config: ResolvedConfig): SweepModels {
-  const primary = isExternal(config.model) ? null : config.model;
-  const search = new Set<ModelName>();
-  for (const objective of config.objectives) {
-    for (const m of objectiveModels(objective)) {
-      if (m !== PRIMARY_MODEL && m !== primary) search.add(m as ModelName);
-    }
-  }
-  for (const strategy of config.strategies) {
-    const pinned = strategy.objective;
-    if (pinned) {
-      for (const m of objectiveModels(pinned)) {
-        if (m !== PRIMARY_MODEL && m !== primary) search.add(m as ModelName);
-      }
-    }
-  }
+  // The config's model comes first and is opened on its own: the others are what is extra.
+  const search = searchModelNames(config).slice(1) as ModelName[];
   const decoders = [
     ...new Set(
       config.strategies.flatMap((s) =>
@@ -59,7 +45,7 @@ export function sweepModels(config: ResolvedConfig): SweepModels {
     | ExternalModel
   )[];
   return {
-    search: [...search],
+    search,
     decoders,
     judges,
     pixelJudges: (config.judges ?? []).filter(isPixelJudge),

@@ -9,6 +9,7 @@ import onnxProto from "onnx-proto";
 import { exists, sha256Hex, writeJsonAtomic } from "../common/files.ts";
 import { loadMnist, type MnistSet } from "../train/mnist.ts";
 import { correlation } from "./likeness.ts";
+import { quantile } from "./statistics.ts";
 
 const { onnx } = onnxProto;
 const PIXELS = 784;
@@ -116,11 +117,6 @@ function classMeans(set: MnistSet): Float32Array[] {
   return means;
 }
 
-function quantile(sorted: number[], q: number): number {
-  const pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
 /**
  * Loads MNIST and opens the nearest-neighbour graph on onnxruntime's CPU provider. The
  * reference (every test digit's distance to its nearest training digit: about 10 s on 2
@@ -221,12 +217,11 @@ async function loadReference(
   const testDistances = (await nearest(test.images, test.count)).map((n) =>
     Math.round(n.distance * 1e4) / 1e4
   );
-  const sorted = [...testDistances].sort((a, b) => a - b);
   const reference = {
     data,
     testDistances,
-    median: quantile(sorted, 0.5),
-    p95: quantile(sorted, 0.95),
+    median: quantile(testDistances, 0.5),
+    p95: quantile(testDistances, 0.95),
   };
   if (options.cachePath) {
     await writeJsonAtomic(options.cachePath, reference).catch((error) => {

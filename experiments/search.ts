@@ -163,10 +163,12 @@ export function resolveStrategy(options: SearchOptions): StrategySpec {
  */
 export function candidatesPerStep(options: SearchOptions): number {
   const spec = resolveStrategy(options);
-  const copies = compileObjective(
-    options.objective ?? options.strategy?.objective ?? DEFAULT_OBJECTIVE,
-  ).copies;
-  return strategyOf(spec).candidates(spec) * copies;
+  return strategyOf(spec).candidates(spec) * compileObjective(objectiveOf(options)).copies;
+}
+
+/** The objective a search maximises: its own, else its strategy's, else probability. */
+function objectiveOf(options: SearchOptions): ObjectiveChoice {
+  return options.objective ?? options.strategy?.objective ?? DEFAULT_OBJECTIVE;
 }
 
 /** Creates a stepper for one search. */
@@ -174,9 +176,7 @@ export function createSearch(options: SearchOptions, prng: Prng): SearchStepper 
   const { digit, target, maxIterations, patience } = options;
   const spec = resolveStrategy(options);
   const definition = strategyOf(spec);
-  const objective = compileObjective(
-    options.objective ?? options.strategy?.objective ?? DEFAULT_OBJECTIVE,
-  );
+  const objective = compileObjective(objectiveOf(options));
   const { models, copies, shifts } = objective;
   const base = new Uint8Array(PIXELS);
   if (options.base === "noise") { for (let i = 0; i < PIXELS; i++) base[i] = prng.nextInt(256); }

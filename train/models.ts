@@ -118,21 +118,27 @@ export function buildLenet(seed: number): tfl.Sequential {
   }));
   model.add(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: "pool2" }));
   model.add(tfl.layers.flatten({ name: "flatten" }));
-  for (const [units, name] of [[120, "fc1"], [84, "fc2"]] as const) {
-    model.add(tfl.layers.dense({
-      units,
-      activation: "relu",
-      kernelInitializer: init(name),
-      name,
-    }));
-  }
+  addDenseHead(model, [120, 84], init);
+  return model;
+}
+
+/** ReLU layers of `hidden` units (fc1, fc2, …), then a softmax over the ten digits. */
+function addDenseHead(
+  model: tfl.Sequential,
+  hidden: number[],
+  init: (layer: string) => ReturnType<typeof tfl.initializers.glorotUniform>,
+): void {
+  hidden.forEach((units, i) => {
+    const name = `fc${i + 1}`;
+    model.add(tfl.layers.dense({ units, activation: "relu", kernelInitializer: init(name), name }));
+  });
+  const name = `fc${hidden.length + 1}`;
   model.add(tfl.layers.dense({
     units: 10,
     activation: "softmax",
-    kernelInitializer: init("fc3"),
-    name: "fc3",
+    kernelInitializer: init(name),
+    name,
   }));
-  return model;
 }
 
 /** A multilayer perceptron: 784 → 256 → 128 → 10 with ReLU; it sees pixels, not shapes. */
@@ -140,20 +146,7 @@ export function buildMlp(seed: number): tfl.Sequential {
   const init = (layer: string) => tfl.initializers.glorotUniform({ seed: deriveSeed(seed, layer) });
   const model = tfl.sequential({ name: "mlp" });
   model.add(tfl.layers.flatten({ inputShape: [28, 28, 1], name: "flatten" }));
-  for (const [units, name] of [[256, "fc1"], [128, "fc2"]] as const) {
-    model.add(tfl.layers.dense({
-      units,
-      activation: "relu",
-      kernelInitializer: init(name),
-      name,
-    }));
-  }
-  model.add(tfl.layers.dense({
-    units: 10,
-    activation: "softmax",
-    kernelInitializer: init("fc3"),
-    name: "fc3",
-  }));
+  addDenseHead(model, [256, 128], init);
   return model;
 }
 
