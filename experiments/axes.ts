@@ -176,7 +176,9 @@ export const AXES: readonly Axis[] = [
 export function regimeLabel(p: Perturbation): string {
   const family = p.family === undefined || p.family === "uniform" ? "" : `${p.family} `;
   const density = p.family === "dense" ? "" : `${+(p.density * 100).toFixed(2)} % / `;
-  const amplitude = p.family === "saltpepper" ? "0/1" : `±${p.amplitude}`;
+  const amplitude = p.family === "saltpepper"
+    ? "0/1"
+    : `${p.family === "additive" ? "+" : "±"}${p.amplitude}`;
   return `${family}${density}${amplitude}${p.clip === false ? ", unclipped" : ""}`;
 }
 

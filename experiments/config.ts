@@ -30,7 +30,7 @@ const Perturbation = z.strictObject({
     "Largest change of a touched pixel, as a fraction of full scale (gaussian: σ)",
   ),
   family: z.enum(PERTURBATION_FAMILIES).optional().describe(
-    "How a touched pixel changes: uniform in ±amplitude (the default), gaussian (σ = amplitude), saltpepper (set to black or white), dense (uniform on every pixel: density 1)",
+    "How a touched pixel changes: uniform in ±amplitude (the default), gaussian (σ = amplitude), saltpepper (set to black or white), dense (uniform on every pixel: density 1), additive (gains uniform [0, amplitude]: ink is never erased)",
   ),
   clip: z.boolean().optional().describe(
     "true (the default): every sum is clipped to [0, 1]; false: masks add to an unclipped base and a candidate is clipped only when scored",

@@ -1,5 +1,5 @@
 /**
- * Perturbation families and clipping (the seed's masks, read four ways), on a small real model:
+ * Perturbation families and clipping (the seed's masks, read five ways), on a small real model:
  * exact seeded values, what each family does to a pixel, and old regimes unchanged.
  */
 
@@ -41,6 +41,12 @@ Deno.test("each family changes pixels its own way", () => {
   // dense: every pixel, whatever the density says.
   for (const c of firstStep({ density: 0.05, amplitude: 0.5, family: "dense" })) {
     assert.ok(changed(c) > 700, `${changed(c)} pixels changed`);
+  }
+  // additive: ink only, up to +0.5 (128 levels); a pixel never darkens.
+  for (const c of firstStep({ density: 0.05, amplitude: 0.5, family: "additive" })) {
+    assert.ok(changed(c) <= 39 && changed(c) >= 30);
+    assert.ok(c.every((v) => v >= 128 && v <= 255));
+    assert.ok(c.some((v) => v > 128 + 64));
   }
   // gaussian: σ = amplitude, so some changes exceed the amplitude (a uniform one never does).
   const g = firstStep({ density: 0.2, amplitude: 0.1, family: "gaussian" }, 20)
@@ -97,7 +103,7 @@ Deno.test("regimes of the seed's family keep their cells, seeds and ids; new fam
   assert.strictEqual(new Set(mixed.map(cellSeed)).size, 4);
   assert.throws(
     () => config([{ density: 0.05, amplitude: 0.5, family: "pink" }]),
-    /"perturbation\[0\].family" must be one of "uniform", "gaussian", "saltpepper", "dense", received "pink"/,
+    /"perturbation\[0\].family" must be one of "uniform", "gaussian", "saltpepper", "dense", "additive", received "pink"/,
   );
 });
 
@@ -118,7 +124,9 @@ Deno.test({
     const scorer = await createScorer("node-cpu", `${TEST_MODELS_DIR}/softmax.onnx`);
     try {
       const got: Record<string, unknown[]> = {};
-      for (const family of ["uniform", "gaussian", "saltpepper", "dense"] as const) {
+      for (
+        const family of ["uniform", "gaussian", "saltpepper", "dense", "additive"] as const
+      ) {
         for (const clip of [true, false]) {
           const r = await runSearch((x, n) => scorer.score(x, n), {
             ...SEARCH,
@@ -152,4 +160,7 @@ const FAMILY_GOLDEN: Record<string, unknown[]> = {
   // Clipped dense noise on every pixel saturates the image: it ends at the limit.
   dense: [false, 60, 0.5681, 97055],
   "dense, unclipped": [true, 29, 0.9916, 74909],
+  // Ink only rises, so a pixel clipped at white stays white either way: clipping changes nothing.
+  additive: [true, 37, 0.9902, 85417],
+  "additive, unclipped": [true, 37, 0.9902, 85417],
 };

@@ -14,7 +14,13 @@ import {
 } from "./strategy.ts";
 
 /** The perturbation families: how a touched pixel changes. */
-export const PERTURBATION_FAMILIES = ["uniform", "gaussian", "saltpepper", "dense"] as const;
+export const PERTURBATION_FAMILIES = [
+  "uniform",
+  "gaussian",
+  "saltpepper",
+  "dense",
+  "additive",
+] as const;
 
 /** How greedy masks perturb the base. */
 export interface Perturbation {
@@ -25,7 +31,8 @@ export interface Perturbation {
   /**
    * How a touched pixel changes (absent: "uniform", the seed's reading): uniform in
    * ±amplitude; "gaussian" with σ = amplitude; "saltpepper" set to black or white; "dense"
-   * uniform in ±amplitude on every pixel (density 1).
+   * uniform in ±amplitude on every pixel (density 1); "additive" gains uniform [0, amplitude]
+   * (ink is only ever added: nothing drawn can be erased).
    */
   family?: typeof PERTURBATION_FAMILIES[number];
   /**
@@ -79,6 +86,7 @@ export const greedy: StrategyDefinition<GreedySpec> = {
     const order = Uint16Array.from({ length: PIXELS }, (_, i) => i);
     const candidate = new Uint8Array(PIXELS);
     const gaussian = family === "gaussian" ? createGaussian(prng) : null;
+    const additive = family === "additive";
     const toLevel = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
     let bestValue = baseValue;
     return {
@@ -97,6 +105,8 @@ export const greedy: StrategyDefinition<GreedySpec> = {
             else {
               const delta = gaussian
                 ? Math.round(gaussian() * amplitudeLevels)
+                : additive
+                ? Math.round(prng.next() * amplitudeLevels)
                 : Math.round((2 * prng.next() - 1) * amplitudeLevels);
               v = base[pixel] + delta;
             }
