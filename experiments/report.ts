@@ -10,6 +10,7 @@ import { type TransferRow, transferTable } from "./transfer.ts";
 import { strategyOf } from "./strategies/registry.ts";
 import type { ResolvedConfig } from "./config.ts";
 import { isExternal, modelLabel } from "./model_file.ts";
+import { rivalOf, type StallRow, stallTable } from "./stalls.ts";
 
 /** Everything the report shows. */
 export interface ReportData {
@@ -28,6 +29,8 @@ export interface ReportData {
   transfer?: TransferRow[];
   /** Configs with pixel judges: how near real test digits are to their nearest training digit. */
   reference?: { median: number; p95: number };
+  /** Runs that did not reach the target, per digit (and stalls.png shows them). */
+  stalls?: StallRow[];
   /** The device the provider ran on, if recorded. */
   device?: string;
 }
@@ -148,7 +151,7 @@ export function renderReport(d: ReportData): string {
     );
   }
   out.push("## Against the seed experiment", "", ...seedComparison(d, label), "");
-  out.push("## Where runs get stuck", "", ...stuckRuns(d.records, c.target), "");
+  out.push("## Where runs get stuck", "", ...stuckRuns(d.records, c.target, d.stalls), "");
   if (d.baseline) {
     out.push(
       "## Baseline: noise vs real digits",
@@ -234,7 +237,7 @@ function seedComparison(
   return rows;
 }
 
-function stuckRuns(records: RunRecord[], target: number): string[] {
+function stuckRuns(records: RunRecord[], target: number, stalls?: StallRow[]): string[] {
   const failed = records.filter((r) => !r.converged).sort((a, b) =>
     a.digit - b.digit || a.seed - b.seed
   );
@@ -242,20 +245,20 @@ function stuckRuns(records: RunRecord[], target: number): string[] {
   const lines = [
     `${failed.length} run(s) did not reach ${target}. The strongest rival is the digit the network preferred after the target.`,
     "",
+    ...(stalls ? [...stallTable(stalls, target), ""] : []),
     "| run | outcome | iterations | final confidence | strongest rival |",
     "| --- | --- | ---: | ---: | --- |",
   ];
   for (const r of failed) {
-    const rival = r.finalProbabilities
-      .map((p, k) => ({ p, k }))
-      .filter((x) => x.k !== r.digit)
-      .sort((a, b) => b.p - a.p)[0];
+    const rival = rivalOf(r);
     lines.push(
       `| ${r.cell} | ${
         r.stuck
           ? `stuck (no gain for the last ${r.iterations - r.lastImprovement} iterations)`
           : "iteration limit"
-      } | ${r.iterations} | ${r.finalConfidence.toFixed(4)} | ${rival.k} (${rival.p.toFixed(4)}) |`,
+      } | ${r.iterations} | ${r.finalConfidence.toFixed(4)} | ${rival.digit} (${
+        rival.p.toFixed(4)
+      }) |`,
     );
   }
   return lines;

@@ -20,6 +20,7 @@ import {
 } from "./plots.ts";
 import { distanceHistograms, type DistanceReference, transferRows } from "./transfer.ts";
 import { hardestSevenNine, mapCells, regimeMapSpec } from "./regime_map.ts";
+import { stallRows } from "./stalls.ts";
 import { modelLabel } from "./model_file.ts";
 import { renderReport } from "./report.ts";
 import {
@@ -124,6 +125,16 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     encodeGreyPng(grid.levels, { width: grid.width, height: grid.height }),
   );
 
+  // The failed runs' pictures, a row per digit, grouped by the rival that holds them back.
+  const stalls = stallRows(records);
+  if (stalls.length > 0) {
+    const board = renderGrid(stalls.map((row) => row.pictured.map((cell) => images.get(cell)!)));
+    await writeFileAtomic(
+      `${dir}/stalls.png`,
+      encodeGreyPng(board.levels, { width: board.width, height: board.height }),
+    );
+  }
+
   // Figures tell runs apart by setting: the mask count alone, or its strategy, regime, objective.
   const setting = (c: Coordinates | GroupSummary) => settingLabel(c, config);
   const runs = records.map((r) => ({ ...r, setting: setting(r) }));
@@ -188,12 +199,17 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     likeness,
     ...(transfer.length > 0 ? { transfer } : {}),
     ...(mapped.length > 0 ? { regimeMap: hardestSevenNine(mapped) } : {}),
+    ...(stalls.length > 0 ? { stalls } : {}),
     ...(reference ? { reference: { median: reference.median, p95: reference.p95 } } : {}),
     figures: figures.map(([file]) => file),
     ...(device ? { device } : {}),
   });
   await writeFileAtomic(`${dir}/report.md`, report);
-  options.log?.(`Wrote ${dir}/report.md, grid.png, ${figures.map(([f]) => f).join(", ")}`);
+  options.log?.(
+    `Wrote ${dir}/report.md, grid.png${stalls.length > 0 ? ", stalls.png" : ""}, ${
+      figures.map(([f]) => f).join(", ")
+    }`,
+  );
   return summary;
 }
 

@@ -1,10 +1,12 @@
-/** Tests of the report writer's baseline: reused only for the model it was computed with. */
+/** Tests of the report writer: the baseline (reused only for its model), missing images, stalls.png. */
 
 import assert from "node:assert/strict";
 import { exists } from "../common/files.ts";
 import { parseConfig } from "../experiments/config.ts";
 import { runExperiment } from "../experiments/runner.ts";
 import { currentBaseline, writeReport } from "../experiments/write_report.ts";
+import { decodeGreyPng } from "../experiments/images.ts";
+import { stallRows } from "../experiments/stalls.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { scratch } from "./_helpers.ts";
 
@@ -59,4 +61,47 @@ Deno.test("a missing image is bad input naming the file and the cell, not a stac
     name: "UsageError",
     message: `${dir}/images/3-2-20.png is missing: it is the image of cell 3-2-20`,
   });
+});
+
+Deno.test("failed runs get stalls.png (a row per digit, their own images) and a table; none, neither", async () => {
+  const dir = await scratch("report-stalls");
+  // The fake scorer cannot reach 0.999 in 3 iterations: every run fails.
+  const hard = parseConfig({
+    name: "stalls",
+    digits: [3, 7],
+    seeds: 3,
+    masks: [20],
+    target: 0.999,
+    maxIterations: 3,
+  });
+  const { records } = await runExperiment(hard, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "m1",
+  });
+  assert.ok(records.every((r) => !r.converged), "every run must stop short");
+  await writeReport(dir, {});
+  const { width, height, levels } = decodeGreyPng(await Deno.readFile(`${dir}/stalls.png`));
+  // Two rows (3 and 7) of three runs, at renderGrid's 3× with 2-pixel separators.
+  assert.deepStrictEqual([width, height], [3 * 84 + 4 * 2, 2 * 84 + 3 * 2]);
+  const rows = stallRows(records);
+  const pictured = records.find((r) => r.cell === rows[0].pictured[0])!;
+  const expected = decodeGreyPng(await Deno.readFile(`${dir}/${pictured.image}`)).levels;
+  // The top-left tile is that run's image, upscaled 3×.
+  for (let y = 0; y < 28; y++) {
+    for (let x = 0; x < 28; x++) {
+      assert.strictEqual(levels[(2 + 3 * y) * width + 2 + 3 * x], expected[y * 28 + x]);
+    }
+  }
+  const md = await Deno.readTextFile(`${dir}/report.md`);
+  assert.match(md, /\n\| 3 \| 3 \/ 3 \| 0 \| 3 \(\d\) \|/);
+  assert.match(md, /\n\| 7 \| 3 \/ 3 \| 0 \| 3 \(\d\) \|/);
+  assert.ok(md.includes("](stalls.png)"));
+
+  // A sweep where every run converges writes no stalls.png.
+  const easy = await scratch("report-no-stalls");
+  await runExperiment(CONFIG, { resultsDir: easy, score: fakeScorer(), modelSha256: "m1" });
+  await writeReport(easy, {});
+  assert.strictEqual(await exists(`${easy}/stalls.png`), false);
+  assert.ok(!(await Deno.readTextFile(`${easy}/report.md`)).includes("stalls.png"));
 });

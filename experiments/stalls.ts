@@ -1,0 +1,135 @@
+/**
+ * The runs that did not reach the target, per digit: how they ended (stuck, or stopped at the
+ * iteration limit while still rising), which rival digit holds them back, and the order of
+ * their pictures in stalls.png. Pure: records in, rows out.
+ */
+
+import { quantile } from "./statistics.ts";
+
+/** What of a record this needs. */
+export interface StallRecord {
+  cell: string;
+  digit: number;
+  seed: number;
+  converged: boolean;
+  stuck: boolean;
+  iterations: number;
+  finalConfidence: number;
+  finalProbabilities: number[];
+  trajectory: number[];
+}
+
+/** One digit's failed runs. */
+export interface StallRow {
+  digit: number;
+  /** All runs of the digit, failed or not. */
+  runs: number;
+  failed: number;
+  /** Stopped because nothing improved for `patience` iterations: a local optimum. */
+  stuck: number;
+  /** Stopped at the iteration limit. */
+  atLimit: number;
+  /** Of those at the limit: still improving in their last {@linkcode RECENT} iterations. */
+  rising: number;
+  /** Median gain of the target's probability over the last RECENT iterations (failed runs). */
+  medianRecentGain: number;
+  /** Rival digits (the network's choice after the target) with their counts, most common first. */
+  rivals: { digit: number; count: number }[];
+  /** Median final probability of the target and of the rival. */
+  medianTarget: number;
+  medianRival: number;
+  /** Median share of the rival in what the target lacks: p(rival) / (1 − p(target)). */
+  medianRivalShare: number;
+  /** Cells pictured in stalls.png's row for this digit, in order (grouped by rival). */
+  pictured: string[];
+}
+
+/** How many failed runs of a digit stalls.png shows. */
+export const STALL_PICTURES = 16;
+
+/** How many final iterations tell "still rising" from a plateau. */
+export const RECENT = 10;
+
+/** The digit the network prefers after the target, and its probability. */
+export function rivalOf(r: Pick<StallRecord, "digit" | "finalProbabilities">): {
+  digit: number;
+  p: number;
+} {
+  let digit = -1, p = -1;
+  r.finalProbabilities.forEach((q, k) => {
+    if (k !== r.digit && q > p) [digit, p] = [k, q];
+  });
+  return { digit, p };
+}
+
+/** Gain of the best confidence over the last `RECENT` iterations of a run. */
+export function recentGain(trajectory: number[]): number {
+  if (trajectory.length < 2) return 0;
+  const last = trajectory.length - 1;
+  return trajectory[last] - trajectory[Math.max(0, last - RECENT)];
+}
+
+/**
+ * Per digit with failed runs, in digit order; `perRow` caps the pictured runs of a digit
+ * (the most common rival's first, then by seed).
+ */
+export function stallRows(records: StallRecord[], perRow = STALL_PICTURES): StallRow[] {
+  const digits = [...new Set(records.map((r) => r.digit))].sort((a, b) => a - b);
+  const rows: StallRow[] = [];
+  for (const digit of digits) {
+    const all = records.filter((r) => r.digit === digit);
+    const failed = all.filter((r) => !r.converged);
+    if (failed.length === 0) continue;
+    const counts = new Map<number, number>();
+    for (const r of failed) {
+      const k = rivalOf(r).digit;
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    const rivals = [...counts].map(([d, count]) => ({ digit: d, count }))
+      .sort((a, b) => b.count - a.count || a.digit - b.digit);
+    const rank = new Map(rivals.map((x, i) => [x.digit, i]));
+    const atLimit = failed.filter((r) => !r.stuck);
+    const pictured = [...failed].sort((a, b) =>
+      rank.get(rivalOf(a).digit)! - rank.get(rivalOf(b).digit)! || a.seed - b.seed ||
+      (a.cell < b.cell ? -1 : a.cell > b.cell ? 1 : 0)
+    ).slice(0, perRow).map((r) => r.cell);
+    rows.push({
+      digit,
+      runs: all.length,
+      failed: failed.length,
+      stuck: failed.length - atLimit.length,
+      atLimit: atLimit.length,
+      rising: atLimit.filter((r) => recentGain(r.trajectory) > 0).length,
+      medianRecentGain: quantile(failed.map((r) => recentGain(r.trajectory)), 0.5),
+      rivals,
+      medianTarget: quantile(failed.map((r) => r.finalConfidence), 0.5),
+      medianRival: quantile(failed.map((r) => rivalOf(r).p), 0.5),
+      medianRivalShare: quantile(
+        failed.map((r) => rivalOf(r).p / Math.max(1e-12, 1 - r.finalConfidence)),
+        0.5,
+      ),
+      pictured,
+    });
+  }
+  return rows;
+}
+
+/** The report's table of stalled digits (one line per row of stalls.png). */
+export function stallTable(rows: StallRow[], target: number): string[] {
+  const f = (x: number) => x.toFixed(3);
+  return [
+    `| digit | failed / runs | stuck | at the limit (still rising) | gain over the last ${RECENT} iterations (median) | final p(target) / p(rival), medians | rival's share of 1 − p(target) | rivals (pictured in this order) |`,
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...rows.map((r) =>
+      `| ${r.digit} | ${r.failed} / ${r.runs} | ${r.stuck} | ${r.atLimit} (${r.rising}) | ${
+        f(r.medianRecentGain)
+      } | ${f(r.medianTarget)} / ${f(r.medianRival)} | ${
+        Math.round(r.medianRivalShare * 100)
+      } % | ${r.rivals.map((x) => `${x.digit} ×${x.count}`).join(", ")} |`
+    ),
+    "",
+    `![the failed runs' final images: a row per digit above, grouped by rival](stalls.png)`,
+    "",
+    `stalls.png: a row per digit above (at most ${STALL_PICTURES} runs each), each failed run's final image, grouped by rival in the order listed; none reached ${target}.`,
+  ];
+}
