@@ -9,6 +9,7 @@ import { SEED_SUCCESS } from "./plots.ts";
 import { objectiveLabel, objectiveModels, PRIMARY_MODEL } from "./objectives.ts";
 import type { GroupSummary } from "./statistics.ts";
 import { regimeLabel } from "./axes.ts";
+import { quantile } from "./statistics.ts";
 
 /** A group as the map places it: which model it asked, and its regime row. */
 export interface MapCell {
@@ -134,5 +135,85 @@ export function hardestSevenNine(cells: MapCell[]): string[] {
     "| model | regime | 7 | 9 | hardest other digit |",
     "| --- | --- | ---: | ---: | ---: |",
     ...lines,
+  ];
+}
+
+/** What {@linkcode closestBudgets} needs of a run. */
+export interface BudgetRun {
+  setting: string | number;
+  digit: number;
+  converged: boolean;
+  iterations: number;
+}
+
+/** The iteration budget under which a setting comes closest to the seed's 7 and 9. */
+export interface BudgetMatch {
+  setting: string | number;
+  /** Iterations allowed: a run succeeds if it reached the target within them. */
+  budget: number;
+  seven: number;
+  nine: number;
+  /** The other digits' success at that budget: the lowest (and its digit) and the median. */
+  lowest: number;
+  lowestDigit: number;
+  median: number;
+  /** |7 − 50 %| + |9 − 30 %| at that budget. */
+  distance: number;
+}
+
+/**
+ * For each setting (regime and model), the iteration budget at which its success rates for 7 and 9
+ * come closest to the seed's (7 → 50 %, 9 → 30 %): a converged run counts as a success under a
+ * budget B when it reached the target within B iterations, so every budget up to the sweep's own
+ * is read off the same runs. Closest settings first.
+ */
+export function closestBudgets(runs: BudgetRun[], maxIterations: number): BudgetMatch[] {
+  const [seven, nine] = [SEED_SUCCESS[0].rate, SEED_SUCCESS[1].rate];
+  const settings = [...new Set(runs.map((r) => r.setting))];
+  const matches: BudgetMatch[] = [];
+  for (const setting of settings) {
+    const mine = runs.filter((r) => r.setting === setting);
+    const digits = [...new Set(mine.map((r) => r.digit))].sort((a, b) => a - b);
+    if (!digits.includes(7) || !digits.includes(9) || digits.length < 3) continue;
+    const rate = (digit: number, budget: number) => {
+      const of = mine.filter((r) => r.digit === digit);
+      return of.filter((r) => r.converged && r.iterations <= budget).length / of.length;
+    };
+    let best: BudgetMatch | null = null;
+    for (let budget = 1; budget <= maxIterations; budget++) {
+      const s7 = rate(7, budget), s9 = rate(9, budget);
+      const distance = Math.abs(s7 - seven) + Math.abs(s9 - nine);
+      if (best !== null && distance >= best.distance - 1e-12) continue;
+      const others = digits.filter((d) => d !== 7 && d !== 9)
+        .map((d) => ({ d, s: rate(d, budget) }))
+        .sort((a, b) => a.s - b.s || a.d - b.d);
+      const middle = others.map((o) => o.s);
+      best = {
+        setting,
+        budget,
+        seven: s7,
+        nine: s9,
+        lowest: others[0].s,
+        lowestDigit: others[0].d,
+        median: quantile(middle, 0.5),
+        distance,
+      };
+    }
+    if (best) matches.push(best);
+  }
+  return matches.sort((a, b) => a.distance - b.distance || a.budget - b.budget);
+}
+
+/** The report's table of {@linkcode closestBudgets}, the `limit` closest settings. */
+export function budgetTable(matches: BudgetMatch[], limit = 8): string[] {
+  const p = (x: number) => `${Math.round(x * 100)} %`;
+  return [
+    "| setting | budget (iterations) | 7 | 9 | other digits: lowest | other digits: median |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ...matches.slice(0, limit).map((m) =>
+      `| ${m.setting} | ${m.budget} | ${p(m.seven)} | ${p(m.nine)} | ${
+        p(m.lowest)
+      } (digit ${m.lowestDigit}) | ${p(m.median)} |`
+    ),
   ];
 }

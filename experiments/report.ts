@@ -25,6 +25,8 @@ export interface ReportData {
   figures: string[];
   /** Sweeps of several regimes: the table of regimes where 7 and 9 are the hardest digits. */
   regimeMap?: string[];
+  /** With the regime map: per setting, the iteration budget closest to the seed's 7 and 9. */
+  budgets?: string[];
   /** Configs with judges: what each judge calls, per setting. */
   transfer?: TransferRow[];
   /** Configs with pixel judges: how near real test digits are to their nearest training digit. */
@@ -148,6 +150,14 @@ export function renderReport(d: ReportData): string {
       "",
       ...d.regimeMap,
       "",
+      ...(d.budgets && d.budgets.length > 2
+        ? [
+          "The iteration budget under which each setting comes closest to the seed's 7 → 50 % and 9 → 30 % (read off the same runs: a run counts if it reached the target within the budget), closest first:",
+          "",
+          ...d.budgets,
+          "",
+        ]
+        : []),
     );
   }
   out.push("## Against the seed experiment", "", ...seedComparison(d, label), "");

@@ -19,7 +19,13 @@ import {
   successSpec,
 } from "./plots.ts";
 import { distanceHistograms, type DistanceReference, transferRows } from "./transfer.ts";
-import { hardestSevenNine, mapCells, regimeMapSpec } from "./regime_map.ts";
+import {
+  budgetTable,
+  closestBudgets,
+  hardestSevenNine,
+  mapCells,
+  regimeMapSpec,
+} from "./regime_map.ts";
 import { stallRows } from "./stalls.ts";
 import { modelLabel } from "./model_file.ts";
 import { renderReport } from "./report.ts";
@@ -198,7 +204,12 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     baseline,
     likeness,
     ...(transfer.length > 0 ? { transfer } : {}),
-    ...(mapped.length > 0 ? { regimeMap: hardestSevenNine(mapped) } : {}),
+    ...(mapped.length > 0
+      ? {
+        regimeMap: hardestSevenNine(mapped),
+        budgets: budgetTable(closestBudgets(runs, config.maxIterations)),
+      }
+      : {}),
     ...(stalls.length > 0 ? { stalls } : {}),
     ...(reference ? { reference: { median: reference.median, p95: reference.p95 } } : {}),
     figures: figures.map(([file]) => file),

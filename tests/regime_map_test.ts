@@ -1,7 +1,13 @@
 /** The regime map: its cells from summary groups, and the regimes where 7 and 9 are hardest. */
 
 import assert from "node:assert/strict";
-import { hardestSevenNine, mapCells, regimeMapSpec } from "../experiments/regime_map.ts";
+import {
+  budgetTable,
+  closestBudgets,
+  hardestSevenNine,
+  mapCells,
+  regimeMapSpec,
+} from "../experiments/regime_map.ts";
 import { renderSvg } from "../experiments/plots.ts";
 import type { GroupSummary } from "../experiments/statistics.ts";
 
@@ -79,4 +85,50 @@ Deno.test("mapCells() names each group's model and regime; hardestSevenNine() fi
   assert.match(svg, /^<svg/);
   assert.match(svg, /cnn-tutorial/);
   assert.match(svg, /the seed \(reported\)/);
+});
+
+Deno.test("closestBudgets() reads every budget off the same runs and finds the one nearest the seed's 7 and 9", () => {
+  const runs = (setting: string, digit: number, iterations: (number | null)[]) =>
+    iterations.map((i) => ({ setting, digit, converged: i !== null, iterations: i ?? 100 }));
+  const matches = closestBudgets([
+    // B: 7 and 9 always converge at once, 0 never: nowhere near the seed.
+    ...runs("B", 7, Array(10).fill(1)),
+    ...runs("B", 9, Array(10).fill(1)),
+    ...runs("B", 0, Array(10).fill(null)),
+    // A: 7 reaches the target at 10, 20, …, 100 iterations; 9 three times (30, 60, 90); 1 at 5.
+    ...runs("A", 7, [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]),
+    ...runs("A", 9, [30, 60, 90, null, null, null, null, null, null, null]),
+    ...runs("A", 1, Array(10).fill(5)),
+    // C has no 9: skipped.
+    ...runs("C", 7, [1]),
+    ...runs("C", 1, [1]),
+    ...runs("C", 2, [1]),
+  ], 100);
+  const rounded = matches.map((m) => ({ ...m, distance: +m.distance.toFixed(9) }));
+  assert.deepStrictEqual(rounded, [
+    // At 50 iterations 7 is at 50 % and 9 at 10 % (|0| + |−0.2|); 60 is as near but later.
+    {
+      setting: "A",
+      budget: 50,
+      seven: 0.5,
+      nine: 0.1,
+      lowest: 1,
+      lowestDigit: 1,
+      median: 1,
+      distance: 0.2,
+    },
+    {
+      setting: "B",
+      budget: 1,
+      seven: 1,
+      nine: 1,
+      lowest: 0,
+      lowestDigit: 0,
+      median: 0,
+      distance: 1.2,
+    },
+  ]);
+  assert.deepStrictEqual(budgetTable(matches, 1).slice(2), [
+    "| A | 50 | 50 % | 10 % | 100 % (digit 1) | 100 % |",
+  ]);
 });
