@@ -33,8 +33,12 @@ const Perturbation = z.strictObject({
     "How a touched pixel changes: uniform in ±amplitude (the default), gaussian (σ = amplitude), saltpepper (set to black or white), dense (uniform on every pixel: density 1), additive (gains uniform [0, amplitude]: ink is never erased)",
   ),
   clip: z.boolean().optional().describe(
-    "true (the default): every sum is clipped to [0, 1]; false: masks add to an unclipped base and a candidate is clipped only when scored",
+    "true (the default): every sum is clipped to [0, 1]; false: masks add to an unclipped base and a candidate is clipped only when scored (not for saltpepper or additive, where it changes nothing)",
   ),
+}).refine((p) => !(p.clip === false && (p.family === "saltpepper" || p.family === "additive")), {
+  error:
+    "must be left out for saltpepper and additive masks: their sums never leave [0, 1] in a way clipping would undo, so unclipped cells would repeat the clipped ones",
+  path: ["clip"],
 });
 
 /** A regime's identity: what tells two regimes of a sweep apart. */

@@ -269,6 +269,7 @@ const GENERATED = [
   "summary.json",
   "report.md",
   "grid.png",
+  "stalls.png",
   "images",
   "baseline.json",
   "model.json",

@@ -14,6 +14,7 @@ export interface StallRecord {
   converged: boolean;
   stuck: boolean;
   iterations: number;
+  initialConfidence: number;
   finalConfidence: number;
   finalProbabilities: number[];
   trajectory: number[];
@@ -27,11 +28,11 @@ export interface StallRow {
   failed: number;
   /** Stopped because nothing improved for `patience` iterations: a local optimum. */
   stuck: number;
-  /** Stopped at the iteration limit. */
+  /** Stopped at the limit (`maxIterations`, or `maxEvaluations` where set) while not stuck. */
   atLimit: number;
   /** Of those at the limit: still improving in their last {@linkcode RECENT} iterations. */
   rising: number;
-  /** Median gain of the target's probability over the last RECENT iterations (failed runs). */
+  /** Of those at the limit: median gain of the target's probability over their last RECENT. */
   medianRecentGain: number;
   /** Rival digits (the network's choice after the target) with their counts, most common first. */
   rivals: { digit: number; count: number }[];
@@ -62,11 +63,15 @@ export function rivalOf(r: Pick<StallRecord, "digit" | "finalProbabilities">): {
   return { digit, p };
 }
 
-/** Gain of the best confidence over the last `RECENT` iterations of a run. */
-export function recentGain(trajectory: number[]): number {
-  if (trajectory.length < 2) return 0;
-  const last = trajectory.length - 1;
-  return trajectory[last] - trajectory[Math.max(0, last - RECENT)];
+/**
+ * Gain of the best confidence over the last `RECENT` iterations of a run (`trajectory[k]` is the
+ * best after step k + 1); a run of at most RECENT steps counts from its starting image.
+ */
+export function recentGain(r: Pick<StallRecord, "trajectory" | "initialConfidence">): number {
+  const t = r.trajectory;
+  if (t.length === 0) return 0;
+  const before = t.length > RECENT ? t[t.length - 1 - RECENT] : r.initialConfidence;
+  return t[t.length - 1] - before;
 }
 
 /**
@@ -99,8 +104,8 @@ export function stallRows(records: StallRecord[], perRow = STALL_PICTURES): Stal
       failed: failed.length,
       stuck: failed.length - atLimit.length,
       atLimit: atLimit.length,
-      rising: atLimit.filter((r) => recentGain(r.trajectory) > 0).length,
-      medianRecentGain: quantile(failed.map((r) => recentGain(r.trajectory)), 0.5),
+      rising: atLimit.filter((r) => recentGain(r) > 0).length,
+      medianRecentGain: atLimit.length > 0 ? quantile(atLimit.map(recentGain), 0.5) : 0,
       rivals,
       medianTarget: quantile(failed.map((r) => r.finalConfidence), 0.5),
       medianRival: quantile(failed.map((r) => rivalOf(r).p), 0.5),
@@ -118,7 +123,7 @@ export function stallRows(records: StallRecord[], perRow = STALL_PICTURES): Stal
 export function stallTable(rows: StallRow[], target: number): string[] {
   const f = (x: number) => x.toFixed(3);
   return [
-    `| digit | failed / runs | stuck | at the limit (still rising) | gain over the last ${RECENT} iterations (median) | final p(target) / p(rival), medians | rival's share of 1 − p(target) | rivals (pictured in this order) |`,
+    `| digit | failed / runs | stuck | at the limit (still rising) | their gain over the last ${RECENT} iterations (median) | final p(target) / p(rival), medians | rival's share of 1 − p(target) | rivals (pictured in this order) |`,
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...rows.map((r) =>
       `| ${r.digit} | ${r.failed} / ${r.runs} | ${r.stuck} | ${r.atLimit} (${r.rising}) | ${
@@ -130,6 +135,6 @@ export function stallTable(rows: StallRow[], target: number): string[] {
     "",
     `![the failed runs' final images: a row per digit above, grouped by rival](stalls.png)`,
     "",
-    `stalls.png: a row per digit above (at most ${STALL_PICTURES} runs each), each failed run's final image, grouped by rival in the order listed; none reached ${target}.`,
+    `stalls.png: a row per digit above, the final images of its failed runs (the first ${STALL_PICTURES}, of every setting, grouped by rival in the order listed, then by seed); none reached ${target}.`,
   ];
 }

@@ -133,7 +133,10 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
 
   // The failed runs' pictures, a row per digit, grouped by the rival that holds them back.
   const stalls = stallRows(records);
-  if (stalls.length > 0) {
+  if (stalls.length === 0) {
+    // A rebuilt report without failures must not keep an older run's picture of them.
+    if (await exists(`${dir}/stalls.png`)) await Deno.remove(`${dir}/stalls.png`);
+  } else {
     const board = renderGrid(stalls.map((row) => row.pictured.map((cell) => images.get(cell)!)));
     await writeFileAtomic(
       `${dir}/stalls.png`,

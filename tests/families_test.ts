@@ -45,7 +45,7 @@ Deno.test("each family changes pixels its own way", () => {
   // additive: ink only, up to +0.5 (128 levels); a pixel never darkens.
   for (const c of firstStep({ density: 0.05, amplitude: 0.5, family: "additive" })) {
     assert.ok(changed(c) <= 39 && changed(c) >= 30);
-    assert.ok(c.every((v) => v >= 128 && v <= 255));
+    assert.ok(c.every((v) => v >= 128));
     assert.ok(c.some((v) => v > 128 + 64));
   }
   // gaussian: σ = amplitude, so some changes exceed the amplitude (a uniform one never does).
@@ -105,6 +105,13 @@ Deno.test("regimes of the seed's family keep their cells, seeds and ids; new fam
     () => config([{ density: 0.05, amplitude: 0.5, family: "pink" }]),
     /"perturbation\[0\].family" must be one of "uniform", "gaussian", "saltpepper", "dense", "additive", received "pink"/,
   );
+  // Unclipped salt and pepper, or additive ink, would only repeat the clipped cells.
+  for (const family of ["saltpepper", "additive"]) {
+    assert.throws(
+      () => config([{ density: 0.05, amplitude: 0.5, family, clip: false }]),
+      /"perturbation\[0\].clip" must be left out for saltpepper and additive masks: their sums never leave \[0, 1\] in a way clipping would undo, so unclipped cells would repeat the clipped ones, received false/,
+    );
+  }
 });
 
 const SEARCH = {

@@ -99,6 +99,8 @@ Deno.test("closestBudgets() reads every budget off the same runs and finds the o
     ...runs("A", 7, [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]),
     ...runs("A", 9, [30, 60, 90, null, null, null, null, null, null, null]),
     ...runs("A", 1, Array(10).fill(5)),
+    // 3 reaches it at 80: after the chosen budget, so it counts as failed there.
+    ...runs("A", 3, Array(10).fill(80)),
     // C has no 9: skipped.
     ...runs("C", 7, [1]),
     ...runs("C", 1, [1]),
@@ -112,9 +114,9 @@ Deno.test("closestBudgets() reads every budget off the same runs and finds the o
       budget: 50,
       seven: 0.5,
       nine: 0.1,
-      lowest: 1,
-      lowestDigit: 1,
-      median: 1,
+      lowest: 0,
+      lowestDigit: 3,
+      median: 0.5,
       distance: 0.2,
     },
     {
@@ -129,6 +131,6 @@ Deno.test("closestBudgets() reads every budget off the same runs and finds the o
     },
   ]);
   assert.deepStrictEqual(budgetTable(matches, 1).slice(2), [
-    "| A | 50 | 50 % | 10 % | 100 % (digit 1) | 100 % |",
+    "| A | 50 | 50 % | 10 % | 0 % (digit 3) | 50 % |",
   ]);
 });

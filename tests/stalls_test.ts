@@ -28,6 +28,7 @@ function run(
     converged: end.converged ?? false,
     stuck: end.stuck ?? false,
     iterations: trajectory.length,
+    initialConfidence: 0.1,
     finalConfidence: end.p,
     finalProbabilities: probabilities,
     trajectory,
@@ -42,10 +43,16 @@ Deno.test("rivalOf() takes the most likely other digit; recentGain() the last 10
     rivalOf({ digit: 7, finalProbabilities: [0, 0, 0.3, 0, 0, 0, 0, 0.4, 0, 0.3] }),
     { digit: 2, p: 0.3 }, // a tie goes to the smaller digit
   );
-  assert.strictEqual(Math.round(recentGain(rising) * 1e6) / 1e6, 0.1);
-  assert.strictEqual(recentGain(flat), 0);
-  assert.strictEqual(recentGain([0.4]), 0);
-  assert.strictEqual(Math.round(recentGain([0.4, 0.5, 0.7]) * 1e6) / 1e6, 0.3);
+  const gain = (trajectory: number[]) =>
+    Math.round(recentGain({ trajectory, initialConfidence: 0.1 }) * 1e6) / 1e6;
+  assert.strictEqual(gain(rising), 0.1);
+  assert.strictEqual(gain(flat), 0);
+  assert.strictEqual(gain([]), 0);
+  // Ten steps or fewer: the gain since the starting image (0.1).
+  assert.strictEqual(gain([0.4]), 0.3);
+  assert.strictEqual(gain([0.4, 0.5, 0.7]), 0.6);
+  // Eleven steps: since the first step's best (the step before the last ten).
+  assert.strictEqual(gain([0.4, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.9]), 0.5);
 });
 
 Deno.test("stallRows(): per digit with failures, how they ended, rivals most common first", () => {
