@@ -72,7 +72,9 @@ export function regimeMapSpec(cells: MapCell[]): Spec {
   ];
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: "Success % per digit per regime (n/ms: n % stuck); top row: the seed's 7 and 9",
+    title: "Success % per digit per regime (n/ms: n % stuck); bottom row: the seed's 7 and 9",
+    // Row labels name the masks last: the default limit (180 px) would cut them off (0: none).
+    config: { axis: { labelLimit: 0 } },
     data: { values },
     facet: { column: { field: "model", type: "nominal", title: null } },
     spec: {

@@ -3,14 +3,12 @@
 import { regimeLabel, settingKey } from "./axes.ts";
 import type { ObjectiveChoice } from "./objectives.ts";
 import type { StrategySpec } from "./strategies/strategy.ts";
+import type { Perturbation } from "./strategies/greedy.ts";
 
 export { regimeLabel };
 
-/** A perturbation regime, as in the config. */
-export interface Regime {
-  density: number;
-  amplitude: number;
-}
+/** A perturbation regime, as in the config (with its family and clipping). */
+export type Regime = Perturbation;
 
 /** The fields of a run record that statistics need. */
 export interface RunStats {

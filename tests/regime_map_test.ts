@@ -85,6 +85,17 @@ Deno.test("mapCells() names each group's model and regime; hardestSevenNine() fi
   assert.match(svg, /^<svg/);
   assert.match(svg, /cnn-tutorial/);
   assert.match(svg, /the seed \(reported\)/);
+  // Long row labels keep their mask count (the axis would cut them at 180 px by default).
+  const long = mapCells([
+    group(7, 9, {
+      perturbation: { density: 0.05, amplitude: 0.25, family: "gaussian", clip: false },
+      objective: "margin",
+    }),
+  ], "cnn");
+  assert.match(
+    await renderSvg(regimeMapSpec(long)),
+    />gaussian 5 % \/ ±0\.25, unclipped, 500 masks, margin</,
+  );
 });
 
 Deno.test("closestBudgets() reads every budget off the same runs and finds the one nearest the seed's 7 and 9", () => {
