@@ -7,9 +7,8 @@
 import type { Spec } from "./plots.ts";
 import { SEED_SUCCESS } from "./plots.ts";
 import { objectiveLabel, objectiveModels, PRIMARY_MODEL } from "./objectives.ts";
-import type { GroupSummary } from "./statistics.ts";
+import { type GroupSummary, quantile } from "./statistics.ts";
 import { regimeLabel } from "./axes.ts";
-import { quantile } from "./statistics.ts";
 
 /** A group as the map places it: which model it asked, and its regime row. */
 export interface MapCell {
@@ -174,12 +173,20 @@ export function closestBudgets(runs: BudgetRun[], maxIterations: number): Budget
   const settings = [...new Set(runs.map((r) => r.setting))];
   const matches: BudgetMatch[] = [];
   for (const setting of settings) {
-    const mine = runs.filter((r) => r.setting === setting);
-    const digits = [...new Set(mine.map((r) => r.digit))].sort((a, b) => a - b);
-    if (!digits.includes(7) || !digits.includes(9) || digits.length < 3) continue;
+    // Per digit: how many runs, and the iterations at which the converged ones got there.
+    const byDigit = new Map<number, { runs: number; reached: number[] }>();
+    for (const r of runs) {
+      if (r.setting !== setting) continue;
+      const d = byDigit.get(r.digit) ?? { runs: 0, reached: [] };
+      d.runs++;
+      if (r.converged) d.reached.push(r.iterations);
+      byDigit.set(r.digit, d);
+    }
+    const digits = [...byDigit.keys()].sort((a, b) => a - b);
+    if (!byDigit.has(7) || !byDigit.has(9) || digits.length < 3) continue;
     const rate = (digit: number, budget: number) => {
-      const of = mine.filter((r) => r.digit === digit);
-      return of.filter((r) => r.converged && r.iterations <= budget).length / of.length;
+      const { runs, reached } = byDigit.get(digit)!;
+      return reached.filter((i) => i <= budget).length / runs;
     };
     let best: BudgetMatch | null = null;
     for (let budget = 1; budget <= maxIterations; budget++) {

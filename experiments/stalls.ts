@@ -85,18 +85,16 @@ export function stallRows(records: StallRecord[], perRow = STALL_PICTURES): Stal
     const all = records.filter((r) => r.digit === digit);
     const failed = all.filter((r) => !r.converged);
     if (failed.length === 0) continue;
+    const rivalOfRun = new Map(failed.map((r) => [r, rivalOf(r)]));
     const counts = new Map<number, number>();
-    for (const r of failed) {
-      const k = rivalOf(r).digit;
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    }
+    for (const { digit: k } of rivalOfRun.values()) counts.set(k, (counts.get(k) ?? 0) + 1);
     const rivals = [...counts].map(([d, count]) => ({ digit: d, count }))
       .sort((a, b) => b.count - a.count || a.digit - b.digit);
     const rank = new Map(rivals.map((x, i) => [x.digit, i]));
+    const rankOf = (r: StallRecord) => rank.get(rivalOfRun.get(r)!.digit)!;
     const atLimit = failed.filter((r) => !r.stuck);
     const pictured = [...failed].sort((a, b) =>
-      rank.get(rivalOf(a).digit)! - rank.get(rivalOf(b).digit)! || a.seed - b.seed ||
-      (a.cell < b.cell ? -1 : a.cell > b.cell ? 1 : 0)
+      rankOf(a) - rankOf(b) || a.seed - b.seed || (a.cell < b.cell ? -1 : a.cell > b.cell ? 1 : 0)
     ).slice(0, perRow).map((r) => r.cell);
     rows.push({
       digit,
@@ -108,9 +106,9 @@ export function stallRows(records: StallRecord[], perRow = STALL_PICTURES): Stal
       medianRecentGain: atLimit.length > 0 ? quantile(atLimit.map(recentGain), 0.5) : 0,
       rivals,
       medianTarget: quantile(failed.map((r) => r.finalConfidence), 0.5),
-      medianRival: quantile(failed.map((r) => rivalOf(r).p), 0.5),
+      medianRival: quantile(failed.map((r) => rivalOfRun.get(r)!.p), 0.5),
       medianRivalShare: quantile(
-        failed.map((r) => rivalOf(r).p / Math.max(1e-12, 1 - r.finalConfidence)),
+        failed.map((r) => rivalOfRun.get(r)!.p / Math.max(1e-12, 1 - r.finalConfidence)),
         0.5,
       ),
       pictured,

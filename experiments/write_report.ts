@@ -125,11 +125,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
   const rows = [...config.digits].sort((a, b) => a - b).map((digit) =>
     records.filter((r) => r.digit === digit).sort(columns).map((r) => images.get(r.cell)!)
   );
-  const grid = renderGrid(rows);
-  await writeFileAtomic(
-    `${dir}/grid.png`,
-    encodeGreyPng(grid.levels, { width: grid.width, height: grid.height }),
-  );
+  await writeBoard(`${dir}/grid.png`, rows);
 
   // The failed runs' pictures, a row per digit, grouped by the rival that holds them back.
   const stalls = stallRows(records);
@@ -137,10 +133,9 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     // A rebuilt report without failures must not keep an older run's picture of them.
     if (await exists(`${dir}/stalls.png`)) await Deno.remove(`${dir}/stalls.png`);
   } else {
-    const board = renderGrid(stalls.map((row) => row.pictured.map((cell) => images.get(cell)!)));
-    await writeFileAtomic(
+    await writeBoard(
       `${dir}/stalls.png`,
-      encodeGreyPng(board.levels, { width: board.width, height: board.height }),
+      stalls.map((row) => row.pictured.map((cell) => images.get(cell)!)),
     );
   }
 
@@ -225,6 +220,15 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     }`,
   );
   return summary;
+}
+
+/** Draws rows of 28×28 images as a board (renderGrid's layout) and writes it as a PNG. */
+async function writeBoard(path: string, rows: Uint8Array[][]): Promise<void> {
+  const board = renderGrid(rows);
+  await writeFileAtomic(
+    path,
+    encodeGreyPng(board.levels, { width: board.width, height: board.height }),
+  );
 }
 
 /**
