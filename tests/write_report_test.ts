@@ -102,9 +102,19 @@ Deno.test("failed runs get stalls.png (a row per digit, their own images) and a 
   }
   assert.ok(md.includes("](stalls.png)"));
 
-  // A sweep where every run converges writes no stalls.png.
+  // Starting over deletes it with the rest of what the run wrote.
+  await runExperiment(hard, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "m1",
+    fresh: true,
+  });
+  assert.strictEqual(await exists(`${dir}/stalls.png`), false);
+
+  // A sweep where every run converges writes no stalls.png, and a rebuilt report removes a stale one.
   const easy = await scratch("report-no-stalls");
   await runExperiment(CONFIG, { resultsDir: easy, score: fakeScorer(), modelSha256: "m1" });
+  await Deno.writeFile(`${easy}/stalls.png`, Uint8Array.of(1, 2, 3));
   await writeReport(easy, {});
   assert.strictEqual(await exists(`${easy}/stalls.png`), false);
   assert.ok(!(await Deno.readTextFile(`${easy}/report.md`)).includes("stalls.png"));
