@@ -48,12 +48,17 @@ export function createPrng(seed: number): Prng & PrngState {
   };
   for (let i = 0; i < 12; i++) nextUint32();
   return {
-    getState: () => [a, b, c, d],
+    // `a` is an XOR, which JavaScript leaves signed: the state is stated as unsigned words.
+    getState: () => [a >>> 0, b >>> 0, c >>> 0, d >>> 0],
     setState(state: readonly number[]) {
-      if (state.length !== 4 || !state.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32)) {
+      // Signed words too: states saved before getState said them unsigned.
+      if (
+        state.length !== 4 ||
+        !state.every((w) => Number.isInteger(w) && w >= -(2 ** 31) && w < 2 ** 32)
+      ) {
         throw new RangeError(`Cannot restore PRNG: expected 4 unsigned 32-bit words`);
       }
-      [a, b, c, d] = state;
+      [a, b, c, d] = state.map((w) => w >>> 0);
     },
     nextUint32,
     next: () => nextUint32() / 4294967296,

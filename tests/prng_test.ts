@@ -52,3 +52,38 @@ Deno.test("shuffleInPlace() is a seeded permutation", () => {
   assert.deepStrictEqual([...a].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepStrictEqual(a, shuffleInPlace([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], createPrng(3)));
 });
+
+Deno.test("getState() is four unsigned words at every draw, and setState() continues the stream", () => {
+  // The first word is an XOR, which JavaScript keeps signed: a checkpoint once saved it
+  // negative and could not be resumed.
+  const prng = createPrng(1);
+  for (let i = 0; i < 200; i++) {
+    const state = prng.getState();
+    assert.ok(state.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32), `draw ${i}`);
+    const copy = createPrng(99);
+    copy.setState(state);
+    assert.strictEqual(copy.nextUint32(), createPrngAt(1, i + 1).nextUint32(), `draw ${i}`);
+    prng.nextUint32();
+  }
+});
+
+Deno.test("setState() accepts the signed words older checkpoints hold", () => {
+  const reference = createPrng(3);
+  reference.nextUint32();
+  const [a, b, c, d] = reference.getState();
+  const signed = createPrng(5);
+  signed.setState([a | 0, b, c, d]);
+  assert.deepStrictEqual(signed.getState(), [a, b, c, d]);
+  assert.strictEqual(signed.nextUint32(), reference.nextUint32());
+  assert.throws(() => signed.setState([-(2 ** 31) - 1, b, c, d]), {
+    name: "RangeError",
+    message: "Cannot restore PRNG: expected 4 unsigned 32-bit words",
+  });
+});
+
+/** A generator seeded with `seed` that has drawn `draws` numbers. */
+function createPrngAt(seed: number, draws: number) {
+  const prng = createPrng(seed);
+  for (let i = 0; i < draws - 1; i++) prng.nextUint32();
+  return prng;
+}
