@@ -2,6 +2,7 @@
 
 import { formatDuration, progressBar } from "./_cli.ts";
 import { type Architecture, TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { defaultWorkersFor } from "../train/workers.ts";
 
 /** Training rates measured on this project's 2-core machine (`deno task train`), for estimates. */
 const SAMPLES_PER_SECOND: Record<Architecture, number> = {
@@ -32,12 +33,14 @@ export async function trainWithProgress(
   const samples = options.steps !== undefined
     ? options.steps * options.batchSize
     : options.epochs * ((options.limit ?? 60000) - (recipe.skip ?? 0));
-  const rate = SAMPLES_PER_SECOND[recipe.architecture];
+  // Data-parallel workers: 2 measured 1.7× one thread on the 2-core machine.
+  const workers = options.workers ?? defaultWorkersFor(model);
+  const rate = Math.round(SAMPLES_PER_SECOND[recipe.architecture] * (workers > 1 ? 1.7 : 1));
   if (samples / rate > 120) {
     console.error(
-      `${model}: ${
-        samples.toLocaleString("en-US")
-      } samples to train; at the ~${rate} samples/s measured on a 2-core machine that is about ${
+      `${model}: ${samples.toLocaleString("en-US")} samples to train${
+        workers > 1 ? ` on ${workers} workers` : ""
+      }; at the ~${rate} samples/s measured on a 2-core machine that is about ${
         formatDuration(samples / rate)
       }. Ctrl-C saves a checkpoint (so does every epoch): the same command continues from it.`,
     );

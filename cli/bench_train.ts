@@ -1,11 +1,13 @@
 /**
- * `deno task bench:train`: the same CNN training batches with the fast path (wasm + custom
- * gradients) and with stock tfjs (cpu backend; wasm, which has no filter gradient), side by
- * side in one run: samples/s of each and their ratio.
+ * `deno task bench:train`: the same CNN training batches on every training path, side by side
+ * in one run: stock tfjs (cpu backend; wasm, which has no filter gradient), the fast path
+ * (wasm + custom gradients) on the main thread, and the data-parallel workers with 1 and N
+ * workers. Prints samples/s and ratios, and writes the rows to results/bench/train.json.
  */
 
 import { intFlag, parseFlags, runMain } from "./_cli.ts";
 import { describeMachine } from "../common/machine.ts";
+import { DEFAULT_RESULTS_DIR, writeJsonAtomic } from "../common/files.ts";
 import { useBackend } from "../train/backend.ts";
 import { installFastGradients, restoreStockGradients } from "../train/fast_gradients.ts";
 import { loadMnist, type MnistSet } from "../train/mnist.ts";
@@ -13,32 +15,74 @@ import { buildModel, compileModel } from "../train/models.ts";
 import { TRAINING_DEFAULTS } from "../train/model_names.ts";
 import { trainModel } from "../train/train.ts";
 import { profileTrainingKernels } from "../train/kernel_profile.ts";
+import { type ParallelTrainer, startParallelTrainer } from "../train/parallel.ts";
+import { coreCount } from "../train/workers.ts";
 
 const USAGE =
-  "Usage: deno task bench:train [--batch 32] [--fast-steps 20] [--stock-steps 1] [--rounds 2]\n" +
+  "Usage: deno task bench:train [--batch 64] [--workers N] [--fast-steps 20] [--stock-steps 1] [--rounds 2] [--out results/bench]\n" +
   "       deno task bench:train --ops [--batch 64] [--fast-steps 5]   (the fast path's cost per kernel)";
+
+/** One row of results/bench/train.json. */
+export interface TrainBenchRow {
+  /** "stock-cpu", "stock-wasm", "fast" (main thread) or "workers". */
+  path: string;
+  workers: number;
+  batch: number;
+  /** Median over the rounds; null when the path cannot train. */
+  samplesPerSecond: number | null;
+  error?: string;
+}
 
 interface Contender {
   name: string;
+  path: TrainBenchRow["path"];
   backend: "wasm" | "cpu";
   fast: boolean;
+  /** Data-parallel workers; 0 trains on the main thread. */
+  workers: number;
   steps: number;
+  /**
+   * The stock cpu backend: measured in the first round only and without a warm-up batch (at
+   * under 1 sample/s each of its batches takes minutes, and it has nothing to warm up).
+   */
+  slow?: boolean;
 }
 
-/** Trains `steps` batches and returns samples/s (the first, warm-up batch is not timed). */
+/** Trains `steps` batches and returns samples/s (after a warm-up batch, not timed). */
 async function measure(c: Contender, data: MnistSet, batch: number): Promise<number> {
   await useBackend(c.backend);
   if (c.fast) installFastGradients();
   else restoreStockGradients();
   const model = buildModel("cnn", 1);
-  compileModel(model, TRAINING_DEFAULTS.cnn);
+  const recipe = TRAINING_DEFAULTS.cnn;
+  compileModel(model, recipe);
+  let trainer: ParallelTrainer | null = null;
   try {
-    const warm = { ...data, count: batch };
-    await trainModel(model, warm, { epochs: 1, batchSize: batch, seed: 1 });
+    if (c.workers > 0) {
+      trainer = await startParallelTrainer(model, {
+        model: "cnn",
+        seed: 1,
+        workers: c.workers,
+        batchSize: batch,
+        optimizer: recipe.optimizer,
+        learningRate: recipe.learningRate,
+      });
+    }
+    const withTrainer = trainer ? { trainer } : {};
+    if (!c.slow) {
+      const warm = { ...data, count: batch };
+      await trainModel(model, warm, { epochs: 1, batchSize: batch, seed: 1, ...withTrainer });
+    }
     const timed = { ...data, count: batch * c.steps };
-    const stats = await trainModel(model, timed, { epochs: 1, batchSize: batch, seed: 2 });
+    const stats = await trainModel(model, timed, {
+      epochs: 1,
+      batchSize: batch,
+      seed: 2,
+      ...withTrainer,
+    });
     return stats.samplesPerSecond;
   } finally {
+    trainer?.close();
     model.dispose();
     restoreStockGradients();
   }
@@ -53,6 +97,8 @@ if (import.meta.main) {
         "fast-steps": { type: "string" },
         "stock-steps": { type: "string" },
         rounds: { type: "string" },
+        workers: { type: "string" },
+        out: { type: "string", default: `${DEFAULT_RESULTS_DIR}/bench` },
         ops: { type: "boolean", default: false },
       },
     });
@@ -83,33 +129,46 @@ if (import.meta.main) {
       );
       return;
     }
-    const batch = intFlag("batch", values.batch, { fallback: 32, max: 1024 });
+    const batch = intFlag("batch", values.batch, { fallback: 64, max: 1024 });
     const rounds = intFlag("rounds", values.rounds, { fallback: 2, max: 100 });
+    const workers = intFlag("workers", values.workers, { fallback: coreCount(), max: 256 });
+    const fastSteps = intFlag("fast-steps", values["fast-steps"], { fallback: 20 });
+    const fast = { backend: "wasm", fast: true, steps: fastSteps } as const;
     const contenders: Contender[] = [
-      {
-        name: "fast: wasm + custom gradients",
-        backend: "wasm",
-        fast: true,
-        steps: intFlag("fast-steps", values["fast-steps"], { fallback: 20 }),
-      },
+      { name: "fast path, main thread", path: "fast", workers: 0, ...fast },
+      { name: "fast path, 1 worker", path: "workers", workers: 1, ...fast },
+      ...(workers > 1
+        ? [{ name: `fast path, ${workers} workers`, path: "workers", workers, ...fast }]
+        : []),
       {
         name: "stock tfjs: cpu backend",
+        path: "stock-cpu",
         backend: "cpu",
         fast: false,
+        workers: 0,
         steps: intFlag("stock-steps", values["stock-steps"], { fallback: 1 }),
+        slow: true,
       },
-      { name: "stock tfjs: wasm backend", backend: "wasm", fast: false, steps: 1 },
+      {
+        name: "stock tfjs: wasm backend",
+        path: "stock-wasm",
+        backend: "wasm",
+        fast: false,
+        workers: 0,
+        steps: 1,
+      },
     ];
     const maxSteps = Math.max(...contenders.map((c) => c.steps));
     const data = await loadMnist("train", { limit: batch * (maxSteps + 1) });
+    const machine = describeMachine();
     console.error(
-      `CNN training, batch ${batch}, ${rounds} interleaved round(s), on ${describeMachine()}`,
+      `CNN training, batch ${batch}, ${rounds} interleaved round(s), on ${machine}`,
     );
     const results = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
     const errors = new Map<string, string>();
     for (let r = 0; r < rounds; r++) {
       for (const c of contenders) {
-        if (errors.has(c.name)) continue;
+        if (errors.has(c.name) || (c.slow && r > 0)) continue;
         try {
           const sps = await measure(c, data, batch);
           results.get(c.name)!.push(sps);
@@ -121,23 +180,44 @@ if (import.meta.main) {
       }
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-    const fast = median(results.get(contenders[0].name)!);
-    console.log(`| path | samples/s | vs fast |\n| --- | ---: | ---: |`);
-    for (const c of contenders) {
-      const xs = results.get(c.name)!;
-      if (errors.has(c.name)) {
-        console.log(`| ${c.name} | cannot train: ${errors.get(c.name)} | – |`);
-      } else {console.log(
-          `| ${c.name} | ${median(xs).toFixed(2)} | ${(median(xs) / fast).toFixed(4)}× |`,
-        );}
-    }
-    const stock = results.get(contenders[1].name)!;
-    if (stock.length) {
+    const rows: TrainBenchRow[] = contenders.map((c) => {
+      const error = errors.get(c.name);
+      return {
+        path: c.path,
+        workers: Math.max(1, c.workers),
+        batch,
+        samplesPerSecond: error ? null : median(results.get(c.name)!),
+        ...(error ? { error } : {}),
+      };
+    });
+    const oneWorker = rows[1].samplesPerSecond;
+    console.log(`| path | workers | samples/s | vs 1 worker |\n| --- | ---: | ---: | ---: |`);
+    contenders.forEach((c, i) => {
+      const row = rows[i];
       console.log(
-        `\nThe fast path trains ${
-          (fast / median(stock)).toFixed(0)
+        row.samplesPerSecond === null
+          ? `| ${c.name} | ${row.workers} | cannot train: ${row.error} | – |`
+          : `| ${c.name} | ${row.workers} | ${row.samplesPerSecond.toFixed(2)} | ${
+            oneWorker ? `${(row.samplesPerSecond / oneWorker).toFixed(2)}×` : "–"
+          } |`,
+      );
+    });
+    const best = rows[workers > 1 ? 2 : 1].samplesPerSecond;
+    const stock = rows.find((r) => r.path === "stock-cpu")?.samplesPerSecond;
+    if (best && stock) {
+      console.log(
+        `\nWith ${workers} worker(s) the fast path trains ${
+          (best / stock).toFixed(0)
         }× faster than stock tfjs on the cpu backend.`,
       );
     }
+    await Deno.mkdir(values.out, { recursive: true });
+    await writeJsonAtomic(`${values.out}/train.json`, {
+      machine,
+      date: new Date().toISOString(),
+      rounds,
+      rows,
+    });
+    console.log(`Wrote ${values.out}/train.json`);
   });
 }

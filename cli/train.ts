@@ -4,10 +4,15 @@ import { DEFAULT_MODELS_DIR } from "../common/files.ts";
 import { EXIT, intFlag, parseFlags, runMain } from "./_cli.ts";
 import { trainWithProgress } from "./_train_progress.ts";
 import { MODEL_NAMES, parseModelName, TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { coreCount, defaultWorkersFor } from "../train/workers.ts";
+import { UsageError } from "../common/errors.ts";
 
 const USAGE = `Usage: deno task train --model ${
   MODEL_NAMES.join("|")
-} [--epochs N | --steps N] [--batch N] [--seed S] [--limit N] [--models-dir DIR]
+} [--epochs N | --steps N] [--batch N] [--seed S] [--limit N] [--workers N] [--models-dir DIR]
+
+  --workers N   data-parallel training workers, one per core by default for the CNNs (${coreCount()} here)
+                and 1 (the main thread) for the small models; the same seed and N give the same bytes
 
 Models (the zoo):
 ${MODEL_NAMES.map((m) => `  ${m.padEnd(8)} ${TRAINING_DEFAULTS[m].description}`).join("\n")}`;
@@ -23,11 +28,21 @@ if (import.meta.main) {
         batch: { type: "string" },
         seed: { type: "string" },
         limit: { type: "string" },
+        workers: { type: "string" },
         "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
       },
     });
     const model = parseModelName(values.model);
     const defaults = TRAINING_DEFAULTS[model];
+    const workers = intFlag("workers", values.workers, {
+      fallback: defaultWorkersFor(model),
+      max: 256,
+    });
+    if (workers > 1 && defaults.architecture === "vae") {
+      throw new UsageError(`--workers ${workers}: the VAE trains on the main thread only`, {
+        hint: "Leave out --workers (or pass --workers 1) for --model vae.",
+      });
+    }
     const controller = new AbortController();
     // Ctrl-C or a scheduler's SIGTERM: stop after the current batch, leaving a checkpoint.
     const onSigint = () => controller.abort();
@@ -46,6 +61,7 @@ if (import.meta.main) {
         seed: intFlag("seed", values.seed, { fallback: defaults.seed, min: 0, max: 2 ** 32 - 1 }),
         limit: intFlag("limit", values.limit, { fallback: 60000, max: 60000 }),
         modelsDir: values["models-dir"],
+        workers,
         signal: controller.signal,
       });
       if (meta === null) return EXIT.interrupted;

@@ -11,8 +11,9 @@ import { CLI_FLAGS, runCli } from "./_cli.ts";
 import { acquireLock } from "../common/lock.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-// The CNN with Adam (moments, step count, bias-correction powers) and dropout seeded per step.
-const TRAINING = { epochs: 2, batchSize: 64, seed: 3, limit: 640 };
+// The CNN with Adam (moments, step count, bias-correction powers) and dropout seeded per step,
+// on the main thread (tests/parallel_test.ts does the same with workers).
+const TRAINING = { epochs: 2, batchSize: 64, seed: 3, limit: 640, workers: 1 };
 
 Deno.test({
   ...opts,

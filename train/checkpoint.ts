@@ -36,6 +36,8 @@ export interface CheckpointKey {
   epochs: number;
   batchSize: number;
   trainSamples: number;
+  /** Data-parallel workers (their count splits each batch; 1 when absent). */
+  workers?: number;
 }
 
 const MAGIC = "identikit-ckpt-1";
@@ -126,13 +128,14 @@ export async function loadCheckpoint(
   } catch {
     return { position: null, reason: `${path} is not a readable checkpoint` };
   }
+  const saved: CheckpointKey = { ...header.key, workers: header.key.workers ?? 1 };
   const differs = (Object.keys(key) as (keyof CheckpointKey)[])
-    .filter((k) => header.key[k] !== key[k]);
+    .filter((k) => saved[k] !== (k === "workers" ? key[k] ?? 1 : key[k]));
   if (differs.length) {
     return {
       position: null,
       reason: `${path} belongs to another training (${
-        differs.map((k) => `${k} ${header.key[k]} here ${key[k]}`).join(", ")
+        differs.map((k) => `${k} ${saved[k]} here ${key[k]}`).join(", ")
       })`,
     };
   }

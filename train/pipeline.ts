@@ -13,6 +13,8 @@ import { saveTfjsModel } from "./artifacts.ts";
 import { evaluateAccuracy, trainModel, type TrainProgress } from "./train.ts";
 import { exportOnnxFile } from "./export_onnx.ts";
 import { type CheckpointKey, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { type ParallelTrainer, startParallelTrainer } from "./parallel.ts";
+import { defaultWorkersFor } from "./workers.ts";
 
 /** What `models/<model>.json` holds: the model's description of itself. */
 export interface ModelMetadata {
@@ -25,6 +27,8 @@ export interface ModelMetadata {
   steps?: number;
   batchSize: number;
   seed: number;
+  /** Data-parallel workers it trained with (1: the main thread; absent in older files). */
+  workers?: number;
   trainSamples: number;
   /** Training images held out before `trainSamples` (the tutorial's validation split). */
   heldOut?: number;
@@ -61,6 +65,11 @@ export interface TrainAndSaveOptions {
   /** Stop after this many steps (a recipe counted in steps; default: whole epochs). */
   steps?: number;
   modelsDir?: string;
+  /**
+   * Data-parallel workers (default: {@linkcode defaultWorkersFor}); 1 trains on the main
+   * thread. The same seed and worker count give the same bytes.
+   */
+  workers?: number;
   signal?: AbortSignal;
   onProgress?: (progress: TrainProgress) => void;
   /** Called when training ends, before evaluation (to close a progress bar). */
@@ -120,9 +129,13 @@ async function trainAndSaveClassifier(
     : options.epochs;
   const network = buildModel(model, options.seed);
   compileModel(network, defaults);
+  const workers = options.workers ?? defaultWorkersFor(model);
   log(
-    `Training ${model} on ${train.count} MNIST images for ${epochs} epoch(s), seed ${options.seed} (tfjs ${tf.getBackend()})`,
+    `Training ${model} on ${train.count} MNIST images for ${epochs} epoch(s), seed ${options.seed} (tfjs ${tf.getBackend()}, ${
+      workers === 1 ? "main thread" : `${workers} workers`
+    })`,
   );
+  let trainer: ParallelTrainer | null = null;
   try {
     // Each epoch (and Ctrl-C) leaves a checkpoint; a run of the same training continues it.
     await Deno.mkdir(modelsDir, { recursive: true });
@@ -133,6 +146,7 @@ async function trainAndSaveClassifier(
       epochs: epochs,
       batchSize: options.batchSize,
       trainSamples: train.count,
+      workers,
     };
     const restored = await loadCheckpoint(checkpointPath, key, network);
     if (restored.position) {
@@ -144,16 +158,33 @@ async function trainAndSaveClassifier(
     } else if (restored.reason) {
       log(`Not resuming: ${restored.reason}; training from the start`);
     }
+    // The workers start from the network as built or as the checkpoint restored it.
+    if (workers > 1) {
+      trainer = await startParallelTrainer(network, {
+        model,
+        seed: options.seed,
+        workers,
+        batchSize: options.batchSize,
+        optimizer: recipe.optimizer,
+        learningRate: recipe.learningRate,
+      });
+    }
     const stats = await trainModel(network, train, {
       epochs: epochs,
       batchSize: options.batchSize,
       seed: options.seed,
       ...(options.steps !== undefined ? { maxSteps: options.steps } : {}),
       ...(restored.position ? { resume: restored.position } : {}),
-      checkpoint: (position) => saveCheckpoint(checkpointPath, key, position, network),
+      checkpoint: async (position) => {
+        await trainer?.syncTo(network);
+        await saveCheckpoint(checkpointPath, key, position, network);
+      },
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(trainer ? { trainer } : {}),
     });
+    await trainer?.syncTo(network);
+    trainer?.close();
     options.onTrained?.();
     const testAccuracy = evaluateAccuracy(network, test);
     await Deno.mkdir(modelsDir, { recursive: true });
@@ -173,6 +204,7 @@ async function trainAndSaveClassifier(
       ...(options.steps !== undefined ? { steps: options.steps } : {}),
       batchSize: options.batchSize,
       seed: options.seed,
+      workers,
       trainSamples: train.count,
       ...(skip > 0 ? { heldOut: skip } : {}),
       learningRate: recipe.learningRate,
@@ -212,6 +244,7 @@ async function trainAndSaveClassifier(
     );
     return meta;
   } finally {
+    trainer?.close();
     network.dispose();
   }
 }

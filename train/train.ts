@@ -6,6 +6,7 @@ import { createPrng, deriveSeed, shuffleInPlace } from "../common/prng.ts";
 import { accuracy } from "../common/probabilities.ts";
 import type { MnistSet } from "./mnist.ts";
 import type { TrainPosition } from "./checkpoint.ts";
+import type { BatchTrainer } from "./parallel.ts";
 
 /** What {@linkcode trainModel} reports after each batch. */
 export interface TrainProgress {
@@ -35,6 +36,11 @@ export interface TrainOptions {
   checkpoint?: (position: TrainPosition) => Promise<void>;
   /** Stop after this many steps (batches), mid-epoch if need be (a recipe counted in steps). */
   maxSteps?: number;
+  /**
+   * Takes the optimizer steps instead of `model.trainOnBatch` (the data-parallel workers); the
+   * model's weights are then the trainer's to sync back.
+   */
+  trainer?: BatchTrainer;
 }
 
 /** The result of {@linkcode trainModel}. */
@@ -97,6 +103,23 @@ export async function trainModel(
     history: [...history],
     elapsedSeconds: (performance.now() - start) / 1000,
   });
+  const trainOnMainThread = async (n: number) => {
+    for (const layer of dropouts) {
+      layer.seed = deriveSeed(seed, "dropout", step);
+    }
+    const x = tf.tensor4d(xBuffer.subarray(0, n * size), [
+      n,
+      data.rows,
+      data.cols,
+      1,
+    ]);
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.subarray(0, n), "int32"), 10));
+    try {
+      return await model.trainOnBatch(x, y) as number[];
+    } finally {
+      tf.dispose([x, y]);
+    }
+  };
   const maxSteps = options.maxSteps ?? Infinity;
   const totalSamples = Math.min(epochs * data.count, maxSteps * batchSize);
   for (let epoch = r?.epoch ?? 1; epoch <= epochs && step < maxSteps; epoch++) {
@@ -121,25 +144,17 @@ export async function trainModel(
         );
         labels[i] = data.labels[index];
       }
-      for (const layer of dropouts) {
-        layer.seed = deriveSeed(seed, "dropout", step);
-      }
-      const x = tf.tensor4d(xBuffer.subarray(0, n * size), [
-        n,
-        data.rows,
-        data.cols,
-        1,
-      ]);
-      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.subarray(0, n), "int32"), 10));
-      const [loss, accuracy] = await model.trainOnBatch(x, y) as number[];
-      tf.dispose([x, y]);
+      const [loss, accuracy] = options.trainer
+        ? await options.trainer.trainOnBatch(xBuffer, labels, n, step)
+        : await trainOnMainThread(n);
       lossSum += loss * n;
       accSum += accuracy * n;
       seen += n;
       samples += n;
       step++;
       // Let timers (progress output) and signal handlers (Ctrl-C) run: wasm work never yields.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      // (Waiting for the workers already does, and they would idle through a timer's delay.)
+      if (!options.trainer) await new Promise((resolve) => setTimeout(resolve, 0));
       options.onProgress?.({
         epoch,
         epochs,

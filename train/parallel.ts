@@ -1,0 +1,214 @@
+/**
+ * Data-parallel training on every core: N Deno module workers, each with its own tfjs wasm
+ * backend (single-threaded) and a replica of the network. Per step the batch is split into N
+ * contiguous slices; each worker computes its slice's gradient into shared memory; then each
+ * worker sums all N gradients (in worker order) for the 1/N of the parameters it owns and
+ * applies the optimizer to them in the shared weights (a reduce-scatter: the sum and Adam run
+ * in parallel too). Only two small control messages per worker cross threads per step; the
+ * weights, moments, gradients and batch live in SharedArrayBuffers.
+ *
+ * The same seed, data and worker count give the same bytes: every sum has a fixed order and
+ * each worker's arithmetic is single-threaded. A different worker count splits the batch (and
+ * its dropout masks) differently, so it trains a slightly different, equally good model.
+ */
+
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import type { ModelName } from "./model_names.ts";
+import { splitEvenly } from "./workers.ts";
+import type { GradRequest, UpdateRequest, WorkerInit } from "./parallel_worker.ts";
+
+type Named = { name: string; tensor: tf.Tensor };
+
+/** What the training loop needs from a trainer: one optimizer step on a batch. */
+export interface BatchTrainer {
+  /**
+   * Trains on the first `count` rows of `images` (784 floats each) and `labels`; `step` counts
+   * batches from 0 over the whole run (it seeds dropout). Returns the batch's mean loss and
+   * accuracy, like tfjs's `trainOnBatch`.
+   */
+  trainOnBatch(
+    images: Float32Array,
+    labels: Int32Array,
+    count: number,
+    step: number,
+  ): Promise<[number, number]>;
+}
+
+/** A data-parallel trainer: also syncs its state into the tfjs model, and must be closed. */
+export interface ParallelTrainer extends BatchTrainer {
+  readonly workers: number;
+  /** Copies the shared weights and optimizer state into `network` and its optimizer. */
+  syncTo(network: tfl.LayersModel): Promise<void>;
+  /** Stops the workers. */
+  close(): void;
+}
+
+/** Options for {@linkcode startParallelTrainer}. */
+export interface ParallelOptions {
+  model: ModelName;
+  seed: number;
+  workers: number;
+  /** The largest batch it will be given. */
+  batchSize: number;
+  optimizer: "adam" | "sgd";
+  learningRate: number;
+}
+
+/**
+ * Starts `options.workers` workers whose replicas begin from `network`'s current weights and
+ * optimizer state (a fresh network, or one a checkpoint restored).
+ */
+export async function startParallelTrainer(
+  network: tfl.LayersModel,
+  options: ParallelOptions,
+): Promise<ParallelTrainer> {
+  const { workers: n, batchSize } = options;
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`workers must be ≥ 1, not ${n}`);
+  const shapes = network.trainableWeights.map((w) => w.shape as number[]);
+  const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const weights = new SharedArrayBuffer(total * 4);
+  const moments = new SharedArrayBuffer(total * 8);
+  const gradients = new SharedArrayBuffer(total * 4 * n);
+  const images = new SharedArrayBuffer(batchSize * 784 * 4);
+  const labels = new SharedArrayBuffer(batchSize * 4);
+  const params = new Float32Array(weights);
+  const m = new Float32Array(moments, 0, total), v = new Float32Array(moments, total * 4, total);
+  const imageView = new Float32Array(images), labelView = new Int32Array(labels);
+  let at = 0;
+  for (const w of network.trainableWeights) {
+    const data = w.read().dataSync() as Float32Array;
+    params.set(data, at);
+    at += data.length;
+  }
+  // Adam's moments and step count, when a checkpoint restored them.
+  let iteration = 0;
+  if (options.optimizer === "adam") {
+    const saved = await network.optimizer.getWeights();
+    iteration = (network.optimizer as unknown as { iterations: number }).iterations ?? 0;
+    const moments = saved.filter((s) => s.name.endsWith("/m") || s.name.endsWith("/v"));
+    if (moments.length === 2 * shapes.length) {
+      let offset = 0;
+      for (let i = 0; i < shapes.length; i++) {
+        m.set(moments[i].tensor.dataSync() as Float32Array, offset);
+        v.set(moments[shapes.length + i].tensor.dataSync() as Float32Array, offset);
+        offset += sizes[i];
+      }
+    }
+  } else {
+    iteration = (network.optimizer as unknown as { iterations: number }).iterations ?? 0;
+  }
+
+  const owned = splitEvenly(total, n);
+  const pool: Worker[] = [];
+  const replies: ((data: Record<string, unknown>) => void)[] = [];
+  const failures: ((error: Error) => void)[] = [];
+  const next = (w: number) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      replies[w] = resolve;
+      failures[w] = reject;
+    });
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    for (const worker of pool) worker.terminate();
+  };
+  for (let w = 0; w < n; w++) {
+    const worker = new Worker(new URL("./parallel_worker.ts", import.meta.url).href, {
+      type: "module",
+    });
+    worker.onmessage = (event: MessageEvent<Record<string, unknown>>) => {
+      if (event.data.type === "error") {
+        failures[w]?.(new Error(`training worker ${w + 1}/${n}: ${event.data.message}`));
+      } else replies[w]?.(event.data);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      failures[w]?.(new Error(`training worker ${w + 1}/${n}: ${event.message}`));
+    };
+    pool.push(worker);
+  }
+  const all = async (send: (w: number) => unknown) => {
+    const waits = pool.map((_, w) => next(w));
+    pool.forEach((worker, w) => worker.postMessage(send(w)));
+    return await Promise.all(waits);
+  };
+  try {
+    await all((w): WorkerInit => ({
+      type: "init",
+      index: w,
+      workers: n,
+      model: options.model,
+      seed: options.seed,
+      optimizer: options.optimizer,
+      learningRate: options.learningRate,
+      weights,
+      moments,
+      gradients,
+      images,
+      labels,
+      owned: owned[w],
+    }));
+  } catch (error) {
+    close();
+    throw error;
+  }
+
+  return {
+    workers: n,
+    async trainOnBatch(x, y, count, step) {
+      imageView.set(x.subarray(0, count * 784));
+      labelView.set(y.subarray(0, count));
+      const slices = splitEvenly(count, n);
+      const done = await all((w): GradRequest => ({
+        type: "grad",
+        step,
+        start: slices[w][0],
+        count: slices[w][1] - slices[w][0],
+        batch: count,
+      }));
+      iteration++;
+      await all((): UpdateRequest => ({ type: "update", iteration }));
+      let loss = 0, correct = 0;
+      for (const d of done) {
+        loss += d.loss as number;
+        correct += d.correct as number;
+      }
+      return [loss, correct / count];
+    },
+    async syncTo(target) {
+      let offset = 0;
+      const values = target.trainableWeights.map((_, i) => {
+        const t = tf.tensor(params.slice(offset, offset + sizes[i]), shapes[i]);
+        offset += sizes[i];
+        return t;
+      });
+      // Non-trainable weights (none in the zoo's classifiers) keep their values.
+      target.trainableWeights.forEach((w, i) => w.write(values[i]));
+      tf.dispose(values);
+      const names = target.trainableWeights.map((w) => (w.read() as tf.Variable).name);
+      const state: Named[] = [{ name: "iter", tensor: tf.scalar(iteration, "int32") }];
+      if (options.optimizer === "adam") {
+        let o = 0;
+        const first: Named[] = [], second: Named[] = [];
+        for (let i = 0; i < shapes.length; i++) {
+          first.push({
+            name: `${names[i]}/m`,
+            tensor: tf.tensor(m.slice(o, o + sizes[i]), shapes[i]),
+          });
+          second.push({
+            name: `${names[i]}/v`,
+            tensor: tf.tensor(v.slice(o, o + sizes[i]), shapes[i]),
+          });
+          o += sizes[i];
+        }
+        state.push(...first, ...second);
+      }
+      // setWeights turns these tensors into the optimizer's variables: they are not disposed.
+      await target.optimizer.setWeights(state);
+    },
+    close,
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * How many data-parallel training workers to use, and how work splits among them (no tfjs
+ * here: the CLIs read these before deciding to load it).
+ */
+
+import { type ModelName, TRAINING_DEFAULTS } from "./model_names.ts";
+
+/** The number of cores this machine offers. */
+export function coreCount(): number {
+  return Math.max(1, navigator.hardwareConcurrency || 1);
+}
+
+/**
+ * How many workers train `model` unless told: one per core for the convolutional networks
+ * (minutes to hours of training); the main thread for the rest, which train in seconds and
+ * would spend more on starting workers and passing messages than they save.
+ */
+export function defaultWorkersFor(model: ModelName): number {
+  return TRAINING_DEFAULTS[model].architecture === "cnn" ? coreCount() : 1;
+}
+
+/** Contiguous, nearly equal parts of [0, total): the first `total % parts` get one more. */
+export function splitEvenly(total: number, parts: number): [number, number][] {
+  const out: [number, number][] = [];
+  const base = Math.floor(total / parts), extra = total % parts;
+  let at = 0;
+  for (let i = 0; i < parts; i++) {
+    const n = base + (i < extra ? 1 : 0);
+    out.push([at, at + n]);
+    at += n;
+  }
+  return out;
+}
