@@ -35,7 +35,7 @@ export async function trainWithProgress(
     : options.epochs * ((options.limit ?? 60000) - (recipe.skip ?? 0));
   // Data-parallel workers: the CNN's full run on 2 workers went at 377 samples/s on the 2-core
   // machine, against 147–161 on the main thread; 1.9× the figure above is a fair estimate.
-  const workers = options.workers ?? defaultWorkersFor(model);
+  const workers = options.workers ?? defaultWorkersFor(model, options.batchSize);
   const rate = Math.round(SAMPLES_PER_SECOND[recipe.architecture] * (workers > 1 ? 1.9 : 1));
   if (samples / rate > 120) {
     console.error(

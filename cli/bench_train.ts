@@ -20,7 +20,7 @@ import { coreCount } from "../train/workers.ts";
 
 const USAGE =
   "Usage: deno task bench:train [--batch 64] [--workers N] [--fast-steps 20] [--stock-steps 1] [--rounds 2] [--out results/bench]\n" +
-  "       deno task bench:train --ops [--batch 64] [--fast-steps 5]   (the fast path's cost per kernel)";
+  "       deno task bench:train --ops [--batch 64] [--fast-steps 5]   (the cost per kernel, main thread and worker)";
 
 /** One row of results/bench/train.json. */
 export interface TrainBenchRow {
@@ -109,23 +109,34 @@ if (import.meta.main) {
       installFastGradients();
       const data = await loadMnist("train", { limit: batch * (steps + 1) });
       console.error(
-        `Kernels of one CNN training step (fast path), batch ${batch}, mean of ${steps} steps, on ${describeMachine()}`,
+        `Kernels of one CNN training step (fast path), batch ${batch}, mean of ${steps} steps, on the main thread and as a worker computes it, on ${describeMachine()}`,
       );
-      const rows = await profileTrainingKernels(data, { batch, steps });
-      const total = rows.reduce((n, r) => n + r.ms, 0);
-      console.log("| kernel | calls/step | ms/step | share | largest output |");
-      console.log("| --- | ---: | ---: | ---: | --- |");
-      for (const r of rows) {
+      const main = await profileTrainingKernels(data, { batch, steps, path: "main" });
+      const worker = await profileTrainingKernels(data, { batch, steps, path: "worker" });
+      const names = [...new Set([...main, ...worker].map((r) => r.kernel))];
+      const of = (rows: typeof main, name: string) => rows.find((r) => r.kernel === name);
+      const ms = (r?: { ms: number }) => r?.ms ?? 0;
+      names.sort((a, b) =>
+        Math.max(ms(of(main, b)), ms(of(worker, b))) -
+          Math.max(ms(of(main, a)), ms(of(worker, a))) || a.localeCompare(b)
+      );
+      console.log(
+        "| kernel | main thread: calls/step | ms/step | worker: calls/step | ms/step | largest output |",
+      );
+      console.log("| --- | ---: | ---: | ---: | ---: | --- |");
+      for (const name of names) {
+        const m = of(main, name), w = of(worker, name);
         console.log(
-          `| ${r.kernel} | ${r.calls} | ${r.ms.toFixed(1)} | ${
-            (100 * r.ms / total).toFixed(1)
-          } % | ${r.shape} |`,
+          `| ${name} | ${m?.calls ?? "–"} | ${m ? m.ms.toFixed(1) : "–"} | ${w?.calls ?? "–"} | ${
+            w ? w.ms.toFixed(1) : "–"
+          } | ${(m ?? w)!.shape} |`,
         );
       }
+      const sum = (rows: typeof main) => rows.reduce((n, r) => n + r.ms, 0);
       console.log(
-        `\n${total.toFixed(0)} ms per step in kernels: ${
-          (batch / (total / 1000)).toFixed(0)
-        } samples/s if nothing else ran.`,
+        `\n${sum(main).toFixed(0)} ms per step in kernels on the main thread, ${
+          sum(worker).toFixed(0)
+        } ms as one worker computes it (both: tfjs's kernels plus the optimizer).`,
       );
       return;
     }

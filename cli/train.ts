@@ -4,15 +4,16 @@ import { DEFAULT_MODELS_DIR } from "../common/files.ts";
 import { EXIT, intFlag, parseFlags, runMain } from "./_cli.ts";
 import { trainWithProgress } from "./_train_progress.ts";
 import { MODEL_NAMES, parseModelName, TRAINING_DEFAULTS } from "../train/model_names.ts";
-import { coreCount, defaultWorkersFor } from "../train/workers.ts";
+import { coreCount, defaultWorkersFor, MIN_SLICE } from "../train/workers.ts";
 import { UsageError } from "../common/errors.ts";
 
 const USAGE = `Usage: deno task train --model ${
   MODEL_NAMES.join("|")
 } [--epochs N | --steps N] [--batch N] [--seed S] [--limit N] [--workers N] [--models-dir DIR]
 
-  --workers N   data-parallel training workers, one per core by default for the CNNs (${coreCount()} here)
-                and 1 (the main thread) for the small models; the same seed and N give the same bytes
+  --workers N   data-parallel training workers: by default one per core for the CNNs (${coreCount()} here),
+                at most one per ${MIN_SLICE} images of a batch, and 1 (the main thread) for the small
+                models; the same seed and N give the same bytes
 
 Models (the zoo):
 ${MODEL_NAMES.map((m) => `  ${m.padEnd(8)} ${TRAINING_DEFAULTS[m].description}`).join("\n")}`;
@@ -34,8 +35,9 @@ if (import.meta.main) {
     });
     const model = parseModelName(values.model);
     const defaults = TRAINING_DEFAULTS[model];
+    const batchSize = intFlag("batch", values.batch, { fallback: defaults.batchSize });
     const workers = intFlag("workers", values.workers, {
-      fallback: defaultWorkersFor(model),
+      fallback: defaultWorkersFor(model, batchSize),
       max: 256,
     });
     if (workers > 1 && defaults.architecture === "vae") {
@@ -57,7 +59,7 @@ if (import.meta.main) {
           : values.epochs === undefined && defaults.steps !== undefined
           ? { steps: defaults.steps }
           : {}),
-        batchSize: intFlag("batch", values.batch, { fallback: defaults.batchSize }),
+        batchSize,
         seed: intFlag("seed", values.seed, { fallback: defaults.seed, min: 0, max: 2 ** 32 - 1 }),
         limit: intFlag("limit", values.limit, { fallback: 60000, max: 60000 }),
         modelsDir: values["models-dir"],

@@ -66,55 +66,60 @@ Deno.test({
   },
 });
 
-Deno.test({
-  ...opts,
-  name: "`deno task train` killed with SIGKILL mid-epoch and run again ends with the same sha256",
-  fn: async () => {
-    const dir = await scratch("ckpt-kill");
-    const train = (modelsDir: string) =>
-      new Deno.Command("deno", {
-        args: [
-          "run",
-          ...CLI_FLAGS,
-          "cli/train.ts",
-          "--model",
-          "softmax",
-          "--epochs",
-          "3",
-          "--limit",
-          "6000",
-          "--models-dir",
-          modelsDir,
-        ],
-        cwd: PROJECT_ROOT,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-        env: { NO_COLOR: "1" },
-      });
-    const whole = await train(`${dir}/whole`).output();
-    assert.strictEqual(whole.code, 0, new TextDecoder().decode(whole.stderr));
-    const reference = JSON.parse(await Deno.readTextFile(`${dir}/whole/softmax.json`)).sha256;
+for (const workers of ["1", "2"]) {
+  Deno.test({
+    ...opts,
+    name:
+      `\`deno task train --workers ${workers}\` killed with SIGKILL mid-epoch and run again ends with the same sha256`,
+    fn: async () => {
+      const dir = await scratch(`ckpt-kill-${workers}`);
+      const train = (modelsDir: string) =>
+        new Deno.Command("deno", {
+          args: [
+            "run",
+            ...CLI_FLAGS,
+            "cli/train.ts",
+            "--model",
+            "softmax",
+            "--epochs",
+            "3",
+            "--limit",
+            "6000",
+            "--workers",
+            workers,
+            "--models-dir",
+            modelsDir,
+          ],
+          cwd: PROJECT_ROOT,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+          env: { NO_COLOR: "1" },
+        });
+      const whole = await train(`${dir}/whole`).output();
+      assert.strictEqual(whole.code, 0, new TextDecoder().decode(whole.stderr));
+      const reference = JSON.parse(await Deno.readTextFile(`${dir}/whole/softmax.json`)).sha256;
 
-    const child = train(`${dir}/killed`).spawn();
-    const output = child.output();
-    // Kill once the first epoch's checkpoint exists (during the second epoch).
-    const deadline = Date.now() + 120_000;
-    while (!(await exists(`${dir}/killed/softmax.ckpt`)) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    child.kill("SIGKILL");
-    await output;
-    assert.ok(await exists(`${dir}/killed/softmax.ckpt`), "the first epoch left a checkpoint");
-    assert.ok(!(await exists(`${dir}/killed/softmax.json`)), "killed before the end");
-    const again = await train(`${dir}/killed`).output();
-    const stderr = new TextDecoder().decode(again.stderr);
-    assert.strictEqual(again.code, 0, stderr);
-    assert.match(stderr, /Resuming from .*softmax\.ckpt: epoch 2/);
-    const resumed = JSON.parse(await Deno.readTextFile(`${dir}/killed/softmax.json`)).sha256;
-    assert.deepStrictEqual(resumed, reference);
-  },
-});
+      const child = train(`${dir}/killed`).spawn();
+      const output = child.output();
+      // Kill once the first epoch's checkpoint exists (during the second epoch).
+      const deadline = Date.now() + 120_000;
+      while (!(await exists(`${dir}/killed/softmax.ckpt`)) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      child.kill("SIGKILL");
+      await output;
+      assert.ok(await exists(`${dir}/killed/softmax.ckpt`), "the first epoch left a checkpoint");
+      assert.ok(!(await exists(`${dir}/killed/softmax.json`)), "killed before the end");
+      const again = await train(`${dir}/killed`).output();
+      const stderr = new TextDecoder().decode(again.stderr);
+      assert.strictEqual(again.code, 0, stderr);
+      assert.match(stderr, /Resuming from .*softmax\.ckpt: epoch 2/);
+      const resumed = JSON.parse(await Deno.readTextFile(`${dir}/killed/softmax.json`)).sha256;
+      assert.deepStrictEqual(resumed, reference);
+    },
+  });
+}
 
 Deno.test({
   name: "a second trainer of the same model and folder is refused (exit 2) naming the first",

@@ -26,3 +26,24 @@ Deno.test({
     assert.strictEqual(rows.find((r) => r.kernel === "MaxPoolGrad")?.shape, "8×28×28×32");
   },
 });
+
+Deno.test({
+  name:
+    "profileTrainingKernels() of a worker's step: the same convolutions, no MaxPoolGrad, no Adam kernels but one JavaScript step",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await useBackend("wasm");
+    installFastGradients();
+    const data = await loadMnist("train", { limit: 24 });
+    const rows = await profileTrainingKernels(data, { batch: 8, steps: 2, path: "worker" });
+    const calls = Object.fromEntries(rows.map((r) => [r.kernel, r.calls]));
+    assert.strictEqual(calls.Conv2D, 5);
+    assert.strictEqual(calls.MaxPool, 2);
+    assert.strictEqual(calls.MaxPoolGrad, undefined);
+    assert.strictEqual(calls.Sqrt, undefined, "Adam's element-wise kernels are gone");
+    assert.strictEqual(calls["Adam (JavaScript)"], 1);
+    assert.strictEqual(rows.find((r) => r.kernel === "Adam (JavaScript)")?.shape, "3274634");
+    for (let i = 1; i < rows.length; i++) assert.ok(rows[i - 1].ms >= rows[i].ms);
+  },
+});

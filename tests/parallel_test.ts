@@ -16,6 +16,7 @@ import { TRAINING_DEFAULTS } from "../train/model_names.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import { startParallelTrainer } from "../train/parallel.ts";
 import { splitEvenly } from "../train/workers.ts";
+import { maxPool2x2, sumAndStep } from "../train/worker_step.ts";
 import { trainAndSave } from "../train/pipeline.ts";
 import { assertClose, scratch } from "./_helpers.ts";
 import { runCli } from "./_cli.ts";
@@ -199,4 +200,71 @@ Deno.test({
     assert.strictEqual(vae.code, 2, vae.stderr);
     assert.match(vae.stderr, /--workers 2: the VAE trains on the main thread only/);
   },
+});
+
+Deno.test({
+  ...opts,
+  name:
+    "the workers' 2×2 max pool has the cpu backend's gradient where each window has one maximum, and splits it among equal maxima",
+  fn: async () => {
+    await import("@tensorflow/tfjs-layers"); // registers tfjs's gradients
+    const gradient = (pool: (x: tf.Tensor4D) => tf.Tensor, x: tf.Tensor4D, dy: tf.Tensor) =>
+      tf.grad((x: tf.Tensor) => tf.sum(tf.mul(pool(x as tf.Tensor4D), dy)))(x);
+    const shape: [number, number, number, number] = [2, 28, 28, 32];
+    const pooled: [number, number, number, number] = [2, 14, 14, 32];
+    // The reference: tfjs's MaxPoolGrad on the cpu backend. (tfjs-backend-wasm 4.22's own
+    // MaxPoolGrad is wrong on about 1.5 % of the elements of this shape: its gradient does not
+    // even sum to the output gradient's sum, so it is no reference.)
+    await useBackend("cpu");
+    const x = tf.randomNormal(shape, 0, 1, "float32", 11) as tf.Tensor4D;
+    const dy = tf.randomNormal(pooled, 0, 1, "float32", 12);
+    const expected = gradient((x) => tf.maxPool(x, 2, 2, "valid"), x, dy).dataSync();
+    const dySum = tf.sum(dy).dataSync()[0];
+    await useBackend("wasm");
+    const ours = gradient(maxPool2x2, x, dy);
+    assertClose(ours.dataSync(), expected, 0, "gradient, no ties");
+    assert.ok(Math.abs(tf.sum(ours).dataSync()[0] - dySum) < 1e-3, "it sums to dy's sum");
+    assertClose(
+      maxPool2x2(x).dataSync(),
+      tf.maxPool(x, 2, 2, "valid").dataSync(),
+      0,
+      "forward",
+    );
+    // Windows: four equal values, a single maximum twice, three equal maxima.
+    const tied = tf.tensor4d([1, 1, 0, 2, 1, 1, 3, 0, 5, 4, 7, 7, 4, 4, 7, 6], [1, 4, 4, 1]);
+    const g = gradient(maxPool2x2, tied, tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]));
+    const third = Math.fround(4 / 3);
+    assert.deepStrictEqual(
+      Array.from(g.dataSync()),
+      [0.25, 0.25, 0, 0, 0.25, 0.25, 2, 0, 3, 0, third, third, 0, 0, third, 0],
+    );
+    tf.dispose([x, dy, ours, tied, g]);
+  },
+});
+
+Deno.test("sumAndStep() gives every element the same value however the range is split", () => {
+  const n = 1000;
+  const regions = [0, 1, 2].map((w) => Float32Array.from({ length: n }, (_, i) => Math.sin(i + w)));
+  for (const optimizer of ["adam", "sgd"] as const) {
+    const run = (parts: [number, number][]) => {
+      const state = {
+        optimizer,
+        learningRate: 0.01,
+        iteration: 0,
+        params: Float32Array.from({ length: n }, (_, i) => i / n),
+        m: new Float32Array(n),
+        v: new Float32Array(n),
+      };
+      for (let iteration = 1; iteration <= 3; iteration++) {
+        state.iteration = iteration;
+        for (const part of parts) {
+          sumAndStep(regions, part, new Float64Array(part[1] - part[0]), state);
+        }
+      }
+      return state.params;
+    };
+    const whole = run([[0, n]]);
+    assert.deepStrictEqual(run([[0, 333], [333, 1000]]), whole, optimizer);
+    assert.ok(whole.some((p, i) => p !== i / n), `${optimizer} moved the parameters`);
+  }
 });

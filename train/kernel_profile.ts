@@ -1,12 +1,15 @@
 /**
  * Where a training step's time goes: every tfjs kernel the fast path runs for one batch,
- * grouped by name, with calls and milliseconds per step (tf.profile times each kernel).
+ * grouped by name, with calls and milliseconds per step (tf.profile times each kernel), on the
+ * main thread (tfjs's trainOnBatch and Adam) or as a data-parallel worker computes it (its
+ * forward pass and gradients, then the JavaScript optimizer step over all parameters).
  */
 
 import * as tf from "@tensorflow/tfjs-core";
 import { buildModel, compileModel } from "./models.ts";
 import { TRAINING_DEFAULTS } from "./model_names.ts";
 import type { MnistSet } from "./mnist.ts";
+import { forward, sumAndStep } from "./worker_step.ts";
 
 /** One kernel's share of a training step. */
 export interface KernelCost {
@@ -25,10 +28,40 @@ export interface KernelCost {
  */
 export async function profileTrainingKernels(
   data: MnistSet,
-  { batch, steps }: { batch: number; steps: number },
+  { batch, steps, path = "main" }: { batch: number; steps: number; path?: "main" | "worker" },
 ): Promise<KernelCost[]> {
   const model = buildModel("cnn", 1);
   compileModel(model, TRAINING_DEFAULTS.cnn);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const total = variables.reduce((n, v) => n + v.size, 0);
+  const shared = {
+    optimizer: "adam" as const,
+    learningRate: TRAINING_DEFAULTS.cnn.learningRate,
+    iteration: 0,
+    params: new Float32Array(total),
+    m: new Float32Array(total),
+    v: new Float32Array(total),
+  };
+  const gradient = new Float32Array(total), sum = new Float64Array(total);
+  // A worker's step: its gradients out of the tape, then one optimizer step over every
+  // parameter (what a single worker does; N workers split it).
+  const workerStep = (x: tf.Tensor, y: tf.Tensor) => {
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => {
+        const p = forward(model, x);
+        return tf.div(
+          tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))))),
+          batch,
+        ) as tf.Scalar;
+      }, variables);
+      let at = 0;
+      for (const v of variables) {
+        gradient.set(grads[v.name].dataSync() as Float32Array, at);
+        at += v.size;
+      }
+    });
+  };
+  const optimizerMs: number[] = [];
   const size = data.rows * data.cols;
   const batchOf = (i: number) => {
     const offset = (i * batch) % Math.max(1, data.count - batch + 1);
@@ -46,9 +79,16 @@ export async function profileTrainingKernels(
     for (let i = 0; i <= steps; i++) {
       const { x, y } = batchOf(i);
       const info = await tf.profile(async () => {
-        await model.trainOnBatch(x, y);
+        if (path === "main") await model.trainOnBatch(x, y);
+        else workerStep(x, y);
       });
       tf.dispose([x, y]);
+      if (path === "worker") {
+        shared.iteration = i + 1;
+        const t0 = performance.now();
+        sumAndStep([gradient], [0, total], sum, shared);
+        if (i > 0) optimizerMs.push(performance.now() - t0);
+      }
       if (i === 0) continue; // warm-up
       for (const k of info.kernels) {
         const ms = Number(await k.kernelTimeMs) || 0;
@@ -64,6 +104,15 @@ export async function profileTrainingKernels(
     }
   } finally {
     model.dispose();
+  }
+  if (optimizerMs.length) {
+    const ms = optimizerMs.reduce((a, b) => a + b, 0);
+    costs.set("Adam (JavaScript)", {
+      calls: optimizerMs.length,
+      ms,
+      top: 0,
+      shape: String(total),
+    });
   }
   return [...costs].map(([kernel, c]) => ({
     kernel,

@@ -87,12 +87,12 @@ export async function startParallelTrainer(
   if (options.optimizer === "adam") {
     const saved = await network.optimizer.getWeights();
     iteration = (network.optimizer as unknown as { iterations: number }).iterations ?? 0;
-    const moments = saved.filter((s) => s.name.endsWith("/m") || s.name.endsWith("/v"));
-    if (moments.length === 2 * shapes.length) {
+    const restored = saved.filter((s) => s.name.endsWith("/m") || s.name.endsWith("/v"));
+    if (restored.length === 2 * shapes.length) {
       let offset = 0;
       for (let i = 0; i < shapes.length; i++) {
-        m.set(moments[i].tensor.dataSync() as Float32Array, offset);
-        v.set(moments[shapes.length + i].tensor.dataSync() as Float32Array, offset);
+        m.set(restored[i].tensor.dataSync() as Float32Array, offset);
+        v.set(restored[shapes.length + i].tensor.dataSync() as Float32Array, offset);
         offset += sizes[i];
       }
     }

@@ -16,6 +16,7 @@ import { useBackend } from "./backend.ts";
 import { installFastGradients } from "./fast_gradients.ts";
 import { buildModel } from "./models.ts";
 import type { ModelName } from "./model_names.ts";
+import { forward, heapView, sumAndStep } from "./worker_step.ts";
 
 /** What the coordinator sends first. */
 export interface WorkerInit {
@@ -50,9 +51,6 @@ export interface UpdateRequest {
   type: "update";
   iteration: number;
 }
-
-/** Adam's constants: tfjs's defaults (tf.train.adam(lr) with beta1 0.9, beta2 0.999). */
-export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } as const;
 
 /** tfjs-layers' epsilon for categorical cross-entropy's clipping. */
 const EPSILON = 1e-7;
@@ -99,60 +97,6 @@ async function init(message: WorkerInit): Promise<void> {
       seed?: number;
     }[],
   };
-}
-
-/**
- * A float32 tensor's values without copying them out of the wasm heap first (the backend's
- * own accessor; valid until the next allocation). Any other backend: a copy.
- */
-function heapView(t: tf.Tensor): Float32Array {
-  const backend = tf.backend() as unknown as { typedArrayFromHeap?(t: tf.Tensor): Float32Array };
-  return backend.typedArrayFromHeap ? backend.typedArrayFromHeap(t) : t.dataSync() as Float32Array;
-}
-
-/** A Dense layer's parts (tfjs-layers keeps them as fields). */
-interface DenseParts {
-  kernel: { read(): tf.Tensor };
-  bias: { read(): tf.Tensor } | null;
-  activation: { apply(x: tf.Tensor): tf.Tensor } | null;
-}
-
-/** Kernels at least this large go through the transposed product below. */
-const WIDE = 1 << 17;
-
-/**
- * The network's training-mode forward pass, layer by layer. A wide Dense layer computes
- * x·W as (Wᵀ·xᵀ)ᵀ: the wasm backend packs a matMul's right operand on every call, and W
- * changes every step, so the plain product repacks 3.2 M weights each time (and its
- * gradient dy·Wᵀ once more); here the right operands are the batch-sized ones.
- */
-const wideProduct = tf.customGrad(
-  ((h: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([h, w]);
-    return {
-      value: tf.transpose(tf.matMul(tf.transpose(w), tf.transpose(h))),
-      gradFunc: (dy: tf.Tensor, [h, w]: tf.Tensor[]) => [
-        tf.transpose(tf.matMul(w, tf.transpose(dy))),
-        tf.matMul(tf.transpose(h), dy),
-      ],
-    };
-  }) as unknown as (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    value: tf.Tensor;
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
-  },
-) as unknown as (h: tf.Tensor, w: tf.Tensor) => tf.Tensor;
-
-export function forward(model: tfl.Sequential, x: tf.Tensor): tf.Tensor {
-  let h = x;
-  for (const layer of model.layers) {
-    const dense = layer as unknown as DenseParts;
-    if (layer.getClassName() === "Dense" && h.rank === 2 && dense.kernel.read().size >= WIDE) {
-      let y = wideProduct(h, dense.kernel.read());
-      if (dense.bias) y = tf.add(y, dense.bias.read());
-      h = dense.activation ? dense.activation.apply(y) : y;
-    } else h = layer.apply(h, { training: true }) as tf.Tensor;
-  }
-  return h;
 }
 
 function grad(request: GradRequest): { loss: number; correct: number } {
@@ -203,36 +147,14 @@ function grad(request: GradRequest): { loss: number; correct: number } {
 
 function update({ iteration }: UpdateRequest): void {
   const s = state!;
-  const [lo, hi] = s.init.owned;
-  const { params, grads, sum } = s;
-  // The owned range's gradient: worker 0's + worker 1's + …, in that order, in doubles.
-  const g0 = grads[0];
-  if (grads.length === 1) { for (let i = lo; i < hi; i++) sum[i - lo] = g0[i]; }
-  else {
-    const g1 = grads[1];
-    for (let i = lo; i < hi; i++) sum[i - lo] = g0[i] + g1[i];
-    for (let w = 2; w < grads.length; w++) {
-      const region = grads[w];
-      for (let i = lo; i < hi; i++) sum[i - lo] += region[i];
-    }
-  }
-  const lr = s.init.learningRate;
-  if (s.init.optimizer === "sgd") {
-    for (let i = lo; i < hi; i++) params[i] -= lr * sum[i - lo];
-    return;
-  }
-  const { beta1, beta2, epsilon } = ADAM;
-  // Adam with its bias corrections folded into the step and the second moment's scale.
-  const step = lr / (1 - beta1 ** iteration), scale = 1 / (1 - beta2 ** iteration);
-  const { m, v } = s;
-  for (let i = lo; i < hi; i++) {
-    const gi = sum[i - lo];
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    params[i] -= step * mi / (Math.sqrt(vi * scale) + epsilon);
-  }
+  sumAndStep(s.grads, s.init.owned, s.sum, {
+    optimizer: s.init.optimizer,
+    learningRate: s.init.learningRate,
+    iteration,
+    params: s.params,
+    m: s.m,
+    v: s.v,
+  });
 }
 
 self.onmessage = async (event: MessageEvent<WorkerInit | GradRequest | UpdateRequest>) => {

@@ -129,7 +129,7 @@ async function trainAndSaveClassifier(
     : options.epochs;
   const network = buildModel(model, options.seed);
   compileModel(network, defaults);
-  const workers = options.workers ?? defaultWorkersFor(model);
+  const workers = options.workers ?? defaultWorkersFor(model, options.batchSize);
   log(
     `Training ${model} on ${train.count} MNIST images for ${epochs} epoch(s), seed ${options.seed} (tfjs ${tf.getBackend()}, ${
       workers === 1 ? "main thread" : `${workers} workers`

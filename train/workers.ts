@@ -10,13 +10,18 @@ export function coreCount(): number {
   return Math.max(1, navigator.hardwareConcurrency || 1);
 }
 
+/** The fewest images per worker and step the default gives a worker (below, fixed costs win). */
+export const MIN_SLICE = 16;
+
 /**
- * How many workers train `model` unless told: one per core for the convolutional networks
- * (minutes to hours of training); the main thread for the rest, which train in seconds and
+ * How many workers train `model` on batches of `batchSize` unless told: one per core for the
+ * convolutional networks (minutes to hours of training), but never fewer than
+ * {@linkcode MIN_SLICE} images each; the main thread for the rest, which train in seconds and
  * would spend more on starting workers and passing messages than they save.
  */
-export function defaultWorkersFor(model: ModelName): number {
-  return TRAINING_DEFAULTS[model].architecture === "cnn" ? coreCount() : 1;
+export function defaultWorkersFor(model: ModelName, batchSize: number): number {
+  if (TRAINING_DEFAULTS[model].architecture !== "cnn") return 1;
+  return Math.max(1, Math.min(coreCount(), Math.floor(batchSize / MIN_SLICE)));
 }
 
 /** Contiguous, nearly equal parts of [0, total): the first `total % parts` get one more. */
