@@ -82,11 +82,10 @@ export async function startParallelTrainer(
     params.set(data, at);
     at += data.length;
   }
-  // Adam's moments and step count, when a checkpoint restored them.
-  let iteration = 0;
+  // The step count (and Adam's moments) where a checkpoint restored them; 0 when fresh.
+  let iteration = (network.optimizer as unknown as { iterations?: number }).iterations ?? 0;
   if (options.optimizer === "adam") {
     const saved = await network.optimizer.getWeights();
-    iteration = (network.optimizer as unknown as { iterations: number }).iterations ?? 0;
     const restored = saved.filter((s) => s.name.endsWith("/m") || s.name.endsWith("/v"));
     if (restored.length === 2 * shapes.length) {
       let offset = 0;
@@ -96,8 +95,6 @@ export async function startParallelTrainer(
         offset += sizes[i];
       }
     }
-  } else {
-    iteration = (network.optimizer as unknown as { iterations: number }).iterations ?? 0;
   }
 
   const owned = splitEvenly(total, n);
