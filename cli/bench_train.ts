@@ -5,7 +5,7 @@
  * workers. Prints samples/s and ratios, and writes the rows to results/bench/train.json.
  */
 
-import { intFlag, parseFlags, runMain } from "./_cli.ts";
+import { intFlag, parseFlags, requireAccess, runMain } from "./_cli.ts";
 import { describeMachine } from "../common/machine.ts";
 import { DEFAULT_RESULTS_DIR, writeJsonAtomic } from "../common/files.ts";
 import { useBackend } from "../train/backend.ts";
@@ -141,6 +141,7 @@ if (import.meta.main) {
       return;
     }
     const batch = intFlag("batch", values.batch, { fallback: 64, max: 1024 });
+    requireAccess(values.out, "write", { flag: "--out", allowed: "results/" });
     const rounds = intFlag("rounds", values.rounds, { fallback: 2, max: 100 });
     const workers = intFlag("workers", values.workers, { fallback: coreCount(), max: 256 });
     const fastSteps = intFlag("fast-steps", values["fast-steps"], { fallback: 20 });

@@ -38,7 +38,7 @@ if (import.meta.main) {
     const batchSize = intFlag("batch", values.batch, { fallback: defaults.batchSize });
     const workers = intFlag("workers", values.workers, {
       fallback: defaultWorkersFor(model, batchSize),
-      max: 256,
+      max: batchSize,
     });
     if (workers > 1 && defaults.architecture === "vae") {
       throw new UsageError(`--workers ${workers}: the VAE trains on the main thread only`, {
@@ -63,7 +63,8 @@ if (import.meta.main) {
         seed: intFlag("seed", values.seed, { fallback: defaults.seed, min: 0, max: 2 ** 32 - 1 }),
         limit: intFlag("limit", values.limit, { fallback: 60000, max: 60000 }),
         modelsDir: values["models-dir"],
-        workers,
+        // Unless told, a checkpoint's own count, else the default (the pipeline decides).
+        ...(values.workers !== undefined ? { workers } : {}),
         signal: controller.signal,
       });
       if (meta === null) return EXIT.interrupted;

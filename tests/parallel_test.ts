@@ -163,12 +163,15 @@ Deno.test({
     );
     assert.ok(await exists(`${dir}/stopped/cnn.ckpt`));
     await Deno.copyFile(`${dir}/stopped/cnn.ckpt`, `${dir}/copy.ckpt`);
+    // Without a worker count, the run continues on the checkpoint's.
+    const { workers: _, ...unstated } = training;
     const lines: string[] = [];
     const resumed = await trainAndSave("cnn", {
-      ...training,
+      ...unstated,
       modelsDir: `${dir}/stopped`,
       log: (line) => lines.push(line),
     });
+    assert.ok(lines.some((l) => l.includes("(tfjs wasm, 2 workers)")), lines.join("\n"));
     assert.ok(
       lines.some((l) => /Resuming from .*cnn\.ckpt: epoch 2, 576 samples done/.test(l)),
       lines.join("\n"),
@@ -191,7 +194,8 @@ Deno.test({
 
 Deno.test({
   ...opts,
-  name: "`deno task train --workers` refuses 0 and a VAE on workers (exit 2)",
+  name:
+    "`deno task train --workers` refuses 0, more than a batch and a VAE on workers; bench:train a folder it may not write (exit 2)",
   fn: async () => {
     const zero = await runCli("cli/train.ts", ["--model", "cnn", "--workers", "0"]);
     assert.strictEqual(zero.code, 2, zero.stderr);
@@ -199,6 +203,13 @@ Deno.test({
     const vae = await runCli("cli/train.ts", ["--model", "vae", "--workers", "2"]);
     assert.strictEqual(vae.code, 2, vae.stderr);
     assert.match(vae.stderr, /--workers 2: the VAE trains on the main thread only/);
+    const many = await runCli("cli/train.ts", ["--model", "cnn", "--workers", "65"]);
+    assert.strictEqual(many.code, 2, many.stderr);
+    assert.match(many.stderr, /--workers/);
+    // bench:train checks where it may write before measuring anything.
+    const bench = await runCli("cli/bench_train.ts", ["--out", "/nonexistent/bench"]);
+    assert.strictEqual(bench.code, 2, bench.stderr);
+    assert.match(bench.stderr, /--out \/nonexistent\/bench: this task may not write there/);
   },
 });
 

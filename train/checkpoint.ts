@@ -103,6 +103,41 @@ export async function saveCheckpoint(
 }
 
 /**
+ * The worker count of the checkpoint at `path` when it belongs to `training` (every other part
+ * of the key equal); null when there is none, it is unreadable, or it belongs to another one.
+ */
+export async function checkpointWorkers(
+  path: string,
+  training: Omit<CheckpointKey, "workers">,
+): Promise<number | null> {
+  let header: Header;
+  try {
+    const file = await Deno.open(path);
+    try {
+      const head = new Uint8Array(4);
+      if (await file.read(head) !== 4) return null;
+      const length = new DataView(head.buffer).getUint32(0, true);
+      const bytes = new Uint8Array(length);
+      let at = 0;
+      while (at < length) {
+        const n = await file.read(bytes.subarray(at));
+        if (n === null) return null;
+        at += n;
+      }
+      header = JSON.parse(new TextDecoder().decode(bytes));
+    } finally {
+      file.close();
+    }
+  } catch {
+    return null;
+  }
+  if (header?.magic !== MAGIC) return null;
+  const same = (Object.keys(training) as (keyof typeof training)[])
+    .every((k) => header.key[k] === training[k]);
+  return same ? header.key.workers ?? 1 : null;
+}
+
+/**
  * Restores `model` and its optimizer from the checkpoint at `path` and returns the position;
  * null when there is none, or when it belongs to another training (`reason` says which).
  */

@@ -87,7 +87,14 @@ export async function startParallelTrainer(
   if (options.optimizer === "adam") {
     const saved = await network.optimizer.getWeights();
     const restored = saved.filter((s) => s.name.endsWith("/m") || s.name.endsWith("/v"));
-    if (restored.length === 2 * shapes.length) {
+    if (restored.length > 0 && restored.length !== 2 * shapes.length) {
+      throw new RangeError(
+        `The optimizer holds ${restored.length} moments for ${shapes.length} weights, not ${
+          2 * shapes.length
+        }`,
+      );
+    }
+    if (restored.length > 0) {
       let offset = 0;
       for (let i = 0; i < shapes.length; i++) {
         m.set(restored[i].tensor.dataSync() as Float32Array, offset);
@@ -112,20 +119,25 @@ export async function startParallelTrainer(
     closed = true;
     for (const worker of pool) worker.terminate();
   };
-  for (let w = 0; w < n; w++) {
-    const worker = new Worker(new URL("./parallel_worker.ts", import.meta.url).href, {
-      type: "module",
-    });
-    worker.onmessage = (event: MessageEvent<Record<string, unknown>>) => {
-      if (event.data.type === "error") {
-        failures[w]?.(new Error(`training worker ${w + 1}/${n}: ${event.data.message}`));
-      } else replies[w]?.(event.data);
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      failures[w]?.(new Error(`training worker ${w + 1}/${n}: ${event.message}`));
-    };
-    pool.push(worker);
+  try {
+    for (let w = 0; w < n; w++) {
+      const worker = new Worker(new URL("./parallel_worker.ts", import.meta.url).href, {
+        type: "module",
+      });
+      worker.onmessage = (event: MessageEvent<Record<string, unknown>>) => {
+        if (event.data.type === "error") {
+          failures[w]?.(new Error(`training worker ${w + 1}/${n}: ${event.data.message}`));
+        } else replies[w]?.(event.data);
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        failures[w]?.(new Error(`training worker ${w + 1}/${n}: ${event.message}`));
+      };
+      pool.push(worker);
+    }
+  } catch (error) {
+    close();
+    throw error;
   }
   const all = async (send: (w: number) => unknown) => {
     const waits = pool.map((_, w) => next(w));
@@ -203,8 +215,11 @@ export async function startParallelTrainer(
         }
         state.push(...first, ...second);
       }
-      // setWeights turns these tensors into the optimizer's variables: they are not disposed.
+      // tfjs's setWeights replaces the optimizer's moment variables without freeing the old ones
+      // (and makes new variables of the tensors given): free both, or every sync leaks a copy.
+      const old = await target.optimizer.getWeights();
       await target.optimizer.setWeights(state);
+      tf.dispose([...old.map((w) => w.tensor), ...state.map((w) => w.tensor)]);
     },
     close,
   };

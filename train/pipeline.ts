@@ -12,7 +12,12 @@ import { buildVae, evaluateVae, trainVae } from "./vae.ts";
 import { saveTfjsModel } from "./artifacts.ts";
 import { evaluateAccuracy, trainModel, type TrainProgress } from "./train.ts";
 import { exportOnnxFile } from "./export_onnx.ts";
-import { type CheckpointKey, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import {
+  type CheckpointKey,
+  checkpointWorkers,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "./checkpoint.ts";
 import { type ParallelTrainer, startParallelTrainer } from "./parallel.ts";
 import { defaultWorkersFor } from "./workers.ts";
 
@@ -129,7 +134,19 @@ async function trainAndSaveClassifier(
     : options.epochs;
   const network = buildModel(model, options.seed);
   compileModel(network, defaults);
-  const workers = options.workers ?? defaultWorkersFor(model, options.batchSize);
+  // Each epoch (and Ctrl-C) leaves a checkpoint; a run of the same training continues it.
+  const checkpointPath = `${modelsDir}/${model}.ckpt`;
+  const training: CheckpointKey = {
+    model,
+    seed: options.seed,
+    epochs: epochs,
+    batchSize: options.batchSize,
+    trainSamples: train.count,
+  };
+  // Unless told, a run continues on as many workers as its checkpoint was written with (the
+  // count splits batches, so another one could not continue it); else the default.
+  const workers = options.workers ?? await checkpointWorkers(checkpointPath, training) ??
+    defaultWorkersFor(model, options.batchSize);
   log(
     `Training ${model} on ${train.count} MNIST images for ${epochs} epoch(s), seed ${options.seed} (tfjs ${tf.getBackend()}, ${
       workers === 1 ? "main thread" : `${workers} workers`
@@ -137,17 +154,8 @@ async function trainAndSaveClassifier(
   );
   let trainer: ParallelTrainer | null = null;
   try {
-    // Each epoch (and Ctrl-C) leaves a checkpoint; a run of the same training continues it.
     await Deno.mkdir(modelsDir, { recursive: true });
-    const checkpointPath = `${modelsDir}/${model}.ckpt`;
-    const key: CheckpointKey = {
-      model,
-      seed: options.seed,
-      epochs: epochs,
-      batchSize: options.batchSize,
-      trainSamples: train.count,
-      workers,
-    };
+    const key: CheckpointKey = { ...training, workers };
     const restored = await loadCheckpoint(checkpointPath, key, network);
     if (restored.position) {
       log(
