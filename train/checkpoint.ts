@@ -102,39 +102,53 @@ export async function saveCheckpoint(
   await writeFileAtomic(path, out);
 }
 
+/** A header's JSON (the bytes after its length); null when it is not a checkpoint's. */
+function decodeHeader(bytes: Uint8Array): Header | null {
+  try {
+    const header = JSON.parse(new TextDecoder().decode(bytes));
+    return header?.magic === MAGIC ? header : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The parts of `key` a checkpoint's key `saved` differs in (a count of workers absent is 1). */
+function keyDifferences(
+  saved: CheckpointKey,
+  key: Partial<CheckpointKey>,
+): (keyof CheckpointKey)[] {
+  const workers = (k: CheckpointKey | Partial<CheckpointKey>) => k.workers ?? 1;
+  return (Object.keys(key) as (keyof CheckpointKey)[]).filter((k) =>
+    k === "workers" ? workers(saved) !== workers(key) : saved[k] !== key[k]
+  );
+}
+
 /**
  * The worker count of the checkpoint at `path` when it belongs to `training` (every other part
  * of the key equal); null when there is none, it is unreadable, or it belongs to another one.
+ * Reads only the header, not the weights.
  */
 export async function checkpointWorkers(
   path: string,
   training: Omit<CheckpointKey, "workers">,
 ): Promise<number | null> {
-  let header: Header;
+  let header: Header | null;
   try {
-    const file = await Deno.open(path);
-    try {
-      const head = new Uint8Array(4);
-      if (await file.read(head) !== 4) return null;
-      const length = new DataView(head.buffer).getUint32(0, true);
-      const bytes = new Uint8Array(length);
-      let at = 0;
-      while (at < length) {
-        const n = await file.read(bytes.subarray(at));
-        if (n === null) return null;
-        at += n;
-      }
-      header = JSON.parse(new TextDecoder().decode(bytes));
-    } finally {
-      file.close();
+    using file = await Deno.open(path);
+    const head = new Uint8Array(4);
+    if (await file.read(head) !== 4) return null;
+    const bytes = new Uint8Array(new DataView(head.buffer).getUint32(0, true));
+    for (let at = 0; at < bytes.length;) {
+      const n = await file.read(bytes.subarray(at));
+      if (n === null) return null;
+      at += n;
     }
+    header = decodeHeader(bytes);
   } catch {
     return null;
   }
-  if (header?.magic !== MAGIC) return null;
-  const same = (Object.keys(training) as (keyof typeof training)[])
-    .every((k) => header.key[k] === training[k]);
-  return same ? header.key.workers ?? 1 : null;
+  if (!header || keyDifferences(header.key, training).length) return null;
+  return header.key.workers ?? 1;
 }
 
 /**
@@ -153,24 +167,21 @@ export async function loadCheckpoint(
     if (error instanceof Deno.errors.NotFound) return { position: null, reason: null };
     throw error;
   }
-  let header: Header;
-  let at: number;
-  try {
-    const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
-    at = 4 + length;
-    if (header.magic !== MAGIC) throw new Error("not a checkpoint");
-  } catch {
-    return { position: null, reason: `${path} is not a readable checkpoint` };
-  }
-  const saved: CheckpointKey = { ...header.key, workers: header.key.workers ?? 1 };
-  const differs = (Object.keys(key) as (keyof CheckpointKey)[])
-    .filter((k) => saved[k] !== (k === "workers" ? key[k] ?? 1 : key[k]));
+  const length = bytes.length >= 4
+    ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)
+    : 0;
+  const header = bytes.length >= 4 + length ? decodeHeader(bytes.subarray(4, 4 + length)) : null;
+  if (!header) return { position: null, reason: `${path} is not a readable checkpoint` };
+  let at = 4 + length;
+  const differs = keyDifferences(header.key, key);
   if (differs.length) {
     return {
       position: null,
       reason: `${path} belongs to another training (${
-        differs.map((k) => `${k} ${saved[k]} here ${key[k]}`).join(", ")
+        differs.map((k) =>
+          `${k} ${k === "workers" ? header.key[k] ?? 1 : header.key[k]} here ${key[k]}`
+        )
+          .join(", ")
       })`,
     };
   }

@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { buildModel, compileModel } from "./models.ts";
 import { TRAINING_DEFAULTS } from "./model_names.ts";
 import type { MnistSet } from "./mnist.ts";
-import { forward, sumAndStep } from "./worker_step.ts";
+import { sliceGradient, sumAndStep } from "./worker_step.ts";
 
 /** One kernel's share of a training step. */
 export interface KernelCost {
@@ -33,7 +33,9 @@ export async function profileTrainingKernels(
   const model = buildModel("cnn", 1);
   compileModel(model, TRAINING_DEFAULTS.cnn);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const total = variables.reduce((n, v) => n + v.size, 0);
+  const offsets = [0];
+  for (const v of variables) offsets.push(offsets[offsets.length - 1] + v.size);
+  const total = offsets[variables.length];
   const shared = {
     optimizer: "adam" as const,
     learningRate: TRAINING_DEFAULTS.cnn.learningRate,
@@ -43,24 +45,6 @@ export async function profileTrainingKernels(
     v: new Float32Array(total),
   };
   const gradient = new Float32Array(total), sum = new Float64Array(total);
-  // A worker's step: its gradients out of the tape, then one optimizer step over every
-  // parameter (what a single worker does; N workers split it).
-  const workerStep = (x: tf.Tensor, y: tf.Tensor) => {
-    tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => {
-        const p = forward(model, x);
-        return tf.div(
-          tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))))),
-          batch,
-        ) as tf.Scalar;
-      }, variables);
-      let at = 0;
-      for (const v of variables) {
-        gradient.set(grads[v.name].dataSync() as Float32Array, at);
-        at += v.size;
-      }
-    });
-  };
   const optimizerMs: number[] = [];
   const size = data.rows * data.cols;
   const batchOf = (i: number) => {
@@ -69,20 +53,21 @@ export async function profileTrainingKernels(
       data.images.subarray(offset * size, (offset + batch) * size),
       [batch, data.rows, data.cols, 1],
     );
-    const y = tf.tidy(() =>
-      tf.oneHot(tf.tensor1d(data.labels.subarray(offset, offset + batch), "int32"), 10)
-    );
-    return { x, y };
+    const labels = tf.tensor1d(data.labels.subarray(offset, offset + batch), "int32");
+    const y = tf.oneHot(labels, 10);
+    return { x, y, labels };
   };
   const costs = new Map<string, { calls: number; ms: number; top: number; shape: string }>();
   try {
     for (let i = 0; i <= steps; i++) {
-      const { x, y } = batchOf(i);
+      const { x, y, labels } = batchOf(i);
       const info = await tf.profile(async () => {
         if (path === "main") await model.trainOnBatch(x, y);
-        else workerStep(x, y);
+        // A single worker's step: its gradient, then (below) one optimizer step over every
+        // parameter (N workers split it).
+        else sliceGradient(model, variables, x, labels, batch, gradient, offsets);
       });
-      tf.dispose([x, y]);
+      tf.dispose([x, y, labels]);
       if (path === "worker") {
         shared.iteration = i + 1;
         const t0 = performance.now();

@@ -66,8 +66,12 @@ export async function startParallelTrainer(
   const { workers: n, batchSize } = options;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`workers must be ≥ 1, not ${n}`);
   const shapes = network.trainableWeights.map((w) => w.shape as number[]);
-  const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
-  const total = sizes.reduce((a, b) => a + b, 0);
+  // Weight i is [offsets[i], offsets[i + 1]) of the flat vectors (weights, moments, gradients).
+  const offsets = [0];
+  for (const shape of shapes) {
+    offsets.push(offsets[offsets.length - 1] + tf.util.sizeFromShape(shape));
+  }
+  const total = offsets[shapes.length];
   const weights = new SharedArrayBuffer(total * 4);
   const moments = new SharedArrayBuffer(total * 8);
   const gradients = new SharedArrayBuffer(total * 4 * n);
@@ -76,12 +80,10 @@ export async function startParallelTrainer(
   const params = new Float32Array(weights);
   const m = new Float32Array(moments, 0, total), v = new Float32Array(moments, total * 4, total);
   const imageView = new Float32Array(images), labelView = new Int32Array(labels);
-  let at = 0;
-  for (const w of network.trainableWeights) {
-    const data = w.read().dataSync() as Float32Array;
-    params.set(data, at);
-    at += data.length;
-  }
+  network.trainableWeights.forEach((w, i) => params.set(w.read().dataSync(), offsets[i]));
+  /** Weight i's slice of a flat vector, as a tensor of its shape. */
+  const perWeight = (flat: Float32Array) =>
+    shapes.map((shape, i) => tf.tensor(flat.slice(offsets[i], offsets[i + 1]), shape));
   // The step count (and Adam's moments) where a checkpoint restored them; 0 when fresh.
   let iteration = (network.optimizer as unknown as { iterations?: number }).iterations ?? 0;
   if (options.optimizer === "adam") {
@@ -94,13 +96,9 @@ export async function startParallelTrainer(
         }`,
       );
     }
-    if (restored.length > 0) {
-      let offset = 0;
-      for (let i = 0; i < shapes.length; i++) {
-        m.set(restored[i].tensor.dataSync() as Float32Array, offset);
-        v.set(restored[shapes.length + i].tensor.dataSync() as Float32Array, offset);
-        offset += sizes[i];
-      }
+    for (let i = 0; i < restored.length / 2; i++) {
+      m.set(restored[i].tensor.dataSync(), offsets[i]);
+      v.set(restored[shapes.length + i].tensor.dataSync(), offsets[i]);
     }
   }
 
@@ -119,6 +117,12 @@ export async function startParallelTrainer(
     closed = true;
     for (const worker of pool) worker.terminate();
   };
+  const all = async (send: (w: number) => unknown) => {
+    const waits = pool.map((_, w) => next(w));
+    pool.forEach((worker, w) => worker.postMessage(send(w)));
+    return await Promise.all(waits);
+  };
+  // Workers that started are stopped if a later one, or any one's initialisation, fails.
   try {
     for (let w = 0; w < n; w++) {
       const worker = new Worker(new URL("./parallel_worker.ts", import.meta.url).href, {
@@ -135,16 +139,6 @@ export async function startParallelTrainer(
       };
       pool.push(worker);
     }
-  } catch (error) {
-    close();
-    throw error;
-  }
-  const all = async (send: (w: number) => unknown) => {
-    const waits = pool.map((_, w) => next(w));
-    pool.forEach((worker, w) => worker.postMessage(send(w)));
-    return await Promise.all(waits);
-  };
-  try {
     await all((w): WorkerInit => ({
       type: "init",
       index: w,
@@ -188,32 +182,19 @@ export async function startParallelTrainer(
       return [loss, correct / count];
     },
     async syncTo(target) {
-      let offset = 0;
-      const values = target.trainableWeights.map((_, i) => {
-        const t = tf.tensor(params.slice(offset, offset + sizes[i]), shapes[i]);
-        offset += sizes[i];
-        return t;
-      });
+      const values = perWeight(params);
       // Non-trainable weights (none in the zoo's classifiers) keep their values.
       target.trainableWeights.forEach((w, i) => w.write(values[i]));
       tf.dispose(values);
       const names = target.trainableWeights.map((w) => (w.read() as tf.Variable).name);
+      // tfjs's order: the step count, every first moment, every second moment.
       const state: Named[] = [{ name: "iter", tensor: tf.scalar(iteration, "int32") }];
       if (options.optimizer === "adam") {
-        let o = 0;
-        const first: Named[] = [], second: Named[] = [];
-        for (let i = 0; i < shapes.length; i++) {
-          first.push({
-            name: `${names[i]}/m`,
-            tensor: tf.tensor(m.slice(o, o + sizes[i]), shapes[i]),
-          });
-          second.push({
-            name: `${names[i]}/v`,
-            tensor: tf.tensor(v.slice(o, o + sizes[i]), shapes[i]),
-          });
-          o += sizes[i];
+        for (const [suffix, flat] of [["m", m], ["v", v]] as const) {
+          perWeight(flat).forEach((tensor, i) =>
+            state.push({ name: `${names[i]}/${suffix}`, tensor })
+          );
         }
-        state.push(...first, ...second);
       }
       // tfjs's setWeights replaces the optimizer's moment variables without freeing the old ones
       // (and makes new variables of the tensors given): free both, or every sync leaks a copy.

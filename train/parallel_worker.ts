@@ -16,7 +16,7 @@ import { useBackend } from "./backend.ts";
 import { installFastGradients } from "./fast_gradients.ts";
 import { buildModel } from "./models.ts";
 import type { ModelName } from "./model_names.ts";
-import { forward, heapView, sumAndStep } from "./worker_step.ts";
+import { sliceGradient, sumAndStep } from "./worker_step.ts";
 
 /** What the coordinator sends first. */
 export interface WorkerInit {
@@ -51,9 +51,6 @@ export interface UpdateRequest {
   type: "update";
   iteration: number;
 }
-
-/** tfjs-layers' epsilon for categorical cross-entropy's clipping. */
-const EPSILON = 1e-7;
 
 let state: {
   init: WorkerInit;
@@ -116,8 +113,7 @@ function grad(request: GradRequest): { loss: number; correct: number } {
   for (const layer of s.dropouts) {
     layer.seed = deriveSeed(s.init.seed, "dropout", step, s.init.index);
   }
-  let loss = 0, correct = 0;
-  tf.tidy(() => {
+  return tf.tidy(() => {
     const x = tf.tensor4d(s.images.subarray(start * 784, (start + count) * 784), [
       count,
       28,
@@ -125,24 +121,8 @@ function grad(request: GradRequest): { loss: number; correct: number } {
       1,
     ]);
     const labels = tf.tensor1d(s.labels.subarray(start, start + count), "int32");
-    const y = tf.oneHot(labels, 10);
-    let probs: tf.Tensor | null = null;
-    // The batch's mean loss is the sum over workers of each slice's summed loss / batch.
-    const { value, grads } = tf.variableGrads(() => {
-      const p = forward(s.model, x);
-      probs = tf.keep(p);
-      const q = tf.clipByValue(tf.div(p, tf.sum(p, -1, true)), EPSILON, 1 - EPSILON);
-      return tf.div(tf.neg(tf.sum(tf.mul(y, tf.log(q)))), batch) as tf.Scalar;
-    }, s.variables);
-    loss = value.dataSync()[0];
-    const predicted = tf.argMax(probs!, -1);
-    correct = tf.sum(tf.cast(tf.equal(predicted, labels), "int32")).dataSync()[0];
-    tf.dispose(probs!);
-    for (let i = 0; i < s.variables.length; i++) {
-      out.set(heapView(grads[s.variables[i].name]), s.offsets[i]);
-    }
+    return sliceGradient(s.model, s.variables, x, labels, batch, out, s.offsets);
   });
-  return { loss, correct };
 }
 
 function update({ iteration }: UpdateRequest): void {

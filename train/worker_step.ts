@@ -116,6 +116,44 @@ export function forward(model: tfl.Sequential, x: tf.Tensor): tf.Tensor {
   return h;
 }
 
+/** tfjs-layers' epsilon for categorical cross-entropy's clipping. */
+const EPSILON = 1e-7;
+
+/**
+ * One worker's share of a step: the gradient of `x`'s summed categorical cross-entropy divided
+ * by `batch` (the whole batch's size, so that the workers' gradients sum to the batch mean's),
+ * written into `out` at each variable's offset. Returns that loss share and how many of `x`'s
+ * images the network classifies as `labels` says.
+ */
+export function sliceGradient(
+  model: tfl.Sequential,
+  variables: tf.Variable[],
+  x: tf.Tensor,
+  labels: tf.Tensor1D,
+  batch: number,
+  out: Float32Array,
+  offsets: readonly number[],
+): { loss: number; correct: number } {
+  return tf.tidy(() => {
+    const y = tf.oneHot(labels, 10);
+    let probs: tf.Tensor | null = null;
+    const { value, grads } = tf.variableGrads(() => {
+      const p = forward(model, x);
+      probs = tf.keep(p);
+      const q = tf.clipByValue(tf.div(p, tf.sum(p, -1, true)), EPSILON, 1 - EPSILON);
+      return tf.div(tf.neg(tf.sum(tf.mul(y, tf.log(q)))), batch) as tf.Scalar;
+    }, variables);
+    const loss = value.dataSync()[0];
+    const predicted = tf.argMax(probs!, -1);
+    const correct = tf.sum(tf.cast(tf.equal(predicted, labels), "int32")).dataSync()[0];
+    tf.dispose(probs!);
+    for (let i = 0; i < variables.length; i++) {
+      out.set(heapView(grads[variables[i].name]), offsets[i]);
+    }
+    return { loss, correct };
+  });
+}
+
 /** The optimizer state one worker steps: the shared weights and (Adam) moments. */
 export interface StepState {
   optimizer: "adam" | "sgd";
