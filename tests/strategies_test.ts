@@ -12,6 +12,7 @@ import {
 } from "../experiments/search.ts";
 import { STRATEGIES, STRATEGY_NAMES } from "../experiments/strategies/registry.ts";
 import { squareSide } from "../experiments/strategies/square.ts";
+import { createKindShares, initialShares, sketch } from "../experiments/strategies/sketch.ts";
 import { drawStroke } from "../experiments/strategies/_raster.ts";
 import { fakeScorer, fakeScoring } from "./_fake_scorer.ts";
 
@@ -66,8 +67,8 @@ const GOLDEN: Record<string, Record<string, number | boolean>> = {
     stuck: false,
     iterations: 300,
     evaluations: 2401,
-    finalConfidence: 0.7428296208381653,
-    levelSum: 90908,
+    finalConfidence: 0.7752712368965149,
+    levelSum: 111110,
   },
   // The fake decoder's 8 dimensions reach little of the fake model's taste: stuck below 0.8.
   latent: {
@@ -218,4 +219,42 @@ Deno.test("maxEvaluations ends a run once that many images were scored", async (
   });
   // 1 base image + 8 per step: the step that passes 100 is the last.
   assert.deepStrictEqual([r.converged, r.iterations, r.evaluations], [false, 13, 105]);
+});
+
+Deno.test("sketch: the initial shares of the six kinds of stroke come from erase, continuity and rings", () => {
+  const shares = initialShares(sketch.schema.parse({ name: "sketch" }));
+  // curve, curve on ink, loop, loop on ink, erasing curve, erasing loop (erase 0.1,
+  // continuity 0.2, rings 0.5).
+  const expected = [0.36, 0.09, 0.36, 0.09, 0.05, 0.05];
+  shares.forEach((s, k) => assert.ok(Math.abs(s - expected[k]) < 1e-12, `kind ${k}: ${s}`));
+  const none = initialShares(sketch.schema.parse({ name: "sketch", erase: 0, rings: 0 }));
+  assert.deepStrictEqual(none.map((s) => s > 0), [true, true, false, false, false, false]);
+});
+
+Deno.test("sketch: kinds that keep improving gain share, kinds that keep failing lose it", () => {
+  const prior = [0.25, 0.25, 0.5];
+  const shares = createKindShares(prior, 0.8);
+  // pick() walks the shares: [0, 0.25) → 0, [0.25, 0.5) → 1, [0.5, 1) → 2.
+  assert.deepStrictEqual([0, 0.3, 0.6, 0.999].map((u) => shares.pick(u)), [0, 1, 2, 2]);
+  const step = () => {
+    shares.record(0, true);
+    shares.record(0, true);
+    shares.record(2, false);
+    shares.record(2, false);
+    shares.endStep();
+  };
+  step();
+  // Laplace's rule: (wins + 1) / (tries + 2); kind 1 was not tried: 1/2.
+  assert.deepStrictEqual(shares.shares, [0.25 * 3 / 4, 0.25 / 2, 0.5 / 4]);
+  step();
+  // Older counts decay by 0.8: 2 × 0.8 + 2 = 3.6 tries (and wins) for kind 0.
+  const close = (a: number, b: number) => Math.abs(a - b) < 1e-12;
+  assert.ok(close(shares.shares[0], 0.25 * 4.6 / 5.6));
+  assert.ok(close(shares.shares[2], 0.5 * 1 / 5.6));
+  assert.strictEqual(shares.pick(0.3), 0, "kind 0 now takes more than a quarter");
+  // Decay 0: the shares stay as given.
+  const fixed = createKindShares(prior, 0);
+  fixed.record(2, false);
+  fixed.endStep();
+  assert.deepStrictEqual(fixed.shares, prior);
 });

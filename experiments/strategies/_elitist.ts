@@ -11,8 +11,11 @@ import { levelsToFloats, type Optimizer, PIXELS, type StrategyStart } from "./st
 export interface Mutation {
   /** Changes `child` (a copy of the parent) in place. */
   mutate(child: Uint8Array, prng: Prng, step: number): void;
-  /** Called after every step with whether the parent improved (for step-size rules). */
-  after?(improved: boolean): void;
+  /**
+   * Called after every step with whether the parent improved (for step-size rules), the
+   * objective of each child, and the objective of the parent they were made from.
+   */
+  after?(improved: boolean, values: Float64Array, parentValue: number): void;
 }
 
 /** An elitist optimiser with `lambda` children per step. */
@@ -36,6 +39,7 @@ export function createElitist(start: StrategyStart, lambda: number, mutation: Mu
       return children.subarray(index * PIXELS, (index + 1) * PIXELS);
     },
     tell(values) {
+      const before = parentValue;
       let best = -1;
       for (let c = 0; c < lambda; c++) {
         if (values[c] > (best < 0 ? parentValue : values[best])) best = c;
@@ -45,7 +49,7 @@ export function createElitist(start: StrategyStart, lambda: number, mutation: Mu
         parentValue = values[best];
       }
       step++;
-      mutation.after?.(best >= 0);
+      mutation.after?.(best >= 0, values, before);
     },
   };
 }

@@ -3,7 +3,7 @@
  * name with a parameter schema. The runner knows nothing else about a strategy.
  */
 
-import type { z } from "zod";
+import { z } from "zod";
 import type { Prng } from "../../common/prng.ts";
 import type { ObjectiveChoice } from "../objectives.ts";
 
@@ -65,6 +65,17 @@ export interface StrategyDefinition<S extends StrategySpec = StrategySpec> {
   /** A short human label of the parameters, e.g. "stroke, 8 per step". */
   label(spec: S): string;
   create(spec: S, start: StrategyStart): Optimizer;
+}
+
+/** A parameter `[low, high]` of numbers in [min, max], a value drawn uniformly between them. */
+export function rangeSchema(
+  min: number,
+  max: number,
+  what: string,
+): z.ZodType<[number, number], unknown> {
+  return z.tuple([z.number().min(min).max(max), z.number().min(min).max(max)])
+    .refine(([a, b]) => a <= b, { error: "must be [low, high] with low ≤ high" })
+    .describe(what);
 }
 
 /** Writes `levels` as floats into `out` at `offset`. */

@@ -6,18 +6,19 @@
 import { z } from "zod";
 import { createElitist } from "./_elitist.ts";
 import { drawStroke } from "./_raster.ts";
-import type { StrategyDefinition } from "./strategy.ts";
-
-const Range = (min: number, max: number, what: string) =>
-  z.tuple([z.number().min(min).max(max), z.number().min(min).max(max)])
-    .refine(([a, b]) => a <= b, { error: "must be [low, high] with low ≤ high" })
-    .describe(what);
+import { rangeSchema, type StrategyDefinition } from "./strategy.ts";
 
 const schema = z.strictObject({
   name: z.literal("stroke"),
   candidates: z.int().min(1).max(10000).default(8).describe("Candidates per step"),
-  length: Range(0, 28, "Stroke length in pixels, drawn uniformly from [low, high]").default([2, 8]),
-  width: Range(0.5, 6, "Pen width in pixels, drawn uniformly from [low, high]").default([0.8, 2]),
+  length: rangeSchema(0, 28, "Stroke length in pixels, drawn uniformly from [low, high]").default([
+    2,
+    8,
+  ]),
+  width: rangeSchema(0.5, 6, "Pen width in pixels, drawn uniformly from [low, high]").default([
+    0.8,
+    2,
+  ]),
   erase: z.number().min(0).max(1).default(0.3).describe("Share of strokes that erase"),
 });
 
