@@ -44,14 +44,18 @@ if (import.meta.main) {
       fallback: [1, 4, 16],
       parse: (s) => intFlag("parallel", s, { fallback: 1, max: 1024 }),
     });
+    // Pixel strategies only: a latent one would also need its decoder loaded and timed.
+    const measurable = STRATEGY_NAMES.filter((n) =>
+      n !== "greedy" && !("decoder" in STRATEGIES[n].schema.parse({ name: n }))
+    );
     const strategies = listFlag("strategies", values.strategies, {
-      fallback: STRATEGY_NAMES.filter((n) => n !== "greedy"),
+      fallback: measurable,
       parse: (name) => {
-        if (!STRATEGIES[name] || name === "greedy") {
+        if (!measurable.includes(name)) {
           throw new UsageError(
-            `--strategies: unknown strategy "${name}"; choose among ${
-              STRATEGY_NAMES.filter((n) => n !== "greedy").join(", ")
-            } (greedy is measured by --parallel)`,
+            `--strategies: unknown or unmeasurable strategy "${name}"; choose among ${
+              measurable.join(", ")
+            } (greedy is measured by --parallel; latent strategies need a decoder)`,
           );
         }
         return name;
