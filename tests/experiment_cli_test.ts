@@ -357,3 +357,17 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  ...opts,
+  name:
+    "bench:search refuses a latent strategy (it loads no decoder) with exit 2, before measuring",
+  fn: async () => {
+    const { code, stderr } = await runCli("cli/bench_search.ts", ["--strategies", "latent"]);
+    assert.strictEqual(code, 2);
+    assert.match(
+      stderr,
+      /--strategies: unknown or unmeasurable strategy "latent"; choose among square, nes, es, stroke, sketch/,
+    );
+  },
+});
