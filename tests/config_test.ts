@@ -169,6 +169,22 @@ Deno.test("parseConfig() reports bad strategies and objectives by path", () => {
     /"strategy.candidates" must be ≥ 2, received 0/,
   );
   assert.match(
+    configError({ name: "x", strategy: { name: "sketch", loops: [8, 3] } }),
+    /"strategy.loops" must be \[low, high\] with low ≤ high, received \[8,3\]/,
+  );
+  assert.match(
+    configError({ name: "x", strategy: { name: "sketch", loops: [3, 15] } }),
+    /"strategy.loops\[1\]" must be ≤ 14, received 15/,
+  );
+  assert.match(
+    configError({ name: "x", strategy: { name: "sketch", adapt: 1 } }),
+    /"strategy.adapt" must be ≤ 0.99, received 1/,
+  );
+  assert.match(
+    configError({ name: "x", strategy: { name: "stroke", width: [2, 1] } }),
+    /"strategy.width" must be \[low, high\] with low ≤ high, received \[2,1\]/,
+  );
+  assert.match(
     configError({ name: "x", objective: "margn" }),
     /"objective" must be one of "probability", "logprob", "margin", received "margn"/,
   );

@@ -229,6 +229,10 @@ Deno.test("sketch: the initial shares of the six kinds of stroke come from erase
   shares.forEach((s, k) => assert.ok(Math.abs(s - expected[k]) < 1e-12, `kind ${k}: ${s}`));
   const none = initialShares(sketch.schema.parse({ name: "sketch", erase: 0, rings: 0 }));
   assert.deepStrictEqual(none.map((s) => s > 0), [true, true, false, false, false, false]);
+  // A kind with no share is never picked, wherever u falls.
+  const picks = createKindShares(none, 0.8);
+  const picked = new Set(Array.from({ length: 1000 }, (_, i) => picks.pick(i / 1000)));
+  assert.deepStrictEqual([...picked].sort(), [0, 1]);
 });
 
 Deno.test("sketch: kinds that keep improving gain share, kinds that keep failing lose it", () => {
@@ -251,6 +255,7 @@ Deno.test("sketch: kinds that keep improving gain share, kinds that keep failing
   const close = (a: number, b: number) => Math.abs(a - b) < 1e-12;
   assert.ok(close(shares.shares[0], 0.25 * 4.6 / 5.6));
   assert.ok(close(shares.shares[2], 0.5 * 1 / 5.6));
+  assert.strictEqual(shares.shares[1], 0.25 / 2, "kind 1, never tried, stays at half its prior");
   assert.strictEqual(shares.pick(0.3), 0, "kind 0 now takes more than a quarter");
   // Decay 0: the shares stay as given.
   const fixed = createKindShares(prior, 0);

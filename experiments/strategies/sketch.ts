@@ -2,10 +2,10 @@
  * Sketching, a strategy of our own for the digits simple strokes find hard (rings, long
  * stems): each candidate adds one pen stroke to the parent, a gently bent line (a quadratic
  * Bézier) or a loop (an elliptical arc of a digit's size), drawn anywhere or continuing ink
- * already on the page, or erases along the ink. Line length adapts by the success rule: long
+ * already on the page, or erases from a point on the ink. Line length adapts by the success rule: long
  * strokes lay out the figure while they keep helping, short ones refine it once they stop. The
  * shares of the six kinds of stroke follow their recent success, so that a run drawing a 1
- * soon stops proposing loops and one drawing a 0 proposes more.
+ * soon proposes fewer loops and one drawing a 0 more.
  */
 
 import { z } from "zod";
@@ -22,7 +22,7 @@ const schema = z.strictObject({
     3,
   ]),
   erase: z.number().min(0).max(1).default(0.1)
-    .describe("Initial share of strokes that erase (along ink already drawn)"),
+    .describe("Initial share of strokes that erase (starting on ink already drawn)"),
   continuity: z.number().min(0).max(1).default(0.2)
     .describe("Initial share of drawn strokes that start on ink already drawn"),
   rings: z.number().min(0).max(1).default(0.5)
@@ -35,7 +35,7 @@ const schema = z.strictObject({
     8,
   ]),
   adapt: z.number().min(0).max(0.99).default(0.8).describe(
-    "How the shares of the kinds of stroke follow their success: each step's counts of tries and improvements decay by this factor (0: the shares stay as given)",
+    "How the shares of the kinds of stroke follow their success: each step's counts of tries and improvements decay by this factor: near 0 the shares follow the last step alone, near 0.99 a long history (exactly 0: the shares stay as given)",
   ),
 });
 

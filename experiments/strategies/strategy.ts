@@ -72,7 +72,7 @@ export function rangeSchema(
   min: number,
   max: number,
   what: string,
-): z.ZodType<[number, number], unknown> {
+): z.ZodType<[number, number], [number, number]> {
   return z.tuple([z.number().min(min).max(max), z.number().min(min).max(max)])
     .refine(([a, b]) => a <= b, { error: "must be [low, high] with low ≤ high" })
     .describe(what);
