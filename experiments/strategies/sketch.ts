@@ -2,10 +2,10 @@
  * Sketching, a strategy of our own for the digits simple strokes find hard (rings, long
  * stems): each candidate adds one pen stroke to the parent, a gently bent line (a quadratic
  * Bézier) or a loop (an elliptical arc of a digit's size), drawn anywhere or continuing ink
- * already on the page, or erases from a point on the ink. Line length adapts by the success rule: long
- * strokes lay out the figure while they keep helping, short ones refine it once they stop. The
- * shares of the six kinds of stroke follow their recent success, so that a run drawing a 1
- * soon proposes fewer loops and one drawing a 0 more.
+ * already on the page, or erases from a point on the ink. Line length adapts by the success
+ * rule: long strokes lay out the figure while they keep helping, short ones refine it once they
+ * stop. The shares of the six kinds of stroke follow their recent success, so that a run
+ * drawing a 1 soon proposes fewer loops and one drawing a 0 more.
  */
 
 import { z } from "zod";
