@@ -8,7 +8,7 @@ import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR, exists, writeFileAtomic } from "../common/files.ts";
 import { listNames, type MergeResult, mergeShards } from "../experiments/shards.ts";
 import { readResultsConfig } from "../experiments/write_report.ts";
-import { liveWriters } from "../experiments/runner.ts";
+import { liveWriters, lockFolder } from "../experiments/runner.ts";
 import type { StoredConfig } from "../experiments/results_format.ts";
 import { rebuildReport } from "./_rebuild_report.ts";
 
@@ -28,15 +28,16 @@ if (import.meta.main) {
     }
     const dir = positionals[0].replace(/\/$/, "");
     const wait = intFlag("wait", values.wait, { fallback: 0, min: 0 });
-    const merged = wait > 0 ? await waitForShards(dir, wait) : undefined;
-    if (merged === null) return EXIT.failure;
+    if (wait > 0 && (await waitForShards(dir, wait)) === null) return EXIT.failure;
     const config = await readResultsConfig(dir);
-    return await finish(
-      dir,
-      config,
-      merged ?? await mergeShards(dir, config),
-      values["models-dir"],
-    );
+    // Under the folder lock, with no run writing: no shard appends, and no run prepares or
+    // --fresh-deletes the folder, while runs.jsonl is rewritten from the shard files.
+    const lock = await lockFolder(dir, "merge");
+    try {
+      return await finish(dir, config, await mergeShards(dir, config), values["models-dir"]);
+    } finally {
+      await lock.release();
+    }
   });
 }
 
@@ -58,7 +59,7 @@ async function waitForShards(dir: string, seconds: number): Promise<MergeResult 
     else if (!(await exists(`${dir}/config.json`))) waiting = `${dir}/config.json not written yet`;
     else {
       merged = await mergeShards(dir, await readResultsConfig(dir), { live: true });
-      if (merged.mismatched.length || merged.duplicates.length) return merged;
+      if (merged.mismatched.length || merged.conflicts.length) return merged;
       if (!merged.files.length) waiting = "no shard has written records yet";
       else if (merged.missing.length) {
         waiting = `${merged.missing.length} cell(s) not finished yet` +
@@ -106,10 +107,10 @@ async function finish(
     ...(merged.missing.length
       ? [`${merged.missing.length} cell(s) missing: ${listNames(merged.missing)}`]
       : []),
-    ...(merged.duplicates.length
+    ...(merged.conflicts.length
       ? [
-        `${merged.duplicates.length} cell(s) duplicated: ${
-          listNames(merged.duplicates.map((d) => `${d.cell} (in ${d.files.join(", ")})`))
+        `${merged.conflicts.length} cell(s) with records that disagree: ${
+          listNames(merged.conflicts.map((d) => `${d.cell} (in ${d.files.join(" and ")})`))
         }`,
       ]
       : []),
@@ -118,7 +119,7 @@ async function finish(
     throw new UsageError(`Cannot merge ${dir}:\n  - ${problems.join("\n  - ")}`, {
       hint: merged.missing.length
         ? "Re-run the shards that did not finish (each resumes where it stopped), then merge again."
-        : "Each cell must come from exactly one shard of one config: remove stray shard files, or start over in a fresh results folder.",
+        : "A cell run twice must give the same record (timings aside): one of those files was made elsewhere (another machine kind, an edited file). Delete that cell's line from one of them and merge again, or start over in a fresh results folder.",
     });
   }
   await writeFileAtomic(

@@ -1,11 +1,14 @@
 /**
- * An exclusive lock beside a file that one process appends to (a results folder's records).
+ * An exclusive lock beside a file that one process appends to (a results folder's records), or
+ * on a whole results folder.
  *
  * Two layers, because results folders live on shared volumes: an OS file lock (flock) that the
  * kernel drops when the holder dies, so a killed run never blocks its own resume on the same
  * host; and the holder's host, pid and a heartbeat written into the lock file, so a process on
  * another host (where the volume may not carry flock) sees a live holder and refuses, while a
- * holder that stopped beating for `staleMs` is taken over.
+ * holder that stopped beating is taken over. Whether another host's holder still beats is
+ * watched on this host's own clock: the heartbeat's time, written by the other host's clock, is
+ * never compared with ours, so hosts whose clocks disagree cannot both hold the lock.
  */
 
 import { UsageError } from "./errors.ts";
@@ -16,8 +19,10 @@ export interface LockHolder {
   pid: number;
   /** When the holder took the lock (ISO 8601). */
   since: string;
-  /** When the holder last said it is alive (ISO 8601). */
+  /** When the holder last said it is alive (ISO 8601, the holder's clock: for people only). */
   heartbeat: string;
+  /** How many times the holder has rewritten its heartbeat (what other hosts watch). */
+  beat?: number;
 }
 
 /** A held lock. */
@@ -54,20 +59,38 @@ export function hostName(): string {
 export interface LockOptions {
   /** What the lock protects, for the refusal's hint. */
   hint?: string;
-  /** A holder on another host that has not beaten for this long is dead (default 2 minutes). */
+  /**
+   * A holder on another host whose lock file does not change for this long, watched here, is
+   * dead (default 35 s, three and a half heartbeats). Taking over such a lock waits this long.
+   */
   staleMs?: number;
-  /** How often the holder rewrites its heartbeat (default 30 s). */
+  /** How often the holder rewrites its heartbeat (default 10 s). */
   heartbeatMs?: number;
+  /** Keep trying for this long while a live holder has the lock (default 0: refuse at once). */
+  waitMs?: number;
   /** Who we are (tests pretend to be other hosts). */
   self?: { host: string; pid: number };
 }
 
 /**
  * Takes the lock at `path` or throws {@linkcode LockedError}. The lock file stays while held and
- * is removed on release; the OS lock goes with the process however it ends.
+ * is removed on release; the OS lock goes with the process however it ends. With `waitMs`, a
+ * held lock is tried again until that time has passed.
  */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<Lock> {
-  const { staleMs = 120_000, heartbeatMs = 30_000 } = options;
+  const deadline = performance.now() + (options.waitMs ?? 0);
+  for (;;) {
+    try {
+      return await tryAcquire(path, options);
+    } catch (error) {
+      if (!(error instanceof LockedError) || performance.now() >= deadline) throw error;
+      await sleep(Math.min(200, Math.max(1, deadline - performance.now())));
+    }
+  }
+}
+
+async function tryAcquire(path: string, options: LockOptions): Promise<Lock> {
+  const { staleMs = 35_000, heartbeatMs = 10_000 } = options;
   const self = options.self ?? { host: hostName(), pid: Deno.pid };
   const hint = options.hint ??
     "Wait for that run to finish, or stop it; a run that died releases its lock by itself.";
@@ -88,22 +111,25 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   let ok = false;
   try {
     const previous = await readHolder(path);
-    if (previous && previous.host !== self.host) {
-      // flock may not reach across hosts on a shared volume: trust a recent heartbeat.
-      const age = Date.now() - Date.parse(previous.heartbeat);
-      if (age < staleMs) {
-        throw new LockedError(
-          path,
-          previous,
-          `${hint} (A holder on another host counts as gone ${
-            Math.round(staleMs / 1000)
-          } s after its last heartbeat, ${previous.heartbeat}.)`,
-        );
-      }
+    if (previous && previous.host !== self.host && await stillBeating(path, staleMs)) {
+      // flock may not reach across hosts on a shared volume: a beating holder is alive.
+      throw new LockedError(
+        path,
+        await readHolder(path) ?? previous,
+        `${hint} (A holder on another host counts as gone when its lock file has not changed for ${
+          Math.round(staleMs / 1000)
+        } s.)`,
+      );
     }
     const since = new Date().toISOString();
+    let beat = 0;
     const write = async () => {
-      const holder: LockHolder = { ...self, since, heartbeat: new Date().toISOString() };
+      const holder: LockHolder = {
+        ...self,
+        since,
+        heartbeat: new Date().toISOString(),
+        beat: beat++,
+      };
       const bytes = new TextEncoder().encode(JSON.stringify(holder) + "\n");
       // Overwrite, then cut to length: a reader never sees the file empty.
       await file.seek(0, Deno.SeekMode.Start);
@@ -133,6 +159,25 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   } finally {
     if (!ok) file.close();
   }
+}
+
+/**
+ * Watches the lock file for up to `staleMs` of this host's time: true as soon as it changes (its
+ * holder beats), false when it stays as it is (the holder is gone).
+ */
+async function stillBeating(path: string, staleMs: number): Promise<boolean> {
+  const first = await Deno.readTextFile(path).catch(() => "");
+  const until = performance.now() + staleMs;
+  const poll = Math.max(1, Math.min(500, staleMs / 20));
+  while (performance.now() < until) {
+    await sleep(Math.min(poll, Math.max(0, until - performance.now())));
+    if ((await Deno.readTextFile(path).catch(() => "")) !== first) return true;
+  }
+  return false;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

@@ -17,8 +17,12 @@ import type { RunRecord } from "./runner.ts";
  * - 1 (no `format` field): up to regimes as an axis (`perturbation` was one object) and
  *   strategies/objectives (absent: greedy on probability).
  * - 2: `format`, `perturbations`, `strategies`, `objectives` always present.
+ * - 3: images named by the record's whole identity (`images/<cell id>-<hash>.png`, see
+ *   `imageFile`), where 1 and 2 named them by cell id alone, which two records could share;
+ *   shards chosen by cell key (`shardOf`), where 1 and 2 took the cell's index mod n.
+ *   Older folders are refused until `deno task migrate` renames their images.
  */
-export const RESULTS_FORMAT = 2;
+export const RESULTS_FORMAT = 3;
 
 /** A results folder's config.json: the resolved config, its hashes and the format. */
 export type StoredConfig = ResolvedConfig & {
@@ -35,12 +39,15 @@ const STORED_EXTRAS = ["format", "hash", "searchHash", "modelSha256", "otherMode
 
 /**
  * Turns a parsed config.json into the current format, or throws a {@linkcode UsageError} that
- * says what the file is and what to do. `upgraded` is set when the folder was an older format.
+ * says what the file is and what to do. A folder of an older format is refused with the command
+ * that migrates it, unless `older` is set (for the migration itself): then `format` says which
+ * format the folder was written in.
  */
 export function parseStoredConfig(
   data: unknown,
   path: string,
-): { config: StoredConfig; upgraded: boolean } {
+  { older = false }: { older?: boolean } = {},
+): { config: StoredConfig; format: number } {
   const notOurs = (why: string) =>
     new UsageError(
       `${path} is not the config of an identikit results folder:${
@@ -105,7 +112,16 @@ export function parseStoredConfig(
       Object.entries(extras).filter(([k, v]) => k !== "format" && v !== undefined),
     ),
   };
-  return { config, upgraded: format < RESULTS_FORMAT };
+  if (format < RESULTS_FORMAT && !older) {
+    const dir = path.replace(/\/?config\.json$/, "") || ".";
+    throw new UsageError(
+      `${path} was written by an older identikit (results format ${format}; this one reads ${RESULTS_FORMAT}): its images are named by cell id alone, which two records can share`,
+      {
+        hint: `Migrate it once (renames its images, keeps every record): deno task migrate ${dir}`,
+      },
+    );
+  }
+  return { config, format };
 }
 
 /**
@@ -115,7 +131,8 @@ export function parseStoredConfig(
  */
 export async function readStoredConfig(
   path: string,
-): Promise<{ config: StoredConfig; upgraded: boolean }> {
+  options: { older?: boolean } = {},
+): Promise<{ config: StoredConfig; format: number }> {
   const text = await Deno.readTextFile(path);
   let data: unknown;
   try {
@@ -125,7 +142,7 @@ export async function readStoredConfig(
       hint: "Restore it, or run the experiment again with --fresh to start over.",
     });
   }
-  return parseStoredConfig(data, path);
+  return parseStoredConfig(data, path, options);
 }
 
 /** The fields every record has, with their types, for reading records written elsewhere. */

@@ -6,13 +6,26 @@
  */
 
 import { UsageError } from "../common/errors.ts";
-import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
-import { acquireLock, liveHolder, type LockHolder } from "../common/lock.ts";
+import { exists, sha256Hex, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
+import {
+  acquireLock,
+  liveHolder,
+  type Lock,
+  LockedError,
+  type LockHolder,
+} from "../common/lock.ts";
 import { readStoredConfig, recordProblem, RESULTS_FORMAT } from "./results_format.ts";
-import { createPrng } from "../common/prng.ts";
+import { createPrng, deriveSeed } from "../common/prng.ts";
 import { configHash, type ResolvedConfig, searchHash } from "./config.ts";
 import { encodeGreyPng } from "./images.ts";
-import { type Cell, cellKey, cellSeed, expandCells, sweepsNewAxes } from "./axes.ts";
+import {
+  type Cell,
+  cellKey,
+  cellSeed,
+  type Coordinates,
+  expandCells,
+  sweepsNewAxes,
+} from "./axes.ts";
 import type { ObjectiveChoice } from "./objectives.ts";
 import {
   advanceTogether,
@@ -77,15 +90,48 @@ export interface Verdict {
 /** Judges a final image (its 8-bit levels) made for `digit`. */
 export type JudgeFn = (image: Uint8Array, digit: number) => Promise<Record<string, Verdict>>;
 
-/** A shard: this process runs the cells whose index ≡ `index` (mod `count`), 0-based. */
+/**
+ * A shard: this process runs the cells whose {@linkcode shardOf} is `index`, of `count`
+ * shards (0-based).
+ */
 export interface Shard {
   index: number;
   count: number;
 }
 
+/**
+ * The shard (0-based, of `count`) that runs a cell: from the cell's key alone, never from its
+ * place in the sweep, so that a sweep grown by seeds, digits or axis values leaves every old
+ * cell in the shard that already holds its record.
+ */
+export function shardOf(cell: Coordinates, count: number): number {
+  return deriveSeed("identikit/shard", cellKey(cell)) % count;
+}
+
 /** The cells a shard runs. */
 export function shardCells(cells: Cell[], shard?: Shard): Cell[] {
-  return shard ? cells.filter((_, i) => i % shard.count === shard.index) : cells;
+  return shard ? cells.filter((c) => shardOf(c, shard.count) === shard.index) : cells;
+}
+
+/**
+ * A record's image file, relative to the results folder: the cell id for people to read, then a
+ * hash of the record's whole identity (every coordinate, swept or not, and the search hash).
+ * Ids leave out axes with a single value, so two records of one folder (a regime edited and
+ * edited back) can share an id; they never share an image.
+ */
+export async function imageFile(
+  id: string,
+  cell: Coordinates,
+  searchHash: string,
+): Promise<string> {
+  const identity = await sha256Hex(`${cellKey(cell)}\u0000${searchHash}`);
+  return `images/${id}-${identity.slice(0, 12)}.png`;
+}
+
+/** A record's fields that the same cell always reproduces: all but its timings. */
+export function reproducible(record: RunRecord): Omit<RunRecord, "wallMs" | "shareMs"> {
+  const { wallMs: _w, shareMs: _s, ...rest } = record;
+  return rest;
 }
 
 /** The records file of a shard (numbered from 1, as on the command line) or of the whole run. */
@@ -98,6 +144,52 @@ const LOCK_SUFFIX = ".lock";
 /** The lock file a records file's writer holds while it appends (see `acquireLock`). */
 export function lockFile(records: string): string {
   return records + LOCK_SUFFIX;
+}
+
+/**
+ * The lock on a whole results folder, held for a moment by each run while it prepares the folder
+ * (config.json, and --fresh's deletions), and for as long as they take by `merge` and `migrate`,
+ * which rewrite records that runs append to. A run already past its preparation holds its
+ * records file's lock, which those commands check under the folder lock; a run not yet past it
+ * must wait for the folder lock. So neither can pull the folder from under the other.
+ */
+export const FOLDER_LOCK = "folder.lock";
+
+/**
+ * Takes `dir`'s folder lock for `what` (e.g. "merge"), waiting up to `waitMs` for another
+ * holder, then checks that no run is writing records into it (unless `writers` is "allowed");
+ * refuses with exit 2 naming the holder (host, pid) otherwise.
+ */
+export async function lockFolder(
+  dir: string,
+  what: string,
+  { waitMs = 0, writers = "refused", own }: {
+    waitMs?: number;
+    writers?: "refused" | "allowed";
+    /** The records file of the caller itself (not counted as another writer). */
+    own?: string;
+  } = {},
+): Promise<Lock> {
+  const lock = await acquireLock(`${dir}/${FOLDER_LOCK}`, {
+    waitMs,
+    hint:
+      `Another process is changing ${dir} (a run preparing it, a merge or a migration). Wait for it to finish and try again.`,
+  });
+  if (writers === "allowed") return lock;
+  try {
+    const other = (await liveWriters(dir)).find((w) => w.records !== own);
+    if (other) {
+      throw new LockedError(
+        `${dir}/${lockFile(other.records)}`,
+        other.holder,
+        `${what} rewrites records that this run appends to: wait for it to finish (or stop it), then ${what} again.`,
+      );
+    }
+    return lock;
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
 }
 
 /** The records files in `dir` whose writer is running now (its lock held), and who holds it. */
@@ -366,24 +458,35 @@ export async function runExperiment(
         } from pid ${lock.tookOver.pid} on ${lock.tookOver.host}: that run is gone`,
       );
     }
-    if (options.fresh) await refuseIfOthersRun(resultsDir, recordsFile(shard));
-    const hash = await prepareResults(resultsDir, config, options);
+    // Preparing (and --fresh's deletions) under the folder lock: no merge or migration rewrites
+    // the folder meanwhile, and --fresh deletes nothing that another run writes.
+    const folder = await lockFolder(resultsDir, "--fresh", {
+      waitMs: FOLDER_WAIT_MS,
+      writers: options.fresh ? "refused" : "allowed",
+      own: recordsFile(shard),
+    }).catch((error) => {
+      if (!(error instanceof LockedError) || !error.path.endsWith(".jsonl.lock")) throw error;
+      throw new UsageError(
+        `--fresh would delete results that another run is writing: ${
+          error.path.slice(0, -LOCK_SUFFIX.length)
+        } (pid ${error.holder?.pid} on host ${error.holder?.host})`,
+        { hint: "Wait for that run to finish or stop it, then start over with --fresh." },
+      );
+    });
+    let hash: string;
+    try {
+      hash = await prepareResults(resultsDir, config, options);
+    } finally {
+      await folder.release();
+    }
     return await runCells(config, options, hash, file);
   } finally {
     await lock.release();
   }
 }
 
-/** --fresh deletes every shard's records: not while another process writes some. */
-async function refuseIfOthersRun(resultsDir: string, own: string): Promise<void> {
-  const other = (await liveWriters(resultsDir)).find((w) => w.records !== own);
-  if (other) {
-    throw new UsageError(
-      `--fresh would delete results that another run is writing: ${resultsDir}/${other.records} (pid ${other.holder.pid} on host ${other.holder.host})`,
-      { hint: "Wait for that run to finish or stop it, then start over with --fresh." },
-    );
-  }
-}
+/** How long a run waits for a folder lock held by another run's preparation or a merge. */
+const FOLDER_WAIT_MS = 30_000;
 
 async function runCells(
   config: ResolvedConfig,
@@ -529,7 +632,7 @@ async function finishCell(
 ): Promise<RunRecord> {
   const result = search.result();
   const verdicts = judge ? await judge(result.image, cell.digit) : undefined;
-  const image = `images/${cell.id}.png`;
+  const image = await imageFile(cell.id, cell, hash);
   await writeFileAtomic(`${resultsDir}/${image}`, encodeGreyPng(result.image));
   // Field order is part of the record's bytes: old configs' records must not change.
   return {

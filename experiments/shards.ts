@@ -9,9 +9,11 @@ import {
   expandCells,
   isShardRecordsFile,
   readRecords,
+  reproducible,
   type RunRecord,
   type Shard,
 } from "./runner.ts";
+import { canonicalJson } from "../common/canonical_json.ts";
 import type { ResolvedConfig } from "./config.ts";
 
 /** The environment variables a shard can come from (all the experiment task may read). */
@@ -85,8 +87,11 @@ export interface MergeResult {
   files: string[];
   /** Cells of the config that no shard ran. */
   missing: string[];
-  /** Cells that appear more than once, with where. */
-  duplicates: { cell: string; files: string[] }[];
+  /**
+   * Cells whose records disagree (in more than their timings) between two files, with both: a
+   * cell run twice (a sweep re-sharded, a shard file copied) gives equal records, kept once.
+   */
+  conflicts: { cell: string; files: [string, string] }[];
   /** Shard files whose records were made under another config or model. */
   mismatched: { file: string; searchHash: string }[];
   /** Shard files ending in a half-written line (read without it when `live` is set). */
@@ -108,7 +113,8 @@ export async function mergeShards(
     if (isShardRecordsFile(entry.name)) files.push(entry.name);
   }
   files.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
-  const seen = new Map<string, { record: RunRecord; files: string[] }>();
+  const seen = new Map<string, { record: RunRecord; file: string; same: string }>();
+  const conflicts = new Map<string, { cell: string; files: [string, string] }>();
   const mismatched = new Map<string, string>();
   const torn: string[] = [];
   for (const file of files) {
@@ -120,9 +126,12 @@ export async function mergeShards(
         mismatched.set(file, r.searchHash);
         continue;
       }
-      const prior = seen.get(cellKey(r));
-      if (prior) prior.files.push(file);
-      else seen.set(cellKey(r), { record: r, files: [file] });
+      const key = cellKey(r), same = canonicalJson(reproducible(r));
+      const prior = seen.get(key);
+      if (!prior) seen.set(key, { record: r, file, same });
+      else if (prior.same !== same && !conflicts.has(key)) {
+        conflicts.set(key, { cell: r.cell, files: [prior.file, file] });
+      }
     }
   }
   const cells = expandCells(config);
@@ -130,8 +139,7 @@ export async function mergeShards(
     files,
     records: cells.filter((c) => seen.has(cellKey(c))).map((c) => seen.get(cellKey(c))!.record),
     missing: cells.filter((c) => !seen.has(cellKey(c))).map((c) => c.id),
-    duplicates: [...seen.values()].filter((v) => v.files.length > 1)
-      .map((v) => ({ cell: v.record.cell, files: v.files })),
+    conflicts: [...conflicts.values()],
     mismatched: [...mismatched].map(([file, searchHash]) => ({ file, searchHash })),
     torn,
   };

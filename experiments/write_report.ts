@@ -52,8 +52,8 @@ export interface WriteReportOptions {
 }
 
 /**
- * Reads config.json of a results folder, with a clear error when it is not one (or is of a
- * newer version); a folder of an older version is upgraded in place.
+ * Reads config.json of a results folder, with a clear error when it is not one, or is of another
+ * version (an older one names the command that migrates it). Never writes.
  */
 export async function readResultsConfig(dir: string): Promise<StoredConfig> {
   const path = `${dir}/config.json`;
@@ -68,11 +68,32 @@ export async function readResultsConfig(dir: string): Promise<StoredConfig> {
     }
     throw error;
   }
-  if (read.upgraded) {
-    // Cheap and idempotent; where the folder is read-only the upgrade simply happens each time.
-    await writeJsonAtomic(path, read.config).catch(() => {});
-  }
   return read.config;
+}
+
+/**
+ * A report shows each record's own image: two records of different cells (or searches) naming
+ * one file means one of them would show the other's picture, so the report refuses.
+ */
+function refuseSharedImages(dir: string, records: RunRecord[]): void {
+  const owners = new Map<string, RunRecord>();
+  for (const r of records) {
+    const owner = owners.get(r.image);
+    if (!owner) owners.set(r.image, r);
+    else if (cellKey(owner) !== cellKey(r) || owner.searchHash !== r.searchHash) {
+      throw new UsageError(
+        `Cannot report on ${dir}: the records of cells ${owner.cell} (${
+          cellKey(owner)
+        }) and ${r.cell} (${
+          cellKey(r)
+        }) both name ${r.image}, so one of them would show the other's image`,
+        {
+          hint:
+            "Its records were edited or merged by hand: delete the lines of those cells from the records (they run again) and re-run the experiment.",
+        },
+      );
+    }
+  }
 }
 
 /** Rebuilds the report of `dir`; returns the summary. */
@@ -95,6 +116,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
       },
     );
   }
+  refuseSharedImages(dir, all);
   const segments = await readSegments(dir);
   const order = [...new Set(expandCells(config).map((c) => settingKey(c)))];
   const summary = summarize(records, {

@@ -37,7 +37,7 @@ Deno.test("acquireLock(): a second taker is refused with the holder's host and p
   await again.release();
 });
 
-Deno.test("acquireLock(): a dead holder's file is taken over; another host's is trusted until stale", async () => {
+Deno.test("acquireLock(): a dead holder's file is taken over; another host's is trusted while it beats", async () => {
   const dir = await scratch("lock-stale");
   const path = `${dir}/runs.jsonl.lock`;
   const now = new Date().toISOString();
@@ -49,24 +49,56 @@ Deno.test("acquireLock(): a dead holder's file is taken over; another host's is 
   const taken = await acquireLock(path, { self: me });
   assert.strictEqual(taken.tookOver?.pid, 99);
   await taken.release();
-  // Another host with a fresh heartbeat: its OS lock may not reach us, so it is believed.
+  // Another host that beats: its OS lock may not reach us, so it is believed, even when its
+  // clock is 10 minutes behind ours (its heartbeat's time is never compared with our clock).
+  const behind = Date.now() - 600_000;
+  let beat = 0;
+  const write = () =>
+    Deno.writeTextFileSync(
+      path,
+      JSON.stringify({
+        host: "node7",
+        pid: 1,
+        since: new Date(behind).toISOString(),
+        heartbeat: new Date(behind + beat * 50).toISOString(),
+        beat: beat++,
+      }),
+    );
+  write();
+  const beating = setInterval(write, 50);
+  try {
+    await assert.rejects(acquireLock(path, { self: me, staleMs: 1_000 }), {
+      name: "LockedError",
+      message: /held by another run \(pid 1 on host node7, since /,
+    });
+  } finally {
+    clearInterval(beating);
+  }
+  // Another host that stopped beating is gone once its file has stood still for staleMs, even
+  // when its clock is 10 minutes ahead of ours (its last heartbeat lies in our future).
+  const ahead = new Date(Date.now() + 600_000).toISOString();
   await Deno.writeTextFile(
     path,
-    JSON.stringify({ host: "node7", pid: 1, since: now, heartbeat: now }),
+    JSON.stringify({ host: "node7", pid: 1, since: ahead, heartbeat: ahead, beat: 3 }),
   );
-  await assert.rejects(acquireLock(path, { self: me, staleMs: 60_000 }), {
-    name: "LockedError",
-    message: new RegExp(`held by another run \\(pid 1 on host node7, since ${now}\\)`),
-  });
-  // …until its heartbeat is older than staleMs.
-  const old = new Date(Date.now() - 61_000).toISOString();
-  await Deno.writeTextFile(
-    path,
-    JSON.stringify({ host: "node7", pid: 1, since: old, heartbeat: old }),
-  );
-  const late = await acquireLock(path, { self: me, staleMs: 60_000 });
+  const started = performance.now();
+  const late = await acquireLock(path, { self: me, staleMs: 300 });
+  assert.ok(performance.now() - started >= 300, "watched the file for staleMs first");
   assert.strictEqual(late.tookOver?.host, "node7");
   await late.release();
+});
+
+Deno.test("acquireLock() with waitMs takes a lock once its holder lets go, and refuses after waitMs", async () => {
+  const dir = await scratch("lock-wait");
+  const path = `${dir}/folder.lock`;
+  const first = await acquireLock(path, { self: me });
+  await assert.rejects(acquireLock(path, { self: { host: "here", pid: 2 }, waitMs: 200 }), {
+    name: "LockedError",
+  });
+  setTimeout(() => first.release(), 150);
+  const second = await acquireLock(path, { self: { host: "here", pid: 2 }, waitMs: 5_000 });
+  assert.strictEqual(JSON.parse(await Deno.readTextFile(path)).pid, 2);
+  await second.release();
 });
 
 Deno.test("acquireLock(): the holder's heartbeat is rewritten while it holds the lock", async () => {

@@ -1,10 +1,11 @@
-/** Results folders of other versions: old ones upgraded, newer and foreign ones refused clearly. */
+/** Results folders of other versions: old ones migrated, newer and foreign ones refused clearly. */
 
 import assert from "node:assert/strict";
 import { parseConfig } from "../experiments/config.ts";
 import { readRecords, runExperiment } from "../experiments/runner.ts";
 import { readResultsConfig, writeReport } from "../experiments/write_report.ts";
 import { parseStoredConfig, RESULTS_FORMAT } from "../experiments/results_format.ts";
+import { migrateResults } from "../experiments/migrate.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { scratch } from "./_helpers.ts";
 
@@ -20,19 +21,32 @@ Deno.test("config.json carries the results format first", async () => {
   const { saved } = await folder("fmt-current");
   assert.strictEqual(Object.keys(saved)[0], "format");
   assert.strictEqual(saved.format, RESULTS_FORMAT);
-  assert.strictEqual(RESULTS_FORMAT, 2);
+  assert.strictEqual(RESULTS_FORMAT, 3);
 });
 
-Deno.test("a format-1 folder (one `perturbation`, no strategies) reports, is upgraded in place, and resumes", async () => {
+Deno.test("a format-1 folder (one `perturbation`, no strategies) is refused until migrated, then reports and resumes", async () => {
   const { dir, saved } = await folder("fmt-old");
-  // What the folder looked like before regimes, strategies and objectives were axes.
+  // What the folder looked like before regimes, strategies and objectives were axes, and before
+  // images were named by the records' whole identity.
   const { format: _, perturbations, strategies: _s, objectives: _o, ...old } = saved;
   const v1 = { ...old, perturbation: (perturbations as unknown[])[0] };
   await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(v1, null, 2));
+  const { records } = await readRecords(`${dir}/runs.jsonl`);
+  for (const r of records) await Deno.rename(`${dir}/${r.image}`, `${dir}/images/${r.cell}.png`);
+  await Deno.writeTextFile(
+    `${dir}/runs.jsonl`,
+    records.map((r) => JSON.stringify({ ...r, image: `images/${r.cell}.png` }) + "\n").join(""),
+  );
+  await assert.rejects(writeReport(dir), {
+    name: "UsageError",
+    message: /results format 1; this one reads 3/,
+  });
+  assert.strictEqual((await migrateResults(dir)).from, 1);
   const summary = await writeReport(dir);
   assert.deepStrictEqual([summary.runs, summary.groups.length], [2, 1]);
   const upgraded = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
-  assert.deepStrictEqual(upgraded, saved, "upgraded to exactly what this version writes");
+  assert.deepStrictEqual(upgraded, saved, "migrated to exactly what this version writes");
+  assert.deepStrictEqual((await readRecords(`${dir}/runs.jsonl`)).records, records);
   const again = await runExperiment(CONFIG, {
     resultsDir: dir,
     score: fakeScorer(),
@@ -43,12 +57,12 @@ Deno.test("a format-1 folder (one `perturbation`, no strategies) reports, is upg
 
 Deno.test("a folder of a newer version is refused for report and resume, and left as it was", async () => {
   const { dir, saved } = await folder("fmt-new");
-  const text = JSON.stringify({ ...saved, format: 3, somethingNew: true });
+  const text = JSON.stringify({ ...saved, format: 4, somethingNew: true });
   await Deno.writeTextFile(`${dir}/config.json`, text);
   const expected = {
     name: "UsageError",
     message:
-      `${dir}/config.json was written by a newer identikit (results format 3; this one reads up to 2)`,
+      `${dir}/config.json was written by a newer identikit (results format 4; this one reads up to 3)`,
   };
   await assert.rejects(readResultsConfig(dir), expected);
   await assert.rejects(

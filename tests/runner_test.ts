@@ -7,6 +7,7 @@ import {
   cellKey,
   cellSeed,
   expandCells,
+  imageFile,
   readRecords,
   runExperiment,
   type RunRecord,
@@ -40,7 +41,12 @@ Deno.test("expandCells() crosses digits × seeds × masks in a fixed order; shar
   ]);
   const shards = [0, 1, 2].map((index) => shardCells(cells, { index, count: 3 }).map((c) => c.id));
   assert.deepStrictEqual(shards.flat().sort(), cells.map((c) => c.id).sort());
-  assert.deepStrictEqual(shards[1], ["1-1-30", "7-1-10", "7-2-30"]);
+  // Shards come from each cell's key (its place in the sweep does not matter).
+  assert.deepStrictEqual(shards, [
+    ["1-2-30", "7-1-30", "7-2-10"],
+    ["1-2-10", "7-1-10", "7-2-30"],
+    ["1-1-10", "1-1-30"],
+  ]);
 });
 
 Deno.test("cellSeed() depends on the cell's own coordinates only", () => {
@@ -82,7 +88,11 @@ Deno.test("runExperiment() writes one complete record and one PNG per cell", asy
     ) {
       assert.ok(key in r, `record lacks ${key}`);
     }
-    assert.strictEqual(r.image, `images/${r.digit}-${r.seed}-${r.masks}.png`);
+    assert.match(
+      r.image,
+      new RegExp(`^images/${r.digit}-${r.seed}-${r.masks}-[0-9a-f]{12}\\.png$`),
+    );
+    assert.strictEqual(r.image, await imageFile(r.cell, r, r.searchHash));
     const png = decodeGreyPng(await Deno.readFile(`${dir}/${r.image}`));
     assert.deepStrictEqual([png.width, png.height], [28, 28]);
     // The PNG is exactly what was scored: re-scoring it gives the record's confidence.
@@ -249,9 +259,9 @@ Deno.test("perturbation regimes are a sweep axis: cells per regime, and adding o
     score: fakeScorer(),
     modelSha256: "m",
   });
-  assert.deepStrictEqual(first.records.map((r) => r.image), [
-    "images/7-1-30.png",
-    "images/7-2-30.png",
+  assert.deepStrictEqual(first.records.map((r) => r.image.replace(/-[0-9a-f]{12}\.png$/, "")), [
+    "images/7-1-30",
+    "images/7-2-30",
   ]);
   const second = await runExperiment(both, {
     resultsDir: dir,

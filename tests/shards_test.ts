@@ -102,7 +102,7 @@ Deno.test({
       run(`${dir}/two`, ["--shard", "2/2"]),
     ]);
     for (const r of two) assert.strictEqual(r.code, 0, r.stderr);
-    assert.match(two[0].stdout, /Shard 1\/2 done: 3 cells in .*runs\.1-of-2\.jsonl/);
+    assert.match(two[0].stdout, /Shard 1\/2 done: \d cells in .*runs\.1-of-2\.jsonl/);
     // Three shards from a Slurm array's environment (task ids 1–3).
     const three = await Promise.all([1, 2, 3].map((id) =>
       run(`${dir}/three`, [], {
@@ -129,20 +129,37 @@ Deno.test({
       /\*\*\d+ of 6 runs\*\*/,
     );
 
-    // Merge names what is wrong: a missing shard, a duplicated cell, another config.
+    // Merge names what is wrong: a missing shard, a cell whose records disagree, another config.
     const broken = `${dir}/two/sharded`;
     const shard2 = await Deno.readTextFile(`${broken}/runs.2-of-2.jsonl`);
+    const cells2 = shard2.split("\n").filter(Boolean).map((l) => JSON.parse(l).cell);
     await Deno.remove(`${broken}/runs.2-of-2.jsonl`);
     const missing = await runCli("cli/merge.ts", [broken]);
     assert.strictEqual(missing.code, 2);
-    assert.match(missing.stderr, /3 cell\(s\) missing: 2-2-30, 5-2-30, 8-2-30/);
-    const shard1 = await Deno.readTextFile(`${broken}/runs.1-of-2.jsonl`);
-    await Deno.writeTextFile(`${broken}/runs.2-of-2.jsonl`, shard2 + shard1.split("\n")[0] + "\n");
-    const duplicated = await runCli("cli/merge.ts", [broken]);
-    assert.strictEqual(duplicated.code, 2);
     assert.match(
-      duplicated.stderr,
-      /1 cell\(s\) duplicated: 2-1-30 \(in runs\.1-of-2\.jsonl, runs\.2-of-2\.jsonl\)/,
+      missing.stderr,
+      new RegExp(`${cells2.length} cell\\(s\\) missing: ${cells2.join(", ")}`),
+    );
+    // A cell in two shard files with equal records (timings aside) is merged once…
+    const first1 = (await Deno.readTextFile(`${broken}/runs.1-of-2.jsonl`)).split("\n")[0];
+    const again = { ...JSON.parse(first1), wallMs: 123456 };
+    await Deno.writeTextFile(`${broken}/runs.2-of-2.jsonl`, shard2 + JSON.stringify(again) + "\n");
+    const twice = await runCli("cli/merge.ts", [broken]);
+    assert.strictEqual(twice.code, 0, twice.stderr);
+    assert.deepStrictEqual(
+      comparable((await readRecords(`${broken}/runs.jsonl`)).records),
+      reference,
+    );
+    // …one whose records disagree is refused, naming the cell and both files.
+    const other = { ...again, finalConfidence: again.finalConfidence / 2 };
+    await Deno.writeTextFile(`${broken}/runs.2-of-2.jsonl`, shard2 + JSON.stringify(other) + "\n");
+    const conflicting = await runCli("cli/merge.ts", [broken]);
+    assert.strictEqual(conflicting.code, 2);
+    assert.match(
+      conflicting.stderr,
+      new RegExp(
+        `1 cell\\(s\\) with records that disagree: ${again.cell} \\(in runs\\.1-of-2\\.jsonl and runs\\.2-of-2\\.jsonl\\)`,
+      ),
     );
     const foreign = shard2.replaceAll(
       /"searchHash":"[0-9a-f]+"/g,

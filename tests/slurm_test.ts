@@ -8,7 +8,8 @@
 
 import assert from "node:assert/strict";
 import { PROJECT_ROOT } from "../common/files.ts";
-import { readRecords, type RunRecord } from "../experiments/runner.ts";
+import { parseConfig } from "../experiments/config.ts";
+import { expandCells, readRecords, type RunRecord, shardCells } from "../experiments/runner.ts";
 import { comparable, scratch } from "./_helpers.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
 
@@ -28,7 +29,7 @@ const TASK = ["--cpus-per-task=1", "--mem=1G"];
 const WAIT_MS = 300_000;
 
 const CONFIGS = {
-  // 12 cells, 3 per shard: seconds per task on the tiny CNN.
+  // 12 cells, 1–5 per shard (shards go by cell key): seconds per task on the tiny CNN.
   quick: {
     name: "quick",
     model: "cnn",
@@ -51,6 +52,11 @@ const CONFIGS = {
     patience: 80,
   },
 };
+
+/** How many cells shard `index` (0-based) of 4 runs. */
+function shardSize(config: Record<string, unknown>, index: number): number {
+  return shardCells(expandCells(parseConfig(config)), { index, count: 4 }).length;
+}
 
 /** Why Slurm cannot be used here, or null when a node is ready for jobs. */
 async function slurmUnavailable(): Promise<string | null> {
@@ -215,7 +221,10 @@ Deno.test({
     await waitGone([array, merge], `${root}/logs`);
     assert.strictEqual(await jobState(merge), "COMPLETED");
     for (let i = 1; i <= 4; i++) {
-      assert.strictEqual(await lines(`${root}/results/quick/runs.${i}-of-4.jsonl`), 3);
+      assert.strictEqual(
+        await lines(`${root}/results/quick/runs.${i}-of-4.jsonl`),
+        shardSize(CONFIGS.quick, i - 1),
+      );
     }
     const merged = (await readRecords(`${root}/results/quick/runs.jsonl`)).records;
     assert.deepStrictEqual(comparable(merged), comparable(reference));
@@ -236,7 +245,9 @@ Deno.test({
     const array = await submitArray(root, "slow");
     const element = `${array}_1`;
     const shardFile = `${root}/results/slow/runs.2-of-4.jsonl`;
-    // Cancel element 1 (shard 2/4, 8 cells) once it has finished a cell or two.
+    const size = shardSize(CONFIGS.slow, 1);
+    assert.ok(size >= 3, `shard 2/4 has ${size} cells: too few to cancel one mid-run`);
+    // Cancel element 1 (shard 2/4) once it has finished a cell or two.
     const deadline = Date.now() + WAIT_MS;
     for (;;) {
       const state = await jobState(element);
@@ -255,7 +266,7 @@ Deno.test({
     await waitGone([array], `${root}/logs`);
     assert.strictEqual(await jobState(element), "CANCELLED");
     const before = await lines(shardFile);
-    assert.ok(before >= 1 && before < 8, `cancelled after ${before} of 8 cells`);
+    assert.ok(before >= 1 && before < size, `cancelled after ${before} of ${size} cells`);
     const log = await Deno.readTextFile(`${root}/logs/slow-${array}_1.log`);
     assert.match(log, /SIGTERM: stopping after the current step/);
     assert.match(log, /Interrupted: \d+ finished cell\(s\) are saved/);
@@ -265,7 +276,7 @@ Deno.test({
     assert.strictEqual(await jobState(early), "FAILED");
     assert.match(
       await Deno.readTextFile(`${root}/logs/slow-merge-${early}.log`),
-      new RegExp(`${8 - before} cell\\(s\\) missing`),
+      new RegExp(`${size - before} cell\\(s\\) missing`),
     );
 
     // Requeue the element: the same array (same shard count), so it resumes its own shard.
@@ -276,7 +287,7 @@ Deno.test({
     assert.strictEqual(await jobState(element), "COMPLETED");
     assert.match(
       await Deno.readTextFile(`${root}/logs/slow-${array}_1.log`),
-      new RegExp(`Resumed: ${before} cell\\(s\\) were already done, ${8 - before} ran now`),
+      new RegExp(`Resumed: ${before} cell\\(s\\) were already done, ${size - before} ran now`),
     );
     const merge = await submitMerge(root, "slow");
     await waitGone([merge], `${root}/logs`);

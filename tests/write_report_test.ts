@@ -55,11 +55,16 @@ Deno.test("a baseline is reused only for the model it was computed with; --fresh
 
 Deno.test("a missing image is bad input naming the file and the cell, not a stack trace", async () => {
   const dir = await scratch("report-missing-image");
-  await runExperiment(CONFIG, { resultsDir: dir, score: fakeScorer(), modelSha256: "m1" });
-  await Deno.remove(`${dir}/images/3-2-20.png`);
+  const { records } = await runExperiment(CONFIG, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "m1",
+  });
+  const image = records.find((r) => r.cell === "3-2-20")!.image;
+  await Deno.remove(`${dir}/${image}`);
   await assert.rejects(writeReport(dir, {}), {
     name: "UsageError",
-    message: `${dir}/images/3-2-20.png is missing: it is the image of cell 3-2-20`,
+    message: `${dir}/${image} is missing: it is the image of cell 3-2-20`,
   });
 });
 
