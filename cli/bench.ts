@@ -1,6 +1,6 @@
 /** `deno task bench`: every execution provider (and tfjs) on the same model, inputs and batch sizes. */
 
-import { intFlag, listFlag, parseFlags, runMain } from "./_cli.ts";
+import { intFlag, listFlag, parseFlags, requireAccess, runMain } from "./_cli.ts";
 import {
   DEFAULT_MODELS_DIR,
   DEFAULT_RESULTS_DIR,
@@ -42,6 +42,8 @@ if (import.meta.main) {
         out: { type: "string", default: `${DEFAULT_RESULTS_DIR}/bench` },
       },
     });
+    // Checked before measuring: a refused --out would otherwise waste the whole benchmark.
+    requireAccess(values.out, "write", { flag: "--out", allowed: "results/" });
     const providers = listFlag("providers", values.providers, {
       fallback: [...PROVIDER_NAMES],
       parse: parseProviderName,

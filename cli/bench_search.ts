@@ -1,8 +1,9 @@
 /**
- * `deno task bench:search`: the search loop's evaluations/s against bare `score` calls on the
- * same provider and batch size: greedy with cross-run batching at K = 1, 4, 16 cells per call,
- * and every other strategy with its default parameters and the runner's automatic K —
- * interleaved rounds in one run, with ratios.
+ * `deno task bench:search`: the search loop's network queries/s (images scored, the unit of the
+ * progress bar and reports) against bare `score` calls on the same provider and batch size:
+ * greedy with cross-run batching at K = 1, 4, 16 cells per call, and every other strategy with
+ * its default parameters and the runner's automatic K — interleaved rounds in one run, with
+ * ratios.
  */
 
 import { intFlag, listFlag, parseFlags, runMain } from "./_cli.ts";
@@ -105,9 +106,11 @@ if (import.meta.main) {
         }, createPrng(deriveSeed("bench", round, i))));
       await advanceTogether(searches, score); // scores the bases
       const t0 = performance.now();
-      let evaluations = 0;
-      for (let i = 0; i < iterations; i++) evaluations += await advanceTogether(searches, score);
-      return evaluations / ((performance.now() - t0) / 1000);
+      let queries = 0;
+      for (let i = 0; i < iterations; i++) {
+        await advanceTogether(searches, score, { onCall: (images) => queries += images });
+      }
+      return queries / ((performance.now() - t0) / 1000);
     };
     const strategyRow = (name: string) => `${name}, K=${specs.get(name)!.k}`;
     const names = [
@@ -137,7 +140,7 @@ if (import.meta.main) {
     const bareRate = median(results.get(names[0])!);
     const k1 = ks.includes(1) ? median(results.get("search loop, K=1")!) : NaN;
     console.log(
-      "| what | batch per call | evaluations/s | vs bare score() | vs K=1 |\n| --- | ---: | ---: | ---: | ---: |",
+      "| what | batch per call | network queries/s | vs bare score() | vs K=1 |\n| --- | ---: | ---: | ---: | ---: |",
     );
     console.log(`| bare score() | ${masks} | ${bareRate.toFixed(0)} | 1.00 | – |`);
     for (const k of ks) {

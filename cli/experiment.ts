@@ -184,7 +184,7 @@ if (import.meta.main) {
       ].filter((x) => x);
       if (also.length) console.error(`Also loaded: ${also.join("; ")}`);
       const bar = progressBar(
-        `${config.name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {eps} evals/s | ETA {remaining}`,
+        `${config.name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {qps} network queries/s | ETA {remaining}`,
       );
       let barStarted = false;
       console.error(
@@ -223,7 +223,7 @@ if (import.meta.main) {
             const payload = {
               best: p.currentBest === undefined ? "–" : p.currentBest.toFixed(4),
               cell: p.currentCell ?? "–",
-              eps: p.evaluationsPerSecond.toFixed(0),
+              qps: p.queriesPerSecond.toFixed(0),
               remaining: formatDuration(p.etaSeconds),
             };
             if (!barStarted) bar.start(p.cellsTotal, p.cellsDone, payload);
@@ -282,8 +282,8 @@ if (import.meta.main) {
       console.log(closingTable(config, summary));
       console.log(
         `\n${summary.converged}/${summary.runs} runs reached ${config.target}; ${
-          summary.evaluationsPerSecond.toFixed(0)
-        } evaluations/s. Results in ${resultsDir}/ (report.md, grid.png, runs.jsonl).`,
+          summary.queriesPerSecond.toFixed(0)
+        } network queries/s. Results in ${resultsDir}/ (report.md, grid.png, runs.jsonl).`,
       );
       return EXIT.ok;
     } finally {

@@ -25,6 +25,8 @@ CONFIG="${CONFIG:-configs/all-digits.json}"
 # Slurm starts the script in the submit directory (or in --chdir); IDENTIKIT_DIR overrides.
 cd "${IDENTIKIT_DIR:-.}"
 
-# A GPU partition? Add `#SBATCH --gpus=1`, run `deno task setup:cuda` once, and use a config
-# with "provider": "node-cuda" (or "web-webgpu") and --parallel to fill the GPU.
-exec deno task experiment "$CONFIG" --parallel "${PARALLEL:-1}"
+# No --parallel: as on one machine, the cells of a strategy sweep share batches of about 500
+# images (--parallel 1 would score square 4 images per call). PARALLEL=K fixes K cells per batch
+# instead: on a GPU partition, add `#SBATCH --gpus=1`, run `deno task setup:cuda` once, and use a
+# config with "provider": "node-cuda" (or "web-webgpu") and a PARALLEL that fills the GPU.
+exec deno task experiment "$CONFIG" ${PARALLEL:+--parallel "$PARALLEL"}

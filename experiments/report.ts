@@ -77,9 +77,12 @@ export function renderReport(d: ReportData): string {
     `| model | \`${modelLabel(c.model)}\`${isExternal(c.model) ? " (external ONNX)" : ""}${
       d.model?.testAccuracy !== undefined ? `, test accuracy ${pct(d.model.testAccuracy, 2)}` : ""
     }${d.model?.epochs !== undefined ? ` (${d.model.epochs} epochs, seed ${d.model.seed})` : ""} |`,
-    `| provider | \`${c.provider}\`${d.device ? ` on ${d.device}` : ""}, ${
-      s.evaluationsPerSecond.toFixed(0)
-    } evaluations/s over ${s.totalEvaluations.toLocaleString("en-US")} evaluations |`,
+    `| provider | \`${c.provider}\`${d.device ? ` on ${d.device}` : ""} |`,
+    `| throughput | ${s.queriesPerSecond.toFixed(0)} network queries/s over ${
+      s.totalQueries.toLocaleString("en-US")
+    } network queries (images scored, each shifted copy and each model's counted), for ${
+      s.totalEvaluations.toLocaleString("en-US")
+    } evaluations (candidate images, as the records count them) |`,
     `| sweep | digits ${c.digits.join(", ")} × seeds ${formatSeeds(c.seeds)} × masks ${
       c.masks.join(", ")
     }${c.perturbations.length > 1 ? ` × ${c.perturbations.length} regimes` : ""}${

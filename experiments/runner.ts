@@ -207,7 +207,8 @@ export async function liveWriters(
 
 /**
  * The file where each run of a shard (or of the whole sweep) appends its segment: when it
- * started, how long it ran, how many images it scored. The sweep's rate comes from these.
+ * started, how long it ran, how many network queries it made in how many calls. The sweep's
+ * rate comes from these.
  */
 export function segmentsFile(shard?: Shard): string {
   return recordsFile(shard).replace(/^runs/, "segments");
@@ -217,7 +218,16 @@ export function segmentsFile(shard?: Shard): string {
 export interface Segment {
   startedAt: string;
   elapsedMs: number;
-  evaluations: number;
+  /**
+   * Network queries: the images each model scored (shifted copies included) and the decoder
+   * renders, the unit of every rate. With no cell cut short, the sum of this segment's records'
+   * `queries ?? evaluations`. Segments of older versions: their `evaluations`.
+   */
+  queries: number;
+  /** Network calls (one batch each): `queries / calls` is the mean batch. Absent in old segments. */
+  calls?: number;
+  /** Older versions' count of images scored (shifted copies included, each model once). */
+  evaluations?: number;
   /** Cells finished in this segment. */
   cells: number;
   /** The fixed cells per batch (--parallel), or "auto" for batches filled to FILL_BATCH. */
@@ -233,9 +243,13 @@ export async function readSegments(dir: string): Promise<Segment[]> {
     // A torn last line (a kill mid-append) is skipped: that segment's time is lost, no more.
     for (const line of text.split("\n")) {
       if (!line) continue;
+      let segment: Segment;
       try {
-        segments.push(JSON.parse(line));
-      } catch { /* torn */ }
+        segment = JSON.parse(line);
+      } catch {
+        continue; // torn
+      }
+      segments.push({ ...segment, queries: segment.queries ?? segment.evaluations ?? 0 });
     }
   }
   return segments;
@@ -307,7 +321,8 @@ export interface RunProgress {
   /** Best confidence of the most advanced running cell. */
   currentCell?: string;
   currentBest?: number;
-  evaluationsPerSecond: number;
+  /** Network queries per second (the unit of {@linkcode Segment}'s `queries`). */
+  queriesPerSecond: number;
   etaSeconds: number;
   lastRecord?: RunRecord;
 }
@@ -507,7 +522,7 @@ async function runCells(
   const encoder = new TextEncoder();
   const start = performance.now();
   const startedAt = new Date().toISOString();
-  let evaluations = 0, interrupted = false;
+  let queries = 0, calls = 0, interrupted = false;
   const active: {
     cell: Cell;
     search: SearchStepper;
@@ -534,7 +549,7 @@ async function runCells(
       cellsDone: finished,
       cellsTotal: total,
       ...(leader ? { currentCell: leader.cell.id, currentBest: leader.search.best } : {}),
-      evaluationsPerSecond: seconds > 0 ? evaluations / seconds : 0,
+      queriesPerSecond: seconds > 0 ? queries / seconds : 0,
       etaSeconds: ran > 0 ? (seconds / ran) * (total - finished) : NaN,
       ...extra,
     });
@@ -561,10 +576,13 @@ async function runCells(
       const stepStart = performance.now();
       const count = await advanceTogether(active.map((a) => a.search), score, {
         onScored: (search, n) => scored.set(search, n),
+        onCall: (images) => {
+          queries += images;
+          calls++;
+        },
       });
       const stepMs = performance.now() - stepStart;
       for (const a of active) a.shareMs += (stepMs * (scored.get(a.search) ?? 0)) / count;
-      evaluations += count;
       for (const a of active.filter((a) => a.search.done)) {
         const record = await finishCell(a.cell, a.search, hash, resultsDir, {
           wallMs: performance.now() - a.started,
@@ -582,11 +600,12 @@ async function runCells(
     }
   } finally {
     out.close();
-    if (evaluations > 0) {
+    if (queries > 0) {
       const segment: Segment = {
         startedAt,
         elapsedMs: Math.round(performance.now() - start),
-        evaluations,
+        queries,
+        calls,
         cells: finished - skipped,
         parallel: parallel ?? "auto",
       };

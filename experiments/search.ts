@@ -354,12 +354,17 @@ export async function runSearch(
  * Advances every unfinished search by one step: latent proposals are rendered with one decoder
  * call per decoder, then every model scores, in one call, all the images of the searches that
  * ask it. Each search sees exactly the probabilities it would see alone, so records do not
- * depend on how many searches share a batch. Returns the number of images proposed.
+ * depend on how many searches share a batch. Returns the number of images proposed (shifted
+ * copies included); `onCall` hears of every network call and the images it was given, so that
+ * a caller can count network queries (each model's images, decoder renders) and batch sizes.
  */
 export async function advanceTogether(
   searches: SearchStepper[],
   score: ScoreFn | Scoring,
-  options: { onScored?: (search: SearchStepper, count: number) => void } = {},
+  options: {
+    onScored?: (search: SearchStepper, count: number) => void;
+    onCall?: (images: number) => void;
+  } = {},
 ): Promise<number> {
   const scoring = typeof score === "function" ? singleModel(score) : score;
   const live = searches.filter((s) => !s.done);
@@ -369,6 +374,7 @@ export async function advanceTogether(
   for (const decoder of new Set(renders.flatMap((r) => (r ? [r.decoder] : [])))) {
     const group = renders.flatMap((r, i) => (r?.decoder === decoder ? [{ r, s: live[i] }] : []));
     const pixels = await scoring.decode(decoder, concat(group.map((g) => g.r.latents)), sum(group));
+    options.onCall?.(sum(group));
     let offset = 0;
     for (const { r, s } of group) {
       s.render(pixels.subarray(offset * PIXELS, (offset + r.count) * PIXELS));
@@ -384,6 +390,7 @@ export async function advanceTogether(
       ? proposals[asking[0]].images
       : concat(asking.map((i) => proposals[i].images.subarray(0, proposals[i].count * PIXELS)));
     const probabilities = await scoring.score(model, batch, count);
+    options.onCall?.(count);
     let offset = 0;
     for (const i of asking) {
       const n = proposals[i].count;

@@ -25,6 +25,8 @@ export interface RunStats {
   stuck: boolean;
   iterations: number;
   evaluations: number;
+  /** Network queries, when they differ from evaluations (ensembles, shifted copies, decoders). */
+  queries?: number;
   finalConfidence: number;
   wallMs: number;
   /** This run's share of the sweep's time when it ran beside others (new axes only). */
@@ -69,12 +71,20 @@ export interface Summary {
   runs: number;
   converged: number;
   successRate: number;
+  /** Evaluations (candidate images, the base included, as records count them) of all runs. */
   totalEvaluations: number;
   /**
-   * Images scored per second of the sweep's elapsed time, over all its run segments (for a
-   * sharded sweep: per process). Folders of older versions: evaluations per second of the
-   * runs' summed wall times.
+   * Network queries (images each model scored, shifted copies and decoder renders included):
+   * the sweep's own count over all its run segments, else the runs' `queries ?? evaluations`.
    */
+  totalQueries: number;
+  /**
+   * Network queries per second of the sweep's elapsed time, over all its run segments (for a
+   * sharded sweep: per process). Folders without segments: per second of the runs' summed
+   * wall times. The throughput every rate of identikit states.
+   */
+  queriesPerSecond: number;
+  /** `totalEvaluations` per second of the same time: candidates, not network queries. */
   evaluationsPerSecond: number;
   groups: GroupSummary[];
   /** One row per setting over all digits: the strategy comparison. */
@@ -133,8 +143,8 @@ export function summarize(
   options: {
     /** Setting keys (see `settingKey`) in the config's order; groups follow it within a digit. */
     order?: string[];
-    /** The sweep's own count of images scored and its elapsed time (all run segments). */
-    sweep?: { evaluations: number; elapsedMs: number };
+    /** The sweep's own count of network queries and its elapsed time (all run segments). */
+    sweep?: { queries: number; elapsedMs: number };
   } = {},
 ): Summary {
   const rank = new Map((options.order ?? []).map((key, i) => [key, i]));
@@ -175,14 +185,18 @@ export function summarize(
   const seconds = options.sweep
     ? options.sweep.elapsedMs / 1000
     : records.reduce((s, r) => s + r.wallMs, 0) / 1000;
-  const scored = options.sweep ? options.sweep.evaluations : totalEvaluations;
-  const rate = seconds > 0 ? scored / seconds : 0;
+  const totalQueries = options.sweep
+    ? options.sweep.queries
+    : records.reduce((s, r) => s + (r.queries ?? r.evaluations), 0);
+  const perSecond = (n: number) => (seconds > 0 ? n / seconds : 0);
   return {
     runs: records.length,
     converged,
     successRate: records.length ? converged / records.length : 0,
     totalEvaluations,
-    evaluationsPerSecond: rate,
+    totalQueries,
+    queriesPerSecond: perSecond(totalQueries),
+    evaluationsPerSecond: perSecond(totalEvaluations),
     groups: summaries,
     settings: summarizeSettings(summaries, records),
   };

@@ -124,7 +124,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     ...(segments.length > 0
       ? {
         sweep: {
-          evaluations: segments.reduce((n, s) => n + s.evaluations, 0),
+          queries: segments.reduce((n, s) => n + s.queries, 0),
           elapsedMs: segments.reduce((n, s) => n + s.elapsedMs, 0),
         },
       }

@@ -13,7 +13,7 @@ async function reportOf(name: string, data: Record<string, unknown>, figures: st
   const dir = await scratch(`report-${name}`);
   await runExperiment(config, { resultsDir: dir, score: fakeScorer(), modelSha256: "m" });
   const { records } = await readRecords(`${dir}/runs.jsonl`);
-  const summary = summarize(records, { sweep: { evaluations: 100_000, elapsedMs: 20_000 } });
+  const summary = summarize(records, { sweep: { queries: 100_000, elapsedMs: 20_000 } });
   const md = renderReport({
     config: { ...config, hash: "abc123" },
     model: { testAccuracy: 0.9924, epochs: 2, seed: 7 },
@@ -46,12 +46,14 @@ Deno.test("renderReport() for the seed's search: headline, setup, per-digit tabl
     "headline counts the converged runs",
   );
   assert.strictEqual(summary.runs, 4);
-  // The rate comes from the sweep's own clock: 100,000 evaluations in 20 s.
+  // The rate comes from the sweep's own clock: 100,000 network queries in 20 s.
+  assert.ok(md.includes("| provider | `node-cpu` |"));
   assert.ok(
     md.includes(
-      `| provider | \`node-cpu\`, 5000 evaluations/s over ${
-        summary.totalEvaluations.toLocaleString("en-US")
-      } evaluations |`,
+      "| throughput | 5000 network queries/s over 100,000 network queries (images scored, each shifted copy and each model's counted), for " +
+        `${
+          summary.totalEvaluations.toLocaleString("en-US")
+        } evaluations (candidate images, as the records count them) |`,
     ),
   );
   assert.ok(md.includes("| model | `cnn`, test accuracy 99.24 % (2 epochs, seed 7) |"));

@@ -65,9 +65,9 @@ Deno.test("an interrupted sweep of every strategy resumes to the same records", 
   const segments = (await Deno.readTextFile(`${dir}/segments.jsonl`)).trim().split("\n")
     .map((l) => JSON.parse(l));
   assert.strictEqual(segments.length, 2);
-  const evaluations = segments.reduce((n, s) => n + s.evaluations, 0);
+  const queries = segments.reduce((n, s) => n + s.queries, 0);
   const seconds = segments.reduce((n, s) => n + s.elapsedMs, 0) / 1000;
-  assert.strictEqual(summary.evaluationsPerSecond, evaluations / seconds);
+  assert.strictEqual(summary.queriesPerSecond, queries / seconds);
   assert.deepStrictEqual(summary.settings.map((s) => s.strategy?.name ?? "greedy"), [
     ...STRATEGY_NAMES.flatMap((n) => [n, n]),
   ]);
