@@ -3,17 +3,31 @@
 import { DEFAULT_MODELS_DIR } from "../common/files.ts";
 import { EXIT, intFlag, parseFlags, runMain } from "./_cli.ts";
 import { trainWithProgress } from "./_train_progress.ts";
-import { MODEL_NAMES, parseModelName, TRAINING_DEFAULTS } from "../train/model_names.ts";
-import { coreCount, defaultWorkersFor, MIN_SLICE } from "../train/workers.ts";
+import {
+  maxTrainImages,
+  MODEL_NAMES,
+  type ModelName,
+  parseModelName,
+  TRAINING_DEFAULTS,
+} from "../train/model_names.ts";
+import { coreCount, DEFAULT_CNN_WORKERS, defaultWorkersFor, MIN_SLICE } from "../train/workers.ts";
 import { UsageError } from "../common/errors.ts";
 
+const HOLDING_OUT = MODEL_NAMES.filter((m) => TRAINING_DEFAULTS[m].skip);
 const USAGE = `Usage: deno task train --model ${
   MODEL_NAMES.join("|")
 } [--epochs N | --steps N] [--batch N] [--seed S] [--limit N] [--workers N] [--models-dir DIR]
 
-  --workers N   data-parallel training workers: by default one per core for the CNNs (${coreCount()} here),
-                at most one per ${MIN_SLICE} images of a batch, and 1 (the main thread) for the small
-                models; the same seed and N give the same bytes
+  --limit N     train on N images: the first N of MNIST's 60,000 training images, or the N after
+                the 5,000 that a tutorial recipe holds out for validation (${
+  HOLDING_OUT.join(", ")
+};
+                at most 55,000). A recipe counted in steps keeps its steps: --steps shortens it
+  --workers N   data-parallel training workers. The default is the same on every machine, since
+                the count changes the trained model's bytes: ${DEFAULT_CNN_WORKERS} for the CNNs (at most one
+                per ${MIN_SLICE} images of a batch), 1 (the main thread) for the other models. More
+                workers train faster on more cores (${coreCount()} here) but give another model; the
+                same seed and N give the same bytes. Without it, a checkpoint continues on its count
 
 Models (the zoo):
 ${MODEL_NAMES.map((m) => `  ${m.padEnd(8)} ${TRAINING_DEFAULTS[m].description}`).join("\n")}`;
@@ -46,10 +60,18 @@ if (import.meta.main) {
       });
     }
     const controller = new AbortController();
-    // Ctrl-C or a scheduler's SIGTERM: stop after the current batch, leaving a checkpoint.
-    const onSigint = () => controller.abort();
+    // Ctrl-C or a scheduler's SIGTERM: stop after the current batch, leaving a checkpoint, and
+    // exit with the code of the first signal (130 or 143; `deno task` forwards it again).
+    let stopCode: number = EXIT.interrupted;
+    const stopOn = (code: number) => () => {
+      if (controller.signal.aborted) return;
+      stopCode = code;
+      controller.abort();
+    };
+    const onSigint = stopOn(EXIT.interrupted), onSigterm = stopOn(EXIT.terminated);
     Deno.addSignalListener("SIGINT", onSigint);
-    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", onSigint);
+    // Windows has no SIGTERM to listen for.
+    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", onSigterm);
     try {
       const meta = await trainWithProgress(model, {
         epochs: intFlag("epochs", values.epochs, { fallback: defaults.epochs }),
@@ -61,13 +83,13 @@ if (import.meta.main) {
           : {}),
         batchSize,
         seed: intFlag("seed", values.seed, { fallback: defaults.seed, min: 0, max: 2 ** 32 - 1 }),
-        limit: intFlag("limit", values.limit, { fallback: 60000, max: 60000 }),
+        ...(values.limit !== undefined ? { limit: parseLimit(model, values.limit) } : {}),
         modelsDir: values["models-dir"],
         // Unless told, a checkpoint's own count, else the default (the pipeline decides).
         ...(values.workers !== undefined ? { workers } : {}),
         signal: controller.signal,
       });
-      if (meta === null) return EXIT.interrupted;
+      if (meta === null) return stopCode;
       const quality = "testAccuracy" in meta
         ? `test accuracy ${(meta.testAccuracy * 100).toFixed(2)} %`
         : `test loss ${meta.testLoss.toFixed(1)} nats/image, reconstruction distance ${
@@ -81,7 +103,24 @@ if (import.meta.main) {
       return EXIT.ok;
     } finally {
       Deno.removeSignalListener("SIGINT", onSigint);
-      if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", onSigint);
+      if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", onSigterm);
     }
   });
+}
+
+/** `--limit N`: N training images, at most as many as the model's recipe leaves to train on. */
+function parseLimit(model: ModelName, value: string): number {
+  const max = maxTrainImages(model), skip = TRAINING_DEFAULTS[model].skip ?? 0;
+  const n = intFlag("limit", value, { fallback: max });
+  if (n > max) {
+    throw new UsageError(
+      `--limit ${n}: ${model} can train on at most ${max.toLocaleString("en-US")} images${
+        skip > 0
+          ? ` (its recipe holds out the first ${skip.toLocaleString("en-US")} of MNIST's 60,000)`
+          : ""
+      }`,
+      { hint: `Pass --limit ${max} or less, or leave it out to train on all of them.` },
+    );
+  }
+  return n;
 }

@@ -150,8 +150,8 @@ Deno.test({
     "a CNN on 3 workers stopped mid-epoch resumes on the checkpoint's count to the same sha256; another count does not",
   fn: async () => {
     const dir = await scratch("parallel-ckpt");
-    // 3 workers: no machine's default (one per core, at most 4 for a batch of 64) unless it
-    // has 3 cores, so the resume below, which names no count, must take the checkpoint's.
+    // 3 workers: not the default (2 on every machine), so the resume below, which names no
+    // count, must take the checkpoint's.
     const training = { epochs: 2, batchSize: 64, seed: 3, limit: 384, workers: 3 };
     const whole = await trainAndSave("cnn", { ...training, modelsDir: `${dir}/whole` });
     assert.strictEqual(whole.workers, 3);

@@ -11,6 +11,7 @@ import { MODEL_NAMES, parseModelName, TRAINING_DEFAULTS } from "../train/model_n
 import { evaluateAccuracy, predictProbabilities, trainModel } from "../train/train.ts";
 import { loadTfjsModel, saveTfjsModel } from "../train/artifacts.ts";
 import { scratch } from "./_helpers.ts";
+import { trainAndSave } from "../train/pipeline.ts";
 
 Deno.test("buildModel() builds the tutorial CNN layer by layer, with its parameter count", async () => {
   await useBackend("wasm");
@@ -135,4 +136,28 @@ Deno.test("loadTfjsModel() explains a missing model", async () => {
     name: "UsageError",
     message: /Cannot load the tfjs model in .*\/nonexistent\/cnn.tfjs/,
   });
+});
+
+Deno.test({
+  name:
+    "trainAndSave() with a limit trains a held-out recipe on that many images, after the held-out ones",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await scratch("train-limit");
+    // softmax-tutorial holds out the first 5,000 images and counts 1,000 steps of 100.
+    const training = { epochs: 2, steps: 4, batchSize: 100, seed: 1, modelsDir: dir };
+    const meta = await trainAndSave("softmax-tutorial", { ...training, limit: 250 });
+    assert.strictEqual(meta.trainSamples, 250);
+    assert.strictEqual(meta.heldOut, 5000);
+    // 4 steps of 100 on 250 images (100, 100, 50 per epoch) start 2 epochs, not 400 on 1 image.
+    assert.strictEqual(meta.epochs, 2);
+    assert.strictEqual(meta.history.length, 2);
+    // At most the 55,000 images left after the held-out ones.
+    await assert.rejects(trainAndSave("softmax-tutorial", { ...training, limit: 55001 }), {
+      name: "RangeError",
+      message:
+        "Cannot train softmax-tutorial: limit must be an integer from 1 to 55000 (the training images left after its recipe's held-out ones), received 55001",
+    });
+  },
 });

@@ -4,6 +4,7 @@
  */
 
 import { UsageError } from "../common/errors.ts";
+import { MNIST_SPLITS } from "./mnist.ts";
 
 /** Model names, as used on the command line and in configs. */
 export const MODEL_NAMES = [
@@ -172,6 +173,22 @@ export const TRAINING_DEFAULTS: Readonly<Record<ModelName, Readonly<TrainingDefa
         "a variational autoencoder (784–400–8 latent–400–784); its decoder is the learned prior",
     },
   });
+
+/**
+ * How many images `name` can train on: MNIST's 60,000 training images less those its recipe
+ * holds out (the tutorial's validation split). `--limit N` takes N of them, after the held-out.
+ */
+export function maxTrainImages(name: ModelName): number {
+  return MNIST_SPLITS.train.count - (TRAINING_DEFAULTS[name].skip ?? 0);
+}
+
+/**
+ * Where training `name` into `modelsDir` keeps its checkpoint (written each epoch and when
+ * stopped); null for the VAE, which trains in minutes and keeps none.
+ */
+export function checkpointPathFor(name: ModelName, modelsDir: string): string | null {
+  return TRAINING_DEFAULTS[name].architecture === "vae" ? null : `${modelsDir}/${name}.ckpt`;
+}
 
 /** Whether a model is a generator (its ONNX file maps a latent vector to an image). */
 export function isGenerator(name: ModelName): boolean {

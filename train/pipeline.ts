@@ -5,9 +5,15 @@ import { DEFAULT_MODELS_DIR, sha256Hex, writeJsonAtomic } from "../common/files.
 import { acquireLock } from "../common/lock.ts";
 import { useBackend } from "./backend.ts";
 import { installFastGradients } from "./fast_gradients.ts";
-import { loadMnist } from "./mnist.ts";
+import { loadMnist, MNIST_SPLITS } from "./mnist.ts";
 import { buildModel, compileModel, countParameters } from "./models.ts";
-import { type Architecture, type ModelName, TRAINING_DEFAULTS } from "./model_names.ts";
+import {
+  type Architecture,
+  checkpointPathFor,
+  maxTrainImages,
+  type ModelName,
+  TRAINING_DEFAULTS,
+} from "./model_names.ts";
 import { buildVae, evaluateVae, trainVae } from "./vae.ts";
 import { saveTfjsModel } from "./artifacts.ts";
 import { evaluateAccuracy, trainModel, type TrainProgress } from "./train.ts";
@@ -65,7 +71,10 @@ export interface TrainAndSaveOptions {
   epochs: number;
   batchSize: number;
   seed: number;
-  /** Train on the first `limit` training images (all 60,000 by default). */
+  /**
+   * Train on `limit` images: the first ones after those a recipe holds out (default: all,
+   * {@linkcode maxTrainImages}); more than that is a RangeError.
+   */
   limit?: number;
   /** Stop after this many steps (a recipe counted in steps; default: whole epochs). */
   steps?: number;
@@ -77,6 +86,8 @@ export interface TrainAndSaveOptions {
   workers?: number;
   signal?: AbortSignal;
   onProgress?: (progress: TrainProgress) => void;
+  /** Called with the checkpoint's path each time one has been written (each epoch, a stop). */
+  onCheckpoint?: (path: string) => void;
   /** Called when training ends, before evaluation (to close a progress bar). */
   onTrained?: () => void;
   log?: (line: string) => void;
@@ -115,12 +126,14 @@ async function trainAndSaveClassifier(
   await useBackend("wasm");
   installFastGradients();
   const recipe = TRAINING_DEFAULTS[model];
+  // A recipe may hold out the first images (the tutorial's validation split): `limit` counts
+  // the images trained on, taken after them.
+  const skip = recipe.skip ?? 0;
+  const limit = trainLimit(model, options.limit);
   const [all, test] = await Promise.all([
-    loadMnist("train", { limit: options.limit ?? 60000 }),
+    loadMnist("train", { limit: skip + limit }),
     loadMnist("test"),
   ]);
-  // A recipe may hold out the first images (the tutorial's validation split).
-  const skip = Math.min(recipe.skip ?? 0, all.count - 1);
   const train = skip === 0 ? all : {
     ...all,
     images: all.images.subarray(skip * all.rows * all.cols),
@@ -135,7 +148,7 @@ async function trainAndSaveClassifier(
   const network = buildModel(model, options.seed);
   compileModel(network, defaults);
   // Each epoch (and Ctrl-C) leaves a checkpoint; a run of the same training continues it.
-  const checkpointPath = `${modelsDir}/${model}.ckpt`;
+  const checkpointPath = checkpointPathFor(model, modelsDir)!;
   const training: CheckpointKey = {
     model,
     seed: options.seed,
@@ -186,6 +199,7 @@ async function trainAndSaveClassifier(
       checkpoint: async (position) => {
         await trainer?.syncTo(network);
         await saveCheckpoint(checkpointPath, key, position, network);
+        options.onCheckpoint?.(checkpointPath);
       },
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -270,7 +284,7 @@ async function trainAndSaveVae(
   await useBackend("wasm");
   installFastGradients();
   const [train, test] = await Promise.all([
-    loadMnist("train", { limit: options.limit ?? 60000 }),
+    loadMnist("train", { limit: trainLimit(model, options.limit) }),
     loadMnist("test"),
   ]);
   const vae = buildVae(options.seed);
@@ -328,4 +342,18 @@ async function trainAndSaveVae(
     vae.encoder.dispose();
     vae.decoder.dispose();
   }
+}
+
+/** The number of images to train `model` on: `limit`, checked, or all it can. */
+function trainLimit(model: ModelName, limit: number | undefined): number {
+  const max = maxTrainImages(model);
+  if (limit === undefined) return max;
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+    throw new RangeError(
+      `Cannot train ${model}: limit must be an integer from 1 to ${max} (the training images${
+        max < MNIST_SPLITS.train.count ? " left after its recipe's held-out ones" : ""
+      }), received ${limit}`,
+    );
+  }
+  return limit;
 }

@@ -5,7 +5,7 @@
 
 import { type ModelName, TRAINING_DEFAULTS } from "./model_names.ts";
 
-/** The number of cores this machine offers. */
+/** The number of cores this machine offers (`bench:train` measures that many workers). */
 export function coreCount(): number {
   return Math.max(1, navigator.hardwareConcurrency || 1);
 }
@@ -14,14 +14,23 @@ export function coreCount(): number {
 export const MIN_SLICE = 16;
 
 /**
- * How many workers train `model` on batches of `batchSize` unless told: one per core for the
- * convolutional networks (minutes to hours of training), but never fewer than
- * {@linkcode MIN_SLICE} images each; the main thread for the rest, which train in seconds and
- * would spend more on starting workers and passing messages than they save.
+ * The CNNs' default number of workers, whatever the machine: the worker count splits every
+ * batch (and its dropout masks), so it changes the trained model's bytes, and a default that
+ * followed the core count would give each machine its own model. Two is the count the README's
+ * models were trained with; `--workers N` trades that reproducibility for speed.
+ */
+export const DEFAULT_CNN_WORKERS = 2;
+
+/**
+ * How many workers train `model` on batches of `batchSize` unless told, the same on every
+ * machine: {@linkcode DEFAULT_CNN_WORKERS} for the convolutional networks (minutes to hours of
+ * training), but never fewer than {@linkcode MIN_SLICE} images each; the main thread for the
+ * rest, which train in seconds and would spend more on starting workers and passing messages
+ * than they save.
  */
 export function defaultWorkersFor(model: ModelName, batchSize: number): number {
   if (TRAINING_DEFAULTS[model].architecture !== "cnn") return 1;
-  return Math.max(1, Math.min(coreCount(), Math.floor(batchSize / MIN_SLICE)));
+  return Math.max(1, Math.min(DEFAULT_CNN_WORKERS, Math.floor(batchSize / MIN_SLICE)));
 }
 
 /** Contiguous, nearly equal parts of [0, total): the first `total % parts` get one more. */
