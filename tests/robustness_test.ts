@@ -2,6 +2,11 @@
 
 import assert from "node:assert/strict";
 import { createPrng } from "../common/prng.ts";
+import { PROJECT_ROOT } from "../common/files.ts";
+import { parseConfig } from "../experiments/config.ts";
+import { runExperiment } from "../experiments/runner.ts";
+import { fakeScorer } from "./_fake_scorer.ts";
+import { scratch } from "./_helpers.ts";
 import {
   checkSeedSets,
   commonSeeds,
@@ -188,4 +193,121 @@ Deno.test("parseSeedSets() reads ranges and joined seeds, and names a bad part",
   assert.throws(() => parseSeedSets("1+1"), {
     message: 'Cannot read seed set "1+1": it repeats a seed',
   });
+});
+
+/** `deno task robustness`'s own permissions, read from deno.json. */
+async function taskFlags(task: string): Promise<string[]> {
+  const deno = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}/deno.json`));
+  const command: string = deno.tasks[task].command;
+  return command.split(" ").filter((w) => w.startsWith("--allow-"));
+}
+
+async function runTask(
+  task: string,
+  script: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command("deno", {
+    args: ["run", ...(await taskFlags(task)), script, ...args],
+    cwd: PROJECT_ROOT,
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+Deno.test("deno task robustness prints the module's estimate for a results folder, with its own permissions", async () => {
+  const dir = await scratch("robustness-cli");
+  const config = parseConfig({
+    name: "rob",
+    digits: [3, 7],
+    seeds: 12,
+    masks: [20],
+    target: 0.5,
+    maxIterations: 60,
+  });
+  const { records } = await runExperiment(config, {
+    resultsDir: dir,
+    score: fakeScorer(),
+    modelSha256: "abcdef0123456789",
+  });
+  const relative = dir.slice(PROJECT_ROOT.length + 1);
+  const out = await runTask("robustness", "cli/robustness.ts", [
+    relative,
+    "--size",
+    "3,5",
+    "--sets",
+    "500",
+    "--seed",
+    "4",
+    "--limit-median",
+    "700",
+    "--limit-p90",
+    "760",
+  ]);
+  assert.strictEqual(out.code, 0, out.stderr);
+  for (const size of [3, 5]) {
+    const e = estimateRobustness(records, {
+      size,
+      sets: 500,
+      limits: { median: 700, p90: 760 },
+      prng: createPrng(4),
+    });
+    assert.ok(e.within > 0 && e.within < 500, `size ${size}: ${e.within} of 500 is not a test`);
+    assert.ok(
+      out.stdout.includes(
+        `| ${size} | 12 | 500 | ${e.within} | ${e.probability.toFixed(3)} (${
+          e.wilsonLow.toFixed(3)
+        }–${e.wilsonHigh.toFixed(3)}) |`,
+      ),
+      out.stdout,
+    );
+  }
+  assert.match(out.stdout, /model cnn \(ONNX sha256 abcdef01…\), target 0\.5/);
+  assert.match(out.stdout, /### 20 masks/);
+
+  // Given seed sets: each set's worst digits, as checkSeedSets() finds them.
+  const sets = await runTask("robustness", "cli/robustness.ts", [
+    relative,
+    "--seed-sets",
+    "1-3,4+6+9",
+    "--limit-median",
+    "700",
+  ]);
+  assert.strictEqual(sets.code, 0, sets.stderr);
+  for (const check of checkSeedSets(records, [[1, 2, 3], [4, 6, 9]], { median: 700 })) {
+    assert.ok(
+      sets.stdout.includes(
+        ` | ${check.worstMedian.value} (${check.worstMedian.digit}) | ${check.worstP90.value} (${check.worstP90.digit}) | ${
+          check.within ? "yes" : "no"
+        } |`,
+      ),
+      sets.stdout,
+    );
+  }
+
+  // Bad input exits 2 before printing anything, saying what to change.
+  const cases: [string[], RegExp][] = [
+    [[relative], /No default limits for target 0\.5: pass --limit-median M/],
+    [
+      [relative, "--limit-median", "700", "--size", "13"],
+      /need at least 13 seeds that every digit has, found 12/,
+    ],
+    [[relative, "--limit-median", "700", "--seed-sets", "1-3,13"], /digit 3 has no run of seed 13/],
+    [
+      [relative, "--limit-median", "700", "--seed-sets", "x"],
+      /--seed-sets: Cannot read seed set "x"/,
+    ],
+    [["tests/tmp/no-such-folder"], /is not an identikit results folder: it has no config.json/],
+  ];
+  for (const [args, message] of cases) {
+    const bad = await runTask("robustness", "cli/robustness.ts", args);
+    assert.strictEqual(bad.code, 2, `${args.join(" ")}: ${bad.stderr}`);
+    assert.match(bad.stderr, message);
+    assert.strictEqual(bad.stdout, "", args.join(" "));
+  }
+  const help = await runTask("robustness", "cli/robustness.ts", ["--help"]);
+  assert.strictEqual(help.code, 0);
+  assert.match(help.stdout, /^Usage: deno task robustness results\/<name>/);
 });
