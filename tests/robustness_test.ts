@@ -7,6 +7,7 @@ import { parseConfig } from "../experiments/config.ts";
 import { runExperiment } from "../experiments/runner.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { scratch } from "./_helpers.ts";
+import { runTask } from "./_task.ts";
 import {
   checkSeedSets,
   commonSeeds,
@@ -194,28 +195,6 @@ Deno.test("parseSeedSets() reads ranges and joined seeds, and names a bad part",
     message: 'Cannot read seed set "1+1": it repeats a seed',
   });
 });
-
-/** `deno task robustness`'s own permissions, read from deno.json. */
-async function taskFlags(task: string): Promise<string[]> {
-  const deno = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}/deno.json`));
-  const command: string = deno.tasks[task].command;
-  return command.split(" ").filter((w) => w.startsWith("--allow-"));
-}
-
-async function runTask(
-  task: string,
-  script: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command("deno", {
-    args: ["run", ...(await taskFlags(task)), script, ...args],
-    cwd: PROJECT_ROOT,
-    stdin: "null",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
 
 Deno.test("deno task robustness prints the module's estimate for a results folder, with its own permissions", async () => {
   const dir = await scratch("robustness-cli");
