@@ -20,10 +20,18 @@ Deno.test("every configs/*.json the README names is in configs/", async () => {
 });
 
 /** Whether `extra`'s cells of `strategy` are `base`'s cells with the same seeds and search. */
-async function sameSearch(base: string, extra: string, strategy: string): Promise<number> {
+async function sameSearch(
+  base: string,
+  extra: string,
+  strategy: string,
+  { judges = false }: { judges?: boolean } = {},
+): Promise<number> {
   const a = await readConfig(`${PROJECT_ROOT}/configs/${base}`);
   const b = await readConfig(`${PROJECT_ROOT}/configs/${extra}`);
-  assert.strictEqual(await searchHash(b, "m"), await searchHash(a, "m"), `${extra} vs ${base}`);
+  // Judges join the search hash (records carry verdicts) but never change a run: `judges`
+  // compares the searches without them.
+  const search = (c: typeof a) => searchHash(judges ? { ...c, judges: undefined } : c, "m");
+  assert.strictEqual(await search(b), await search(a), `${extra} vs ${base}`);
   const ofStrategy = (c: typeof a) =>
     new Map(
       expandCells(c).filter((cell) => (cell.strategy?.name ?? "greedy") === strategy)
@@ -45,7 +53,7 @@ async function sameSearch(base: string, extra: string, strategy: string): Promis
   return shared;
 }
 
-Deno.test("the robustness and seed-set configs run strategies.json's sketch; identikit-heldout runs identikit.json", async () => {
+Deno.test("configs that extend a published one run its search: same search hash, cells and cell seeds", async () => {
   // Seeds 1–10 of robustness.json are strategies.json's own sketch cells (10 digits × 10 seeds).
   assert.strictEqual(await sameSearch("strategies.json", "robustness.json", "sketch"), 100);
   assert.strictEqual(
@@ -58,6 +66,16 @@ Deno.test("the robustness and seed-set configs run strategies.json's sketch; ide
     0,
   );
   assert.strictEqual(await sameSearch("identikit.json", "identikit-heldout.json", "latent"), 0);
+  // recognisable-sketch.json: recognisable.json's 500 sketch cells.
+  assert.strictEqual(
+    await sameSearch("recognisable.json", "recognisable-sketch.json", "sketch"),
+    500,
+  );
+  // all-digits-judged.json: all-digits.json's 100 runs, judged.
+  assert.strictEqual(
+    await sameSearch("all-digits.json", "all-digits-judged.json", "greedy", { judges: true }),
+    100,
+  );
   const sets = await readConfig(`${PROJECT_ROOT}/configs/seed-sets.json`);
   assert.deepStrictEqual(
     sets.seeds,
