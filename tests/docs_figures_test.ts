@@ -46,6 +46,21 @@ async function tinyResults(root: string): Promise<void> {
     }),
     { resultsDir: `${root}/strategies`, ...fake },
   );
+  // Two regimes, few iterations: the regime map; a target out of reach: failed runs' pictures.
+  await runExperiment(
+    parseConfig({
+      name: "regime-map",
+      ...base,
+      target: 0.9,
+      maxIterations: 5,
+      perturbation: [{ density: 0.05, amplitude: 0.5 }, { density: 0.01, amplitude: 0.1 }],
+    }),
+    { resultsDir: `${root}/regime-map`, ...fake },
+  );
+  await runExperiment(
+    parseConfig({ name: "seed-stalls-gentle", ...base, target: 0.999, maxIterations: 3 }),
+    { resultsDir: `${root}/seed-stalls-gentle`, ...fake },
+  );
 }
 
 Deno.test("DOCS_FIGURES names every figure in docs/, each from a committed config", async () => {
@@ -70,14 +85,14 @@ Deno.test("docs:figures draws sketch-grid.png from the sketch runs alone, and th
     "--out",
     rel(`${root}/docs`),
     "--only",
-    "sketch-grid.png,grid.png,docs/curves.svg,success.svg",
+    "sketch-grid.png,grid.png,docs/curves.svg,success.svg,regime-map.svg,stalls.png",
   ], TO_TMP);
   assert.strictEqual(out.code, 0, out.stderr);
   // The results folders are only read; the staging folder is gone.
   assert.deepStrictEqual(await listing(results), before);
   assert.deepStrictEqual(
     [...Deno.readDirSync(`${root}/docs`)].map((e) => e.name).sort(),
-    ["curves.svg", "grid.png", "sketch-grid.png", "success.svg"],
+    ["curves.svg", "grid.png", "regime-map.svg", "sketch-grid.png", "stalls.png", "success.svg"],
   );
 
   // sketch-grid.png: a row per digit of the sketch runs' own images, by seed.
@@ -97,12 +112,22 @@ Deno.test("docs:figures draws sketch-grid.png from the sketch runs alone, and th
   assert.deepStrictEqual([drawn.width, drawn.height], [expected.width, expected.height]);
   assert.deepStrictEqual(drawn.levels, expected.levels);
 
-  // grid.png, curves.svg, success.svg: byte for byte what the folder's own report writes.
-  await writeReport(`${results}/all-digits`, {});
-  for (const file of ["grid.png", "curves.svg", "success.svg"]) {
+  // The others: byte for byte what the folder's own report writes, under the report's name.
+  for (const name of ["all-digits", "regime-map", "seed-stalls-gentle"]) {
+    await writeReport(`${results}/${name}`, {});
+  }
+  for (
+    const [file, source] of [
+      ["grid.png", "all-digits/grid.png"],
+      ["curves.svg", "all-digits/curves.svg"],
+      ["success.svg", "all-digits/success.svg"],
+      ["regime-map.svg", "regime-map/regimes.svg"],
+      ["stalls.png", "seed-stalls-gentle/stalls.png"],
+    ]
+  ) {
     assert.deepStrictEqual(
       await Deno.readFile(`${root}/docs/${file}`),
-      await Deno.readFile(`${results}/all-digits/${file}`),
+      await Deno.readFile(`${results}/${source}`),
       file,
     );
   }
@@ -119,12 +144,12 @@ Deno.test("docs:figures names the configs to run for missing or unfinished folde
   assert.strictEqual(all.code, 2, all.stderr);
   for (
     const line of [
-      `docs/regime-map.svg: ${
+      `docs/regimes-curves.svg: ${
         rel(results)
-      }/regime-map is missing; run \`deno task experiment configs/regime-map.json\``,
-      `docs/stalls.png: ${
+      }/regimes is missing; run \`deno task experiment configs/regimes.json\``,
+      `docs/identikit-grid.png: ${
         rel(results)
-      }/seed-stalls-gentle is missing; run \`deno task experiment configs/seed-stalls-gentle.json\``,
+      }/identikit is missing; run \`deno task experiment configs/identikit.json\``,
       `docs/baseline.svg: ${
         rel(results)
       }/all-digits has no baseline.json for its model; run \`deno task report ${
@@ -136,6 +161,8 @@ Deno.test("docs:figures names the configs to run for missing or unfinished folde
   }
   assert.match(all.stderr, /Nothing was written/);
   assert.ok(!all.stderr.includes("docs/sketch-grid.png:"), "sketch-grid.png can be drawn");
+  assert.ok(!all.stderr.includes("docs/stalls.png:"), "stalls.png can be drawn");
+  assert.ok(!all.stderr.includes("docs/regime-map.svg:"), "regime-map.svg can be drawn");
   assert.strictEqual(
     await Deno.stat(`${root}/docs`).then(() => true, () => false),
     false,
