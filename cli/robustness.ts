@@ -27,7 +27,9 @@ From a results folder with many seeds per digit (e.g. \`deno task experiment con
 estimates the chance that a random set of --size seeds (the same seeds for every digit, drawn
 without replacement from the seeds every digit has) keeps every digit's median and p90 of
 evaluations within the limits: --sets draws from a PRNG seeded by --seed, with a 95 % Wilson
-interval. A failed run counts as infinitely many evaluations. One table per setting (strategy,
+interval (the error of the draws), and a 95 % bootstrap interval over --pool-resamples (100)
+resamples of the folder's seeds (which seeds the folder happens to hold; 0: none). A failed run
+counts as infinitely many evaluations. One table per setting (strategy,
 objective, …); --size may list several sizes (5,10,20).
 
 Limits default to the README's: at target 0.99 a median of 100 and a p90 of 300 evaluations, at
@@ -44,6 +46,7 @@ if (import.meta.main) {
         size: { type: "string" },
         sets: { type: "string" },
         seed: { type: "string" },
+        "pool-resamples": { type: "string" },
         "limit-median": { type: "string" },
         "limit-p90": { type: "string" },
         "seed-sets": { type: "string" },
@@ -59,6 +62,11 @@ if (import.meta.main) {
     });
     const sets = intFlag("sets", values.sets, { fallback: 2000, max: 10_000_000 });
     const seed = intFlag("seed", values.seed, { fallback: 1, min: 0, max: 2 ** 32 - 1 });
+    const poolResamples = intFlag("pool-resamples", values["pool-resamples"], {
+      fallback: 100,
+      min: 0,
+      max: 100_000,
+    });
     let seedSets: number[][] | undefined;
     if (values["seed-sets"] !== undefined) {
       try {
@@ -95,7 +103,7 @@ if (import.meta.main) {
       `\n### ${labels.get(key)}\n\n${
         seedSets
           ? seedSetsTable(runs, seedSets, limits)
-          : robustnessTable(runs, { sizes, sets, seed, limits })
+          : robustnessTable(runs, { sizes, sets, seed, limits, poolResamples })
       }`
     );
     console.log(
@@ -142,11 +150,17 @@ function evals(n: number): string {
 
 function robustnessTable(
   runs: RobustnessRun[],
-  o: { sizes: number[]; sets: number; seed: number; limits: RobustnessLimits },
+  o: {
+    sizes: number[];
+    sets: number;
+    seed: number;
+    limits: RobustnessLimits;
+    poolResamples: number;
+  },
 ): string {
   const lines = [
-    "| seeds per set | seeds drawn from | sets | within the limits | probability (95 % CI) | worst digit's median: p10 / p50 / p90 | digits over a limit (sets) |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| seeds per set | seeds drawn from | sets | within the limits | probability (95 % CI) | over resampled pools (95 %) | worst digit's median: p10 / p50 / p90 | digits over a limit (sets) |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   ];
   for (const size of o.sizes) {
     let e;
@@ -156,6 +170,7 @@ function robustnessTable(
         sets: o.sets,
         limits: o.limits,
         prng: createPrng(o.seed),
+        poolResamples: o.poolResamples,
       });
     } catch (error) {
       if (error instanceof RangeError) throw new UsageError(error.message);
@@ -167,8 +182,8 @@ function robustnessTable(
       `| ${size} | ${e.pool} | ${count(e.sets)} | ${count(e.within)} | ${
         e.probability.toFixed(3)
       } (${e.wilsonLow.toFixed(3)}–${e.wilsonHigh.toFixed(3)}) | ${
-        e.worstMedian.map(evals).join(" / ")
-      } | ${over} |`,
+        e.poolInterval ? e.poolInterval.map((p) => p.toFixed(3)).join("–") : "–"
+      } | ${e.worstMedian.map(evals).join(" / ")} | ${over} |`,
     );
   }
   return lines.join("\n");

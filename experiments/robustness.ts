@@ -41,6 +41,11 @@ export interface RobustnessOptions {
   sets: number;
   limits: RobustnessLimits;
   prng: Prng;
+  /**
+   * Bootstrap resamples of the pool of seeds (drawn with replacement) for an interval that also
+   * covers which seeds happen to be in the folder; 0 or absent: none.
+   */
+  poolResamples?: number;
 }
 
 /** One digit's figures over a seed set. */
@@ -65,6 +70,11 @@ export interface RobustnessEstimate {
   /** 95 % Wilson interval of `probability` (the error of drawing `sets` sets, not of the pool). */
   wilsonLow: number;
   wilsonHigh: number;
+  /**
+   * 95 % bootstrap percentile interval over `poolResamples` resampled pools (each estimated
+   * from `sets` sets after the main estimate, from the same PRNG); absent without resamples.
+   */
+  poolInterval?: [number, number];
   /** Per digit, in how many sets it broke a limit. */
   overByDigit: { digit: number; sets: number }[];
   /** Quantiles over the sets of the worst digit's median: p10, p50, p90. */
@@ -161,24 +171,20 @@ export function estimateRobustness(
   const digits = [...new Set(runs.map((r) => r.digit))].sort((a, b) => a - b);
   const over = new Map(digits.map((d) => [d, 0]));
   const worstMedians: number[] = [];
-  let within = 0;
-  const order = [...pool];
-  for (let s = 0; s < sets; s++) {
-    // A partial Fisher–Yates: the first `size` entries become a uniform random subset.
-    for (let i = 0; i < size; i++) {
-      const j = i + prng.nextInt(order.length - i);
-      [order[i], order[j]] = [order[j], order[i]];
-    }
-    const figures = figuresOf(byDigit, order.slice(0, size));
-    let all = true;
+  const within = drawSets(byDigit, pool, { size, sets, limits, prng }, (figures) => {
     for (const f of figures) {
-      if (!withinLimits(f, limits)) {
-        all = false;
-        over.set(f.digit, over.get(f.digit)! + 1);
-      }
+      if (!withinLimits(f, limits)) over.set(f.digit, over.get(f.digit)! + 1);
     }
-    if (all) within++;
     worstMedians.push(Math.max(...figures.map((f) => f.median)));
+  });
+  let poolInterval: [number, number] | undefined;
+  if (options.poolResamples) {
+    const estimates: number[] = [];
+    for (let b = 0; b < options.poolResamples; b++) {
+      const resampled = pool.map(() => pool[prng.nextInt(pool.length)]);
+      estimates.push(drawSets(byDigit, resampled, { size, sets, limits, prng }) / sets);
+    }
+    poolInterval = [quantile(estimates, 0.025), quantile(estimates, 0.975)];
   }
   const [wilsonLow, wilsonHigh] = wilsonInterval(within, sets);
   const worst = (q: number) => evaluationsQuantile(worstMedians.map(asRun), q);
@@ -191,9 +197,36 @@ export function estimateRobustness(
     probability: within / sets,
     wilsonLow,
     wilsonHigh,
+    ...(poolInterval ? { poolInterval } : {}),
     overByDigit: digits.map((digit) => ({ digit, sets: over.get(digit)! })),
     worstMedian: [worst(0.1), worst(0.5), worst(0.9)],
   };
+}
+
+/**
+ * Draws `sets` sets of `size` entries of `pool` (a partial Fisher–Yates per set: distinct
+ * positions, uniformly) and counts those where every digit is within the limits; `visit` sees
+ * each set's figures.
+ */
+function drawSets(
+  byDigit: Map<number, Map<number, RobustnessRun>>,
+  pool: number[],
+  o: { size: number; sets: number; limits: RobustnessLimits; prng: Prng },
+  visit?: (figures: DigitFigures[], within: boolean) => void,
+): number {
+  const order = [...pool];
+  let within = 0;
+  for (let s = 0; s < o.sets; s++) {
+    for (let i = 0; i < o.size; i++) {
+      const j = i + o.prng.nextInt(order.length - i);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    const figures = figuresOf(byDigit, order.slice(0, o.size));
+    const all = figures.every((f) => withinLimits(f, o.limits));
+    if (all) within++;
+    visit?.(figures, all);
+  }
+  return within;
 }
 
 /** A value as a run, so that ∞ stays a failure in {@linkcode evaluationsQuantile}. */

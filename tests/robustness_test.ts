@@ -88,6 +88,23 @@ Deno.test("estimateRobustness() gives exact seeded counts for a small set of rec
   assert.strictEqual(again.within, 17);
 });
 
+Deno.test("estimateRobustness() adds a bootstrap interval over resampled pools of seeds", () => {
+  const options = { size: 2, sets: 40, limits: { median: 100 }, prng: createPrng(7) };
+  const e = estimateRobustness(RUNS, { ...options, poolResamples: 20 });
+  // The main estimate is drawn first: the resamples leave it as it was.
+  assert.strictEqual(e.within, 17);
+  // A pool of 4 seeds resampled 20 times: with seed 4 drawn often, few sets stay within; without
+  // it, all do. The 2.5 % quantile interpolates between the two lowest of the 20 estimates.
+  assert.deepStrictEqual(e.poolInterval, [0.023750000000000004, 1]);
+  assert.strictEqual(estimateRobustness(RUNS, options).poolInterval, undefined);
+  // Every seed within the limits: every resampled pool too.
+  const easy = RUNS.filter((r) => r.seed !== 4);
+  assert.deepStrictEqual(
+    estimateRobustness(easy, { ...options, prng: createPrng(1), poolResamples: 10 }).poolInterval,
+    [1, 1],
+  );
+});
+
 Deno.test("estimateRobustness() agrees with counting every seed set exhaustively", () => {
   // 3 digits × 8 seeds with assorted evaluations and two failures; sets of 3 (56 subsets).
   const prng = createPrng(11);
@@ -232,13 +249,14 @@ Deno.test("deno task robustness prints the module's estimate for a results folde
       sets: 500,
       limits: { median: 700, p90: 760 },
       prng: createPrng(4),
+      poolResamples: 100,
     });
     assert.ok(e.within > 0 && e.within < 500, `size ${size}: ${e.within} of 500 is not a test`);
     assert.ok(
       out.stdout.includes(
         `| ${size} | 12 | 500 | ${e.within} | ${e.probability.toFixed(3)} (${
           e.wilsonLow.toFixed(3)
-        }–${e.wilsonHigh.toFixed(3)}) |`,
+        }–${e.wilsonHigh.toFixed(3)}) | ${e.poolInterval!.map((p) => p.toFixed(3)).join("–")} |`,
       ),
       out.stdout,
     );
