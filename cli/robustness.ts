@@ -21,16 +21,17 @@ import {
 import type { StoredConfig } from "../experiments/results_format.ts";
 
 const USAGE = `Usage: deno task robustness results/<name> [--size 10] [--sets 2000] [--seed 1]
-                    [--limit-median M] [--limit-p90 P] [--seed-sets 11-20,101-110,…]
+         [--pool-resamples 100] [--limit-median M] [--limit-p90 P] [--seed-sets 11-20,101-110,…]
 
-From a results folder with many seeds per digit (e.g. \`deno task experiment configs/robustness.json\`),
-estimates the chance that a random set of --size seeds (the same seeds for every digit, drawn
-without replacement from the seeds every digit has) keeps every digit's median and p90 of
-evaluations within the limits: --sets draws from a PRNG seeded by --seed, with a 95 % Wilson
-interval (the error of the draws), and a 95 % bootstrap interval over --pool-resamples (100)
-resamples of the folder's seeds (which seeds the folder happens to hold; 0: none). A failed run
-counts as infinitely many evaluations. One table per setting (strategy,
-objective, …); --size may list several sizes (5,10,20).
+From a results folder with many seeds per digit (e.g. after
+\`deno task experiment configs/robustness.json\`), estimates the chance that a random set of
+--size seeds (the same seeds for every digit, drawn without replacement from the seeds every
+digit has) keeps every digit's median and p90 of evaluations within the limits. --sets sets are
+drawn from a PRNG seeded by --seed; the 95 % Wilson interval is the error of those draws, and the
+95 % bootstrap interval over --pool-resamples resamples of the folder's seeds (0: none) is the
+error of which seeds the folder happens to hold. A failed run counts as infinitely many
+evaluations. One table per setting (strategy, objective, …); --size may list several sizes
+(5,10,20).
 
 Limits default to the README's: at target 0.99 a median of 100 and a p90 of 300 evaluations, at
 0.9999 300 and 1,000; other targets need --limit-median (and --limit-p90 to check the p90).
