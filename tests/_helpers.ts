@@ -38,3 +38,51 @@ export function comparable(records: RunRecord[]): Omit<RunRecord, "wallMs" | "sh
     a.cell.localeCompare(b.cell)
   );
 }
+
+let kernels: string | undefined;
+
+/**
+ * The instruction sets onnxruntime's CPU kernels (MLAS) choose between, as this machine has
+ * them: "x86-64 AVX-512" (avx512f), "x86-64 AVX2" (avx2 and fma), "x86-64 (no AVX2)",
+ * "aarch64", or "unknown" where the CPU's flags cannot be read. Kernels of different sets
+ * round the last bits of a probability differently, so a golden through onnxruntime holds on
+ * one of them. Deno reads nothing under /proc without --allow-all, so the flags come from
+ * `bash` (which `deno task test` may run); without that permission the answer is "unknown".
+ */
+export function cpuKernels(): string {
+  return kernels ??= readCpuKernels();
+}
+
+function readCpuKernels(): string {
+  if (Deno.build.arch === "aarch64") return "aarch64";
+  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return "unknown";
+  if (Deno.permissions.querySync({ name: "run", command: "bash" }).state !== "granted") {
+    return "unknown";
+  }
+  let line = "";
+  try {
+    const out = new Deno.Command("bash", {
+      args: ["-c", "grep -m1 '^flags' /proc/cpuinfo"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).outputSync();
+    line = new TextDecoder().decode(out.stdout);
+  } catch {
+    return "unknown";
+  }
+  const flags = new Set(line.replace(/^flags\s*:/, "").trim().split(/\s+/));
+  if (!flags.has("fpu")) return "unknown";
+  if (flags.has("avx512f")) return "x86-64 AVX-512";
+  if (flags.has("avx2") && flags.has("fma")) return "x86-64 AVX2";
+  return "x86-64 (no AVX2)";
+}
+
+/**
+ * Test options for a golden whose values were pinned through onnxruntime on `pinnedOn` (a
+ * value of {@linkcode cpuKernels}): its name says so, and on other CPUs it is ignored (reported
+ * as such), not failed.
+ */
+export function goldenFor(pinnedOn: string, name: string): { name: string; ignore: boolean } {
+  return { name: `${name} (golden for ${pinnedOn})`, ignore: cpuKernels() !== pinnedOn };
+}

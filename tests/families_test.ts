@@ -11,6 +11,7 @@ import { cellKey, cellSeed, expandCells } from "../experiments/axes.ts";
 import { parseConfig } from "../experiments/config.ts";
 import { createScorer } from "../infer/providers.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
+import { goldenFor } from "./_helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -123,9 +124,15 @@ const SEARCH = {
   base: "blank",
 } satisfies SearchOptions;
 
+// onnxruntime's kernels for other instruction sets round the tiny softmax's last bits
+// differently, and a greedy step keeps whichever candidate is ahead in them: these values were
+// pinned on an AVX-512 machine (Zen 4) and are checked only where the kernels are the same.
 Deno.test({
   ...opts,
-  name: "every family and clipping rule gives exact seeded results on a small real model",
+  ...goldenFor(
+    "x86-64 AVX-512",
+    "every family and clipping rule gives exact seeded results on a small real model",
+  ),
   fn: async () => {
     await tinyModel("softmax");
     const scorer = await createScorer("node-cpu", `${TEST_MODELS_DIR}/softmax.onnx`);
