@@ -246,3 +246,40 @@ Deno.test("nes: one sign step moves each pixel the way a linear objective's true
   const share = agree / PIXELS;
   assert.ok(share > 0.82 && share < 0.92, `sign agreement ${share.toFixed(3)}, expected ≈ 0.87`);
 });
+
+/** Φ, the standard normal CDF, from erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7). */
+function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2, t = 1 / (1 + 0.3275911 * z);
+  const poly = t * (0.254829592 +
+    t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-z * z);
+  return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
+
+Deno.test("createGaussian() draws standard normals: Kolmogorov–Smirnov against Φ, moments, pairs", () => {
+  // NES's noise and the gaussian family's masks come from here. n = 100,000 draws.
+  const n = 100000, gaussian = createGaussian(createPrng(14));
+  const x = Float64Array.from({ length: n }, gaussian);
+  // Kolmogorov–Smirnov: D = max |F_n − Φ|; at α = 0.001 the critical value is 1.949/√n.
+  const sorted = x.slice().sort();
+  let d = 0;
+  for (let i = 0; i < n; i++) {
+    const p = normalCdf(sorted[i]);
+    d = Math.max(d, Math.abs((i + 1) / n - p), Math.abs(p - i / n));
+  }
+  assert.ok(
+    d < 1.949 / Math.sqrt(n),
+    `KS D = ${d.toFixed(5)} ≥ ${(1.949 / Math.sqrt(n)).toFixed(5)}`,
+  );
+  // Moments within 4 standard errors: mean 0 (1/√n), E[x²] = 1 (√(2/n)), E[x⁴] = 3 (√(96/n)).
+  const moment = (k: number) => x.reduce((s, v) => s + v ** k, 0) / n;
+  assert.ok(Math.abs(moment(1)) < 4 / Math.sqrt(n), `mean ${moment(1)}`);
+  assert.ok(Math.abs(moment(2) - 1) < 4 * Math.sqrt(2 / n), `E[x²] ${moment(2)}`);
+  assert.ok(Math.abs(moment(4) - 3) < 4 * Math.sqrt(96 / n), `E[x⁴] ${moment(4)}`);
+  // Box–Muller's two outputs of a pair (cos and sin of one angle) are independent: their
+  // correlation over n/2 pairs is 0 ± 1/√(n/2).
+  let r = 0;
+  for (let i = 0; i < n; i += 2) r += x[i] * x[i + 1];
+  r /= n / 2;
+  assert.ok(Math.abs(r) < 4 / Math.sqrt(n / 2), `pair correlation ${r}`);
+});
