@@ -5,8 +5,24 @@
  * ONNX, then search from a blank image with random pixel-perturbation masks scored in
  * batches by onnxruntime, until the network is sure. Sweeps are declared in JSON.
  *
+ * @example Expand a sweep into its cells
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cellKey, expandCells, parseConfig } from "./mod.ts";
+ *
+ * // Unknown keys are errors; everything left out takes its default (500 masks, 0.99, …).
+ * const config = parseConfig({ name: "example", digits: [3, 7], seeds: 2, masks: [50, 500] });
+ * const cells = expandCells(config);
+ * // 2 digits × 2 seeds × 2 mask counts, in digit, seed, masks order.
+ * assert.equal(cells.length, 8);
+ * assert.deepEqual([cells[0].digit, cells[0].seed, cells[0].masks], [3, 1, 50]);
+ * // A cell's key names every coordinate, the default regime's too: it is what a resume matches.
+ * assert.equal(cellKey(cells[0]), "3|1|50|0.05|0.5");
+ * ```
+ *
  * @example Run a search with any scoring function
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createPrng, runSearch } from "./mod.ts";
  *
  * // A stand-in "network" that likes bright images for digit 1.
@@ -29,7 +45,13 @@
  *   base: "blank",
  *   prng: createPrng(1),
  * });
- * console.log(result.converged, result.iterations);
+ * // Seeded: the same 32 steps on any machine. Every step scores 50 masks, after the blank base.
+ * assert.deepEqual([result.converged, result.iterations], [true, 32]);
+ * assert.equal(result.evaluations, 1 + 32 * 50);
+ * // The image is on the 8-bit grid and is exactly what was scored: re-scoring it agrees.
+ * const again = await score(Float32Array.from(result.image, (v) => v / 255), 1);
+ * assert.equal(again[1], result.finalConfidence);
+ * assert.ok(result.finalConfidence >= 0.99);
  * ```
  *
  * @module

@@ -87,3 +87,57 @@ function createPrngAt(seed: number, draws: number) {
   for (let i = 0; i < draws - 1; i++) prng.nextUint32();
   return prng;
 }
+
+Deno.test("createPrng() equals an independent C implementation of sfc32 and its seeding", () => {
+  // Printed by tests/testdata/sfc32_reference.c (PractRand's sfc32 in uint32_t arithmetic).
+  const draws = (prng: ReturnType<typeof createPrng>, n: number) =>
+    Array.from({ length: n }, () => prng.nextUint32());
+  const fromState = (state: number[]) => {
+    const prng = createPrng(0);
+    prng.setState(state);
+    return prng;
+  };
+  assert.deepStrictEqual(draws(fromState([1, 2, 3, 4]), 8), [
+    7,
+    34,
+    56623200,
+    188882296,
+    3431242869,
+    399395954,
+    785775158,
+    3843710725,
+  ]);
+  assert.deepStrictEqual(draws(fromState([0xdeadbeef, 0, 0xffffffff, 7]), 8), [
+    3735928566,
+    4294967295,
+    3550197422,
+    2836151990,
+    3005533594,
+    3177636226,
+    2282592722,
+    3328592560,
+  ]);
+  assert.deepStrictEqual(draws(createPrng(42), 5), [
+    1028872839,
+    2516511472,
+    400437680,
+    853279530,
+    1920286840,
+  ]);
+  assert.deepStrictEqual(draws(createPrng(0), 5), [
+    4205396811,
+    3543653536,
+    1222415357,
+    3047368389,
+    387095348,
+  ]);
+  // A seed is taken as an unsigned 32-bit word: −1 and 2³² − 1 are one stream.
+  const top = [1413747962, 91561161, 3282502067, 2190738929, 3748440605];
+  assert.deepStrictEqual(draws(createPrng(4294967295), 5), top);
+  assert.deepStrictEqual(draws(createPrng(-1), 5), top);
+  const seven = createPrng(7);
+  draws(seven, 1000);
+  assert.deepStrictEqual(seven.getState(), [3399160074, 2701752991, 3363781547, 2372218178]);
+  // next() is the word over 2³²: 7 / 2³² from state 1 2 3 4.
+  assert.strictEqual(fromState([1, 2, 3, 4]).next(), 7 / 4294967296);
+});

@@ -22,6 +22,41 @@ const schema = z.strictObject({
   optimizer: z.enum(["adam", "sign"]).default("adam").describe("How the estimate is followed"),
 });
 
+/**
+ * The antithetic NES estimate of a gradient: given `n` noise vectors u_k (`noise`, n × d, row
+ * by row) and the objective at x + σu_k and x − σu_k (`values`, interleaved: plus then minus for
+ * each k), returns g_i = Σ_k (f(x + σu_k) − f(x − σu_k)) u_ki / (2nσ). For standard normal
+ * u_k its expectation is the gradient of the Gaussian-smoothed objective, and the gradient
+ * itself for a quadratic. `d` is `out`'s length (default 784, one image); `n` is `noise.length / d`.
+ */
+export function antitheticGradient(
+  values: ArrayLike<number>,
+  noise: ArrayLike<number>,
+  options: { sigma: number; out?: Float64Array },
+): Float64Array {
+  const out = options.out ?? new Float64Array(PIXELS);
+  const dim = out.length, pairs = noise.length / dim;
+  if (!Number.isInteger(pairs)) {
+    throw new RangeError(
+      `Cannot estimate a gradient: noise must hold whole vectors of ${dim} (the length of "out"), received ${noise.length} values`,
+    );
+  }
+  if (values.length < 2 * pairs) {
+    throw new RangeError(
+      `Cannot estimate a gradient: ${pairs} noise vectors need ${
+        2 * pairs
+      } values (plus and minus of each), received ${values.length}`,
+    );
+  }
+  for (let i = 0; i < dim; i++) {
+    let g = 0;
+    for (let k = 0; k < pairs; k++) g += (values[2 * k] - values[2 * k + 1]) * noise[k * dim + i];
+    // The same operations, in the same order, as the stepper always did: records stay the same.
+    out[i] = g / (2 * pairs * options.sigma);
+  }
+  return out;
+}
+
 /** A NES strategy's parameters. */
 export type NesSpec = z.output<typeof schema>;
 
@@ -39,6 +74,7 @@ export const nes: StrategyDefinition<NesSpec> = {
     const levels = new Uint8Array(spec.candidates * PIXELS);
     const floats = new Float32Array(spec.candidates * PIXELS);
     const m = new Float64Array(PIXELS), v = new Float64Array(PIXELS);
+    const gradient = new Float64Array(PIXELS);
     const gaussian = createGaussian(prng);
     let step = 0;
     const toLevel = (value: number) => {
@@ -66,12 +102,9 @@ export const nes: StrategyDefinition<NesSpec> = {
       tell(values) {
         step++;
         const b1 = 0.9, b2 = 0.999;
+        antitheticGradient(values, noise, { sigma: spec.sigma, out: gradient });
         for (let i = 0; i < PIXELS; i++) {
-          let g = 0;
-          for (let k = 0; k < pairs; k++) {
-            g += (values[2 * k] - values[2 * k + 1]) * noise[k * PIXELS + i];
-          }
-          g /= 2 * pairs * spec.sigma;
+          const g = gradient[i];
           let delta: number;
           if (spec.optimizer === "sign") delta = Math.sign(g);
           else {
