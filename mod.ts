@@ -47,7 +47,7 @@ export {
   type SearchOptions,
   type SearchResult,
   type SearchStepper,
-} from "./experiments/search.ts";
+} from "./experiments/search/search.ts";
 // Strategies: `runSearch(score, { ...options, strategy: { name: "sketch" }, objective: "logprob" })`.
 export {
   configJsonSchema,
@@ -63,14 +63,22 @@ export {
   settingKey,
   settingLabel,
 } from "./experiments/axes.ts";
-export { OBJECTIVE_NAMES, type ObjectiveName, OBJECTIVES } from "./experiments/objectives.ts";
-export { STRATEGIES, STRATEGY_NAMES, strategyOf } from "./experiments/strategies/registry.ts";
+export {
+  OBJECTIVE_NAMES,
+  type ObjectiveName,
+  OBJECTIVES,
+} from "./experiments/search/objectives.ts";
+export {
+  STRATEGIES,
+  STRATEGY_NAMES,
+  strategyOf,
+} from "./experiments/search/strategies/registry.ts";
 export type {
   Optimizer,
   StrategyDefinition,
   StrategySpec,
   StrategyStart,
-} from "./experiments/strategies/strategy.ts";
+} from "./experiments/search/strategies/strategy.ts";
 export {
   cellSeed,
   expandCells,
@@ -93,4 +101,4 @@ export {
 } from "./infer/providers.ts";
 export { countFlops } from "./infer/flops.ts";
 export { loadMnist, type MnistSet, parseIdxImages, parseIdxLabels } from "./train/mnist.ts";
-export { MODEL_NAMES, type ModelName, TRAINING_DEFAULTS } from "./train/model_names.ts";
+export { MODEL_NAMES, type ModelName, TRAINING_DEFAULTS } from "./common/model_names.ts";

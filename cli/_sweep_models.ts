@@ -4,9 +4,9 @@ import { UsageError } from "../common/errors.ts";
 import type { ResolvedConfig } from "../experiments/config.ts";
 import { createJudge, judgeName, type SweepModels } from "../experiments/judges.ts";
 import { loadModel, modelLabel } from "../experiments/model_file.ts";
-import { PRIMARY_MODEL } from "../experiments/objectives.ts";
+import { PRIMARY_MODEL } from "../experiments/search/objectives.ts";
 import type { JudgeFn } from "../experiments/runner.ts";
-import type { ScoreFn, Scoring } from "../experiments/search.ts";
+import type { ScoreFn, Scoring } from "../experiments/search/search.ts";
 import { createDecoder, type Decoder } from "../infer/decoder.ts";
 import { createScorer, type Scorer } from "../infer/providers.ts";
 

@@ -18,7 +18,7 @@ import {
 } from "../infer/bench.ts";
 import { countFlops } from "../infer/flops.ts";
 import { loadMnist } from "../train/mnist.ts";
-import { parseModelName } from "../train/model_names.ts";
+import { parseModelName } from "../common/model_names.ts";
 import { createTfjsScorer } from "../train/tfjs_scorer.ts";
 
 const USAGE =

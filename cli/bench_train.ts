@@ -12,7 +12,7 @@ import { useBackend } from "../train/backend.ts";
 import { installFastGradients, restoreStockGradients } from "../train/fast_gradients.ts";
 import { loadMnist, type MnistSet } from "../train/mnist.ts";
 import { buildModel, compileModel } from "../train/models.ts";
-import { TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { TRAINING_DEFAULTS } from "../common/model_names.ts";
 import { trainModel } from "../train/train.ts";
 import { profileTrainingKernels } from "../train/kernel_profile.ts";
 import { type ParallelTrainer, startParallelTrainer } from "../train/parallel.ts";

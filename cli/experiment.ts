@@ -26,7 +26,7 @@ import { parseShard, SHARD_ENV, shardFromEnv } from "../experiments/shards.ts";
 import type { Summary } from "../experiments/statistics.ts";
 import { closingTable } from "../experiments/report.ts";
 import { createScorer } from "../infer/providers.ts";
-import { type ModelName, TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { type ModelName, TRAINING_DEFAULTS } from "../common/model_names.ts";
 import { openSweepModels } from "./_sweep_models.ts";
 import { sweepModels } from "../experiments/judges.ts";
 import { trainWithProgress } from "./_train_progress.ts";

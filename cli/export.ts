@@ -6,7 +6,7 @@
 import { EXIT, parseFlags, runMain } from "./_cli.ts";
 import { DEFAULT_MODELS_DIR, sha256Hex, writeJsonAtomic } from "../common/files.ts";
 import { UsageError } from "../common/errors.ts";
-import { isGenerator, MODEL_NAMES, parseModelName } from "../train/model_names.ts";
+import { isGenerator, MODEL_NAMES, parseModelName } from "../common/model_names.ts";
 import { useBackend } from "../train/backend.ts";
 import { loadTfjsModel } from "../train/artifacts.ts";
 import { loadMnist } from "../train/mnist.ts";

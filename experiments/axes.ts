@@ -6,10 +6,10 @@
 
 import { deriveSeed } from "../common/prng.ts";
 import { canonicalJson } from "../common/canonical_json.ts";
-import { DEFAULT_OBJECTIVE, type ObjectiveChoice, objectiveLabel } from "./objectives.ts";
-import type { Perturbation } from "./strategies/greedy.ts";
-import { strategyOf } from "./strategies/registry.ts";
-import type { StrategySpec } from "./strategies/strategy.ts";
+import { DEFAULT_OBJECTIVE, type ObjectiveChoice, objectiveLabel } from "./search/objectives.ts";
+import type { Perturbation } from "./search/strategies/greedy.ts";
+import { strategyOf } from "./search/strategies/registry.ts";
+import type { StrategySpec } from "./search/strategies/strategy.ts";
 
 /**
  * Where a cell sits in the sweep. Fields an old config never had (a strategy other than

@@ -5,7 +5,7 @@
 
 import { createPrng } from "../common/prng.ts";
 import { accuracy, argmaxRows } from "../common/probabilities.ts";
-import type { ScoreFn } from "./search.ts";
+import type { ScoreFn } from "./search/search.ts";
 import { quantile } from "./statistics.ts";
 
 /** Statistics of the maximum softmax over a set of images. */

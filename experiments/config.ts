@@ -6,7 +6,7 @@ import { sha256Hex } from "../common/files.ts";
 import { canonicalJson } from "../common/canonical_json.ts";
 
 export { canonicalJson };
-import { MODEL_NAMES } from "../train/model_names.ts";
+import { MODEL_NAMES } from "../common/model_names.ts";
 import { PROVIDER_NAMES } from "../infer/providers.ts";
 import {
   COMBINE_NAMES,
@@ -15,11 +15,15 @@ import {
   type ObjectiveChoice,
   objectiveModels,
   PRIMARY_MODEL,
-} from "./objectives.ts";
-import { isGenerator, type ModelName } from "../train/model_names.ts";
-import { GREEDY_DEFAULTS, type Perturbation, PERTURBATION_FAMILIES } from "./strategies/greedy.ts";
-import { STRATEGIES, STRATEGY_NAMES, StrategySchema } from "./strategies/registry.ts";
-import type { StrategySpec } from "./strategies/strategy.ts";
+} from "./search/objectives.ts";
+import { isGenerator, type ModelName } from "../common/model_names.ts";
+import {
+  GREEDY_DEFAULTS,
+  type Perturbation,
+  PERTURBATION_FAMILIES,
+} from "./search/strategies/greedy.ts";
+import { STRATEGIES, STRATEGY_NAMES, StrategySchema } from "./search/strategies/registry.ts";
+import type { StrategySpec } from "./search/strategies/strategy.ts";
 
 /** The judges that look at pixels, built in. */
 export const PIXEL_JUDGES = ["nearest", "mean", "plausible"] as const;

@@ -6,7 +6,7 @@
 
 import type { Spec } from "./plots.ts";
 import { SEED_SUCCESS } from "./plots.ts";
-import { objectiveLabel, objectiveModels, PRIMARY_MODEL } from "./objectives.ts";
+import { objectiveLabel, objectiveModels, PRIMARY_MODEL } from "./search/objectives.ts";
 import { type GroupSummary, quantile } from "./statistics.ts";
 import { regimeLabel } from "./axes.ts";
 

@@ -8,8 +8,8 @@
 
 import { UsageError } from "../common/errors.ts";
 import { type ResolvedConfig, validateConfig } from "./config.ts";
-import { DEFAULT_OBJECTIVE } from "./objectives.ts";
-import { DEFAULT_STRATEGY } from "./strategies/registry.ts";
+import { DEFAULT_OBJECTIVE } from "./search/objectives.ts";
+import { DEFAULT_STRATEGY } from "./search/strategies/registry.ts";
 import type { RunRecord } from "./runner.ts";
 
 /**

@@ -26,7 +26,7 @@ import {
   expandCells,
   sweepsNewAxes,
 } from "./axes.ts";
-import type { ObjectiveChoice } from "./objectives.ts";
+import type { ObjectiveChoice } from "./search/objectives.ts";
 import {
   advanceTogether,
   candidatesPerStep,
@@ -36,8 +36,8 @@ import {
   type Scoring,
   type SearchOptions,
   type SearchStepper,
-} from "./search.ts";
-import type { StrategySpec } from "./strategies/strategy.ts";
+} from "./search/search.ts";
+import type { StrategySpec } from "./search/strategies/strategy.ts";
 import type { RunStats } from "./statistics.ts";
 
 export { type Cell, cellKey, cellSeed, type Coordinates, expandCells } from "./axes.ts";

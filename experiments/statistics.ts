@@ -1,9 +1,9 @@
 /** Convergence statistics over run records: success rates with Wilson intervals, quantiles. */
 
 import { regimeLabel, settingKey } from "./axes.ts";
-import type { ObjectiveChoice } from "./objectives.ts";
-import type { StrategySpec } from "./strategies/strategy.ts";
-import type { Perturbation } from "./strategies/greedy.ts";
+import type { ObjectiveChoice } from "./search/objectives.ts";
+import type { StrategySpec } from "./search/strategies/strategy.ts";
+import type { Perturbation } from "./search/strategies/greedy.ts";
 
 export { regimeLabel };
 

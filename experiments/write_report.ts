@@ -37,7 +37,7 @@ import {
   readSegments,
   type RunRecord,
 } from "./runner.ts";
-import type { ScoreFn } from "./search.ts";
+import type { ScoreFn } from "./search/search.ts";
 import { type GroupSummary, summarize, type Summary } from "./statistics.ts";
 import { type Coordinates, settingKey, settingLabel, sweepsNewAxes } from "./axes.ts";
 

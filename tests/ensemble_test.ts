@@ -14,13 +14,13 @@ import {
   type ObjectiveSpec,
   shiftImage,
   totalVariation,
-} from "../experiments/objectives.ts";
+} from "../experiments/search/objectives.ts";
 import {
   advanceTogether,
   createSearch,
   runSearch,
   type SearchOptions,
-} from "../experiments/search.ts";
+} from "../experiments/search/search.ts";
 import { parseConfig } from "../experiments/config.ts";
 import { readRecords, runExperiment } from "../experiments/runner.ts";
 import { mergeShards } from "../experiments/shards.ts";

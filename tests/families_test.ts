@@ -5,8 +5,8 @@
 
 import assert from "node:assert/strict";
 import { createPrng } from "../common/prng.ts";
-import { runSearch, type SearchOptions } from "../experiments/search.ts";
-import { greedy, type Perturbation } from "../experiments/strategies/greedy.ts";
+import { runSearch, type SearchOptions } from "../experiments/search/search.ts";
+import { greedy, type Perturbation } from "../experiments/search/strategies/greedy.ts";
 import { cellKey, cellSeed, expandCells } from "../experiments/axes.ts";
 import { parseConfig } from "../experiments/config.ts";
 import { createScorer } from "../infer/providers.ts";

@@ -12,7 +12,7 @@ import { useBackend } from "../train/backend.ts";
 import { installFastGradients } from "../train/fast_gradients.ts";
 import { loadMnist } from "../train/mnist.ts";
 import { buildModel, compileModel } from "../train/models.ts";
-import { TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { TRAINING_DEFAULTS } from "../common/model_names.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import { startParallelTrainer } from "../train/parallel.ts";
 import { splitEvenly } from "../train/workers.ts";

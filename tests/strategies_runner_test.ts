@@ -5,7 +5,7 @@ import { parseConfig } from "../experiments/config.ts";
 import { readRecords, runExperiment } from "../experiments/runner.ts";
 import { mergeShards } from "../experiments/shards.ts";
 import { writeReport } from "../experiments/write_report.ts";
-import { STRATEGY_NAMES } from "../experiments/strategies/registry.ts";
+import { STRATEGY_NAMES } from "../experiments/search/strategies/registry.ts";
 import { fakeScorer, fakeScoring } from "./_fake_scorer.ts";
 import { comparable, scratch } from "./_helpers.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";

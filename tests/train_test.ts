@@ -7,7 +7,7 @@ import { useBackend } from "../train/backend.ts";
 import { installFastGradients } from "../train/fast_gradients.ts";
 import { loadMnist } from "../train/mnist.ts";
 import { buildModel, compileModel, countParameters } from "../train/models.ts";
-import { MODEL_NAMES, parseModelName, TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { MODEL_NAMES, parseModelName, TRAINING_DEFAULTS } from "../common/model_names.ts";
 import { evaluateAccuracy, predictProbabilities, trainModel } from "../train/train.ts";
 import { loadTfjsModel, saveTfjsModel } from "../train/artifacts.ts";
 import { scratch } from "./_helpers.ts";

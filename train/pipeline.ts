@@ -13,7 +13,7 @@ import {
   maxTrainImages,
   type ModelName,
   TRAINING_DEFAULTS,
-} from "./model_names.ts";
+} from "../common/model_names.ts";
 import { buildVae, evaluateVae, trainVae } from "./vae.ts";
 import { saveTfjsModel } from "./artifacts.ts";
 import { evaluateAccuracy, trainModel, type TrainProgress } from "./train.ts";

@@ -4,7 +4,7 @@
  * the objective (the first of equals wins).
  */
 
-import type { Prng } from "../../common/prng.ts";
+import type { Prng } from "../../../common/prng.ts";
 import { levelsToFloats, type Optimizer, PIXELS, type StrategyStart } from "./strategy.ts";
 
 /** What an elitist strategy supplies. */

@@ -1,7 +1,7 @@
 /** Every search strategy by name: the config schema and the runner look strategies up here. */
 
 import { z } from "zod";
-import { UsageError } from "../../common/errors.ts";
+import { UsageError } from "../../../common/errors.ts";
 import { OBJECTIVE_NAMES } from "../objectives.ts";
 import { es } from "./es.ts";
 import { greedy } from "./greedy.ts";

@@ -4,7 +4,7 @@
  * from the PRNG passed in, scoring from the function passed in.
  */
 
-import type { Prng } from "../common/prng.ts";
+import type { Prng } from "../../common/prng.ts";
 import {
   compileObjective,
   DEFAULT_OBJECTIVE,

@@ -3,8 +3,21 @@
  * training recipe (no tfjs here, so configs can import it cheaply).
  */
 
-import { UsageError } from "../common/errors.ts";
-import { MNIST_SPLITS } from "./mnist.ts";
+import { UsageError } from "./errors.ts";
+
+/** The two MNIST splits and their genuine sizes. */
+export const MNIST_SPLITS = {
+  train: {
+    images: "train-images-idx3-ubyte",
+    labels: "train-labels-idx1-ubyte",
+    count: 60000,
+  },
+  test: {
+    images: "t10k-images-idx3-ubyte",
+    labels: "t10k-labels-idx1-ubyte",
+    count: 10000,
+  },
+} as const;
 
 /** Model names, as used on the command line and in configs. */
 export const MODEL_NAMES = [

@@ -4,7 +4,7 @@
  */
 
 import { z } from "zod";
-import type { Prng } from "../../common/prng.ts";
+import type { Prng } from "../../../common/prng.ts";
 import type { ObjectiveChoice } from "../objectives.ts";
 
 /** Pixels per image (28 × 28). */

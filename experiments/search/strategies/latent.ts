@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import { GENERATOR_NAMES, TRAINING_DEFAULTS } from "../../train/model_names.ts";
+import { GENERATOR_NAMES, TRAINING_DEFAULTS } from "../../../common/model_names.ts";
 import {
   createGaussian,
   LEVEL_VALUES,
