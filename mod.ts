@@ -55,14 +55,14 @@ export {
   parseConfig,
   readConfig,
   type ResolvedConfig,
-} from "./experiments/config.ts";
+} from "./experiments/sweep/config.ts";
 export {
   type Cell,
   cellKey,
   type Coordinates,
   settingKey,
   settingLabel,
-} from "./experiments/axes.ts";
+} from "./experiments/sweep/axes.ts";
 export {
   OBJECTIVE_NAMES,
   type ObjectiveName,
@@ -79,18 +79,19 @@ export type {
   StrategySpec,
   StrategyStart,
 } from "./experiments/search/strategies/strategy.ts";
+export { cellSeed, expandCells } from "./experiments/sweep/axes.ts";
+export { readRecords } from "./experiments/store/records_io.ts";
+export { runExperiment } from "./experiments/scheduler/runner.ts";
+export { type RunRecord } from "./experiments/store/records.ts";
+export { type Shard, shardCells } from "./experiments/sweep/shards.ts";
 export {
-  cellSeed,
-  expandCells,
-  readRecords,
-  runExperiment,
-  type RunRecord,
-  type Shard,
-  shardCells,
-} from "./experiments/runner.ts";
-export { quantile, summarize, type Summary, wilsonInterval } from "./experiments/statistics.ts";
-export { writeReport } from "./experiments/write_report.ts";
-export { decodeGreyPng, encodeGreyPng, renderGrid } from "./experiments/images.ts";
+  quantile,
+  summarize,
+  type Summary,
+  wilsonInterval,
+} from "./experiments/analysis/statistics.ts";
+export { writeReport } from "./experiments/report/write_report.ts";
+export { decodeGreyPng, encodeGreyPng, renderGrid } from "./experiments/store/images.ts";
 export {
   createScorer,
   parseProviderName,
@@ -100,5 +101,5 @@ export {
   type Scorer,
 } from "./infer/providers.ts";
 export { countFlops } from "./infer/flops.ts";
-export { loadMnist, type MnistSet, parseIdxImages, parseIdxLabels } from "./train/mnist.ts";
+export { loadMnist, type MnistSet, parseIdxImages, parseIdxLabels } from "./common/mnist.ts";
 export { MODEL_NAMES, type ModelName, TRAINING_DEFAULTS } from "./common/model_names.ts";

@@ -17,7 +17,7 @@ import {
   benchTable,
 } from "../infer/bench.ts";
 import { countFlops } from "../infer/flops.ts";
-import { loadMnist } from "../train/mnist.ts";
+import { loadMnist } from "../common/mnist.ts";
 import { parseModelName } from "../common/model_names.ts";
 import { createTfjsScorer } from "../train/tfjs_scorer.ts";
 

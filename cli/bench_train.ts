@@ -10,7 +10,7 @@ import { describeMachine } from "../common/machine.ts";
 import { DEFAULT_RESULTS_DIR, writeJsonAtomic } from "../common/files.ts";
 import { useBackend } from "../train/backend.ts";
 import { installFastGradients, restoreStockGradients } from "../train/fast_gradients.ts";
-import { loadMnist, type MnistSet } from "../train/mnist.ts";
+import { loadMnist, type MnistSet } from "../common/mnist.ts";
 import { buildModel, compileModel } from "../train/models.ts";
 import { TRAINING_DEFAULTS } from "../common/model_names.ts";
 import { trainModel } from "../train/train.ts";

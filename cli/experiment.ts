@@ -11,24 +11,25 @@ import {
 } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR, writeJsonAtomic } from "../common/files.ts";
-import { readConfig } from "../experiments/config.ts";
-import { sweepsNewAxes } from "../experiments/axes.ts";
+import { readConfig } from "../experiments/sweep/config.ts";
+import { sweepsNewAxes } from "../experiments/sweep/axes.ts";
 import {
   isExternal,
   loadModel,
   modelIsReady,
   modelLabel,
   modelSource,
-} from "../experiments/model_file.ts";
+} from "../experiments/judge/model_file.ts";
 import { describeIo } from "../infer/model_io.ts";
-import { FILL_BATCH, recordsFile, runExperiment } from "../experiments/runner.ts";
-import { parseShard, SHARD_ENV, shardFromEnv } from "../experiments/shards.ts";
-import type { Summary } from "../experiments/statistics.ts";
-import { closingTable } from "../experiments/report.ts";
+import { FILL_BATCH, runExperiment } from "../experiments/scheduler/runner.ts";
+import { recordsFile } from "../experiments/store/records.ts";
+import { parseShard, SHARD_ENV, shardFromEnv } from "../experiments/sweep/shards.ts";
+import type { Summary } from "../experiments/analysis/statistics.ts";
+import { closingTable } from "../experiments/report/markdown.ts";
 import { createScorer } from "../infer/providers.ts";
 import { type ModelName, TRAINING_DEFAULTS } from "../common/model_names.ts";
 import { openSweepModels } from "./_sweep_models.ts";
-import { sweepModels } from "../experiments/judges.ts";
+import { sweepModels } from "../experiments/judge/judges.ts";
 import { trainWithProgress } from "./_train_progress.ts";
 
 const USAGE = "Usage: deno task experiment CONFIG.json [--fresh] [--parallel K] [--shard i/n] " +
@@ -245,7 +246,7 @@ if (import.meta.main) {
           await writeJsonAtomic(`${resultsDir}/reference.json`, { median, p95, testDistances });
         }
         if (!outcome.interrupted && !shard) {
-          const { writeReport } = await import("../experiments/write_report.ts");
+          const { writeReport } = await import("../experiments/report/write_report.ts");
           summary = await writeReport(resultsDir, {
             score: (images, count) => scorer.score(images, count),
             device: scorer.device,

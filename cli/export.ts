@@ -9,7 +9,7 @@ import { UsageError } from "../common/errors.ts";
 import { isGenerator, MODEL_NAMES, parseModelName } from "../common/model_names.ts";
 import { useBackend } from "../train/backend.ts";
 import { loadTfjsModel } from "../train/artifacts.ts";
-import { loadMnist } from "../train/mnist.ts";
+import { loadMnist } from "../common/mnist.ts";
 import { describeParity, exportChecked, PARITY_MAX_DIFF } from "../train/export_checked.ts";
 
 const USAGE = `Usage: deno task export --model ${

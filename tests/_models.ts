@@ -5,7 +5,7 @@
 
 import { useBackend } from "../train/backend.ts";
 import { installFastGradients } from "../train/fast_gradients.ts";
-import { loadMnist } from "../train/mnist.ts";
+import { loadMnist } from "../common/mnist.ts";
 import { buildModel, compileModel } from "../train/models.ts";
 import { type ModelName, TRAINING_DEFAULTS } from "../common/model_names.ts";
 import { trainModel } from "../train/train.ts";

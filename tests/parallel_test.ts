@@ -10,7 +10,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { exists } from "../common/files.ts";
 import { useBackend } from "../train/backend.ts";
 import { installFastGradients } from "../train/fast_gradients.ts";
-import { loadMnist } from "../train/mnist.ts";
+import { loadMnist } from "../common/mnist.ts";
 import { buildModel, compileModel } from "../train/models.ts";
 import { TRAINING_DEFAULTS } from "../common/model_names.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";

@@ -5,7 +5,7 @@ import { TMP } from "./_helpers.ts";
 import onnxProto from "onnx-proto";
 import { FileFormatError, UnavailableError, UsageError } from "../common/errors.ts";
 import { exists } from "../common/files.ts";
-import { loadMnist } from "../train/mnist.ts";
+import { loadMnist } from "../common/mnist.ts";
 import {
   createScorer,
   ORT_NODE_BIN_DIR,

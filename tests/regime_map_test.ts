@@ -7,9 +7,9 @@ import {
   hardestSevenNine,
   mapCells,
   regimeMapSpec,
-} from "../experiments/regime_map.ts";
-import { renderSvg } from "../experiments/plots.ts";
-import type { GroupSummary } from "../experiments/statistics.ts";
+} from "../experiments/analysis/regime_map.ts";
+import { renderSvg } from "../experiments/report/plots.ts";
+import type { GroupSummary } from "../experiments/analysis/statistics.ts";
 
 function group(digit: number, converged: number, extra: Partial<GroupSummary> = {}): GroupSummary {
   return {

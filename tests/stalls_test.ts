@@ -7,7 +7,7 @@ import {
   type StallRecord,
   stallRows,
   stallTable,
-} from "../experiments/stalls.ts";
+} from "../experiments/analysis/stalls.ts";
 
 /** A run of `digit` that ends with `p` on the target and `rivalP` on `rival` (the rest spread). */
 function run(

@@ -5,7 +5,7 @@ import { TMP } from "./_helpers.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import { useBackend } from "../train/backend.ts";
 import { installFastGradients } from "../train/fast_gradients.ts";
-import { loadMnist } from "../train/mnist.ts";
+import { loadMnist } from "../common/mnist.ts";
 import { buildModel, compileModel, countParameters } from "../train/models.ts";
 import { MODEL_NAMES, parseModelName, TRAINING_DEFAULTS } from "../common/model_names.ts";
 import { evaluateAccuracy, predictProbabilities, trainModel } from "../train/train.ts";

@@ -6,7 +6,7 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { exportOnnx, type ExportOptions } from "./export_onnx.ts";
 import { predictProbabilities } from "./train.ts";
-import type { MnistSet } from "./mnist.ts";
+import type { MnistSet } from "../common/mnist.ts";
 import { accuracy, argmaxRows } from "../common/probabilities.ts";
 import { createScorer } from "../infer/providers.ts";
 import { writeFileAtomic } from "../common/files.ts";

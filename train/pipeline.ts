@@ -5,7 +5,7 @@ import { DEFAULT_MODELS_DIR, sha256Hex, writeJsonAtomic } from "../common/files.
 import { acquireLock } from "../common/lock.ts";
 import { useBackend } from "./backend.ts";
 import { installFastGradients } from "./fast_gradients.ts";
-import { loadMnist, MNIST_SPLITS } from "./mnist.ts";
+import { loadMnist, MNIST_SPLITS } from "../common/mnist.ts";
 import { buildModel, compileModel, countParameters } from "./models.ts";
 import {
   type Architecture,

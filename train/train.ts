@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { createPrng, deriveSeed, shuffleInPlace } from "../common/prng.ts";
 import { accuracy } from "../common/probabilities.ts";
-import type { MnistSet } from "./mnist.ts";
+import type { MnistSet } from "../common/mnist.ts";
 import type { TrainPosition } from "./checkpoint.ts";
 import type { BatchTrainer } from "./parallel.ts";
 

@@ -5,7 +5,7 @@
  * given seed sets. Pure functions over records; `cli/robustness.ts` reads the folder.
  */
 
-import type { Prng } from "../common/prng.ts";
+import type { Prng } from "../../common/prng.ts";
 import { quantile, wilsonInterval } from "./statistics.ts";
 
 /** What a record contributes: its digit, seed, and evaluations if it converged. */

@@ -1,13 +1,13 @@
 /** The experiment config: a JSON file validated at the door, with defaults and a stable hash. */
 
 import { z } from "zod";
-import { UsageError } from "../common/errors.ts";
-import { sha256Hex } from "../common/files.ts";
-import { canonicalJson } from "../common/canonical_json.ts";
+import { UsageError } from "../../common/errors.ts";
+import { sha256Hex } from "../../common/files.ts";
+import { canonicalJson } from "../../common/canonical_json.ts";
 
 export { canonicalJson };
-import { MODEL_NAMES } from "../common/model_names.ts";
-import { PROVIDER_NAMES } from "../infer/providers.ts";
+import { MODEL_NAMES } from "../../common/model_names.ts";
+import { PROVIDER_NAMES } from "../../infer/providers.ts";
 import {
   COMBINE_NAMES,
   DEFAULT_OBJECTIVE,
@@ -15,15 +15,15 @@ import {
   type ObjectiveChoice,
   objectiveModels,
   PRIMARY_MODEL,
-} from "./search/objectives.ts";
-import { isGenerator, type ModelName } from "../common/model_names.ts";
+} from "../search/objectives.ts";
+import { isGenerator, type ModelName } from "../../common/model_names.ts";
 import {
   GREEDY_DEFAULTS,
   type Perturbation,
   PERTURBATION_FAMILIES,
-} from "./search/strategies/greedy.ts";
-import { STRATEGIES, STRATEGY_NAMES, StrategySchema } from "./search/strategies/registry.ts";
-import type { StrategySpec } from "./search/strategies/strategy.ts";
+} from "../search/strategies/greedy.ts";
+import { STRATEGIES, STRATEGY_NAMES, StrategySchema } from "../search/strategies/registry.ts";
+import type { StrategySpec } from "../search/strategies/strategy.ts";
 
 /** The judges that look at pixels, built in. */
 export const PIXEL_JUDGES = ["nearest", "mean", "plausible"] as const;

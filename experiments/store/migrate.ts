@@ -4,18 +4,14 @@
  * marked with the new format. Records keep every field but `image`.
  */
 
-import { UsageError } from "../common/errors.ts";
-import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
-import { cellKey } from "./axes.ts";
+import { UsageError } from "../../common/errors.ts";
+import { exists, writeFileAtomic, writeJsonAtomic } from "../../common/files.ts";
+import { cellKey } from "../sweep/axes.ts";
 import { readStoredConfig, RESULTS_FORMAT } from "./results_format.ts";
-import {
-  imageFile,
-  isShardRecordsFile,
-  lockFolder,
-  readRecords,
-  type RunRecord,
-  shardOf,
-} from "./runner.ts";
+import { imageFile, type RunRecord } from "./records.ts";
+import { isShardRecordsFile, readRecords } from "./records_io.ts";
+import { lockFolder } from "./folder.ts";
+import { shardOf } from "../sweep/shards.ts";
 
 /** What {@linkcode migrateResults} did. */
 export interface Migration {

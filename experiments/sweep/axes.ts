@@ -4,12 +4,12 @@
  * are all derived from this table; adding an axis is one entry here.
  */
 
-import { deriveSeed } from "../common/prng.ts";
-import { canonicalJson } from "../common/canonical_json.ts";
-import { DEFAULT_OBJECTIVE, type ObjectiveChoice, objectiveLabel } from "./search/objectives.ts";
-import type { Perturbation } from "./search/strategies/greedy.ts";
-import { strategyOf } from "./search/strategies/registry.ts";
-import type { StrategySpec } from "./search/strategies/strategy.ts";
+import { deriveSeed } from "../../common/prng.ts";
+import { canonicalJson } from "../../common/canonical_json.ts";
+import { DEFAULT_OBJECTIVE, type ObjectiveChoice, objectiveLabel } from "../search/objectives.ts";
+import type { Perturbation } from "../search/strategies/greedy.ts";
+import { strategyOf } from "../search/strategies/registry.ts";
+import type { StrategySpec } from "../search/strategies/strategy.ts";
 
 /**
  * Where a cell sits in the sweep. Fields an old config never had (a strategy other than

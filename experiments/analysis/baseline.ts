@@ -3,9 +3,9 @@
  * distribution of the maximum softmax over 10,000 uniform-noise images and the MNIST test set.
  */
 
-import { createPrng } from "../common/prng.ts";
-import { accuracy, argmaxRows } from "../common/probabilities.ts";
-import type { ScoreFn } from "./search/search.ts";
+import { createPrng } from "../../common/prng.ts";
+import { accuracy, argmaxRows } from "../../common/probabilities.ts";
+import type { ScoreFn } from "../search/search.ts";
 import { quantile } from "./statistics.ts";
 
 /** Statistics of the maximum softmax over a set of images. */

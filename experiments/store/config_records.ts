@@ -3,17 +3,12 @@
  * the cells still missing: what the robustness estimate and the docs figures read.
  */
 
-import { UsageError } from "../common/errors.ts";
+import { UsageError } from "../../common/errors.ts";
 import type { StoredConfig } from "./results_format.ts";
-import {
-  type Cell,
-  cellKey,
-  expandCells,
-  isShardRecordsFile,
-  readRecords,
-  type RunRecord,
-} from "./runner.ts";
-import { readResultsConfig } from "./write_report.ts";
+import { type Cell, cellKey, expandCells } from "../sweep/axes.ts";
+import { isShardRecordsFile, readRecords } from "./records_io.ts";
+import { type RunRecord } from "./records.ts";
+import { readResultsConfig } from "./results_format.ts";
 
 /** A results folder read for its config's cells. */
 export interface ConfigRecords {

@@ -1,37 +1,16 @@
 /** Convergence statistics over run records: success rates with Wilson intervals, quantiles. */
 
-import { regimeLabel, settingKey } from "./axes.ts";
-import type { ObjectiveChoice } from "./search/objectives.ts";
-import type { StrategySpec } from "./search/strategies/strategy.ts";
-import type { Perturbation } from "./search/strategies/greedy.ts";
+import { regimeLabel, settingKey } from "../sweep/axes.ts";
+import type { ObjectiveChoice } from "../search/objectives.ts";
+import type { StrategySpec } from "../search/strategies/strategy.ts";
+import type { Perturbation } from "../search/strategies/greedy.ts";
 
 export { regimeLabel };
 
 /** A perturbation regime, as in the config (with its family and clipping). */
 export type Regime = Perturbation;
 
-/** The fields of a run record that statistics need. */
-export interface RunStats {
-  digit: number;
-  /** Greedy runs: masks per step. */
-  masks?: number;
-  /** Greedy runs: the perturbation regime (groups split by it when several were swept). */
-  perturbation?: Regime;
-  /** Runs of another strategy than greedy. */
-  strategy?: StrategySpec;
-  /** Runs of another objective than probability. */
-  objective?: ObjectiveChoice;
-  converged: boolean;
-  stuck: boolean;
-  iterations: number;
-  evaluations: number;
-  /** Network queries, when they differ from evaluations (ensembles, shifted copies, decoders). */
-  queries?: number;
-  finalConfidence: number;
-  wallMs: number;
-  /** This run's share of the sweep's time when it ran beside others (new axes only). */
-  shareMs?: number;
-}
+import type { RunStats } from "../store/records.ts";
 
 /** What tells runs apart besides digit and seed (absent fields: greedy's, probability). */
 export interface SettingFields {

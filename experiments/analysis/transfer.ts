@@ -4,9 +4,9 @@
  * identikits to their nearest training digit beside those of real test digits.
  */
 
-import type { RunRecord } from "./runner.ts";
+import type { RunRecord } from "../store/records.ts";
 import { wilsonInterval } from "./statistics.ts";
-import type { Setting } from "./plots.ts";
+import type { Setting } from "../report/plots.ts";
 
 /** One setting × judge row of the transfer table. */
 export interface TransferRow {

@@ -1,9 +1,9 @@
 /** Locates a config's ONNX model and its metadata: one of ours in models/, or an external file. */
 
-import { exists, sha256Hex } from "../common/files.ts";
-import { UsageError } from "../common/errors.ts";
-import type { ModelIoSpec } from "../infer/model_io.ts";
-import type { ExternalModel, ResolvedConfig } from "./config.ts";
+import { exists, sha256Hex } from "../../common/files.ts";
+import { UsageError } from "../../common/errors.ts";
+import type { ModelIoSpec } from "../../infer/model_io.ts";
+import type { ExternalModel, ResolvedConfig } from "../sweep/config.ts";
 
 /** A config's model: a name trained here, or an external file's description. */
 export type ModelRef = ResolvedConfig["model"];

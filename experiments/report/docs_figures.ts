@@ -4,12 +4,12 @@
  * one strategy's records only), never touching the results folder itself.
  */
 
-import { UsageError } from "../common/errors.ts";
-import { exists, writeFileAtomic } from "../common/files.ts";
-import { configHash, readConfig } from "./config.ts";
-import { readConfigRecords } from "./config_records.ts";
+import { UsageError } from "../../common/errors.ts";
+import { exists, writeFileAtomic } from "../../common/files.ts";
+import { configHash, readConfig } from "../sweep/config.ts";
+import { readConfigRecords } from "../store/config_records.ts";
 import { currentBaseline, writeReport } from "./write_report.ts";
-import type { RunRecord } from "./runner.ts";
+import type { RunRecord } from "../store/records.ts";
 
 /** One figure in docs/ and where it comes from. */
 export interface DocsFigure {

@@ -6,10 +6,10 @@
  */
 
 import onnxProto from "onnx-proto";
-import { exists, sha256Hex, writeJsonAtomic } from "../common/files.ts";
-import { loadMnist, type MnistSet } from "../train/mnist.ts";
-import { correlation } from "./likeness.ts";
-import { quantile } from "./statistics.ts";
+import { exists, sha256Hex, writeJsonAtomic } from "../../common/files.ts";
+import { loadMnist, type MnistSet } from "../../common/mnist.ts";
+import { correlation } from "../analysis/likeness.ts";
+import { quantile } from "../analysis/statistics.ts";
 
 const { onnx } = onnxProto;
 const PIXELS = 784;

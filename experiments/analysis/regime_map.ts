@@ -4,11 +4,11 @@
  * are the two hardest digits.
  */
 
-import type { Spec } from "./plots.ts";
-import { SEED_SUCCESS } from "./plots.ts";
-import { objectiveLabel, objectiveModels, PRIMARY_MODEL } from "./search/objectives.ts";
+import type { Spec } from "../report/plots.ts";
+import { SEED_SUCCESS } from "../report/plots.ts";
+import { objectiveLabel, objectiveModels, PRIMARY_MODEL } from "../search/objectives.ts";
 import { type GroupSummary, quantile } from "./statistics.ts";
-import { regimeLabel } from "./axes.ts";
+import { regimeLabel } from "../sweep/axes.ts";
 
 /** A group as the map places it: which model it asked, and its regime row. */
 export interface MapCell {

@@ -4,12 +4,12 @@
  * (config.json, runs.jsonl, images/) to rebuild; the baseline is reused once computed.
  */
 
-import { UsageError } from "../common/errors.ts";
-import { readStoredConfig, type StoredConfig } from "./results_format.ts";
-import { exists, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
-import { type Baseline, computeBaseline } from "./baseline.ts";
-import { decodeGreyPng, encodeGreyPng, renderGrid } from "./images.ts";
-import { measureLikeness } from "./likeness.ts";
+import { UsageError } from "../../common/errors.ts";
+import { readResultsConfig } from "../store/results_format.ts";
+import { exists, writeFileAtomic, writeJsonAtomic } from "../../common/files.ts";
+import { type Baseline, computeBaseline } from "../analysis/baseline.ts";
+import { decodeGreyPng, encodeGreyPng, renderGrid } from "../store/images.ts";
+import { measureLikeness } from "../analysis/likeness.ts";
 import {
   baselineSpec,
   curvesSpec,
@@ -18,28 +18,23 @@ import {
   renderSvg,
   successSpec,
 } from "./plots.ts";
-import { distanceHistograms, type DistanceReference, transferRows } from "./transfer.ts";
+import { distanceHistograms, type DistanceReference, transferRows } from "../analysis/transfer.ts";
 import {
   budgetTable,
   closestBudgets,
   hardestSevenNine,
   mapCells,
   regimeMapSpec,
-} from "./regime_map.ts";
-import { stallRows } from "./stalls.ts";
-import { modelLabel } from "./model_file.ts";
-import { renderReport } from "./report.ts";
-import {
-  cellKey,
-  expandCells,
-  isShardRecordsFile,
-  readRecords,
-  readSegments,
-  type RunRecord,
-} from "./runner.ts";
-import type { ScoreFn } from "./search/search.ts";
-import { type GroupSummary, summarize, type Summary } from "./statistics.ts";
-import { type Coordinates, settingKey, settingLabel, sweepsNewAxes } from "./axes.ts";
+} from "../analysis/regime_map.ts";
+import { stallRows } from "../analysis/stalls.ts";
+import { modelLabel } from "../judge/model_file.ts";
+import { renderReport } from "./markdown.ts";
+import { cellKey, expandCells } from "../sweep/axes.ts";
+import { isShardRecordsFile, readRecords, readSegments } from "../store/records_io.ts";
+import { type RunRecord } from "../store/records.ts";
+import type { ScoreFn } from "../search/search.ts";
+import { type GroupSummary, summarize, type Summary } from "../analysis/statistics.ts";
+import { type Coordinates, settingKey, settingLabel, sweepsNewAxes } from "../sweep/axes.ts";
 
 /** Options for {@linkcode writeReport}. */
 export interface WriteReportOptions {
@@ -49,26 +44,6 @@ export interface WriteReportOptions {
   loadTest?: () => Promise<{ images: Float32Array; labels: Uint8Array; count: number }>;
   device?: string;
   log?: (line: string) => void;
-}
-
-/**
- * Reads config.json of a results folder, with a clear error when it is not one, or is of another
- * version (an older one names the command that migrates it). Never writes.
- */
-export async function readResultsConfig(dir: string): Promise<StoredConfig> {
-  const path = `${dir}/config.json`;
-  let read: Awaited<ReturnType<typeof readStoredConfig>>;
-  try {
-    read = await readStoredConfig(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new UsageError(`${dir} is not an identikit results folder: it has no config.json`, {
-        hint: "Pass results/<name>, a folder written by `deno task experiment`.",
-      });
-    }
-    throw error;
-  }
-  return read.config;
 }
 
 /**
@@ -295,7 +270,7 @@ async function loadOrComputeBaseline(
   if (current || !options.score) return current;
   const test = options.loadTest
     ? await options.loadTest()
-    : await (await import("../train/mnist.ts")).loadMnist("test");
+    : await (await import("../../common/mnist.ts")).loadMnist("test");
   options.log?.("Computing the baseline: 10,000 noise images and the 10,000 test digits…");
   const baseline: Baseline = {
     ...await computeBaseline(options.score, test),

@@ -2,8 +2,8 @@
 
 import * as vega from "vega";
 import * as vl from "vega-lite";
-import { quantile } from "./statistics.ts";
-import type { GroupSummary } from "./statistics.ts";
+import { quantile } from "../analysis/statistics.ts";
+import type { GroupSummary } from "../analysis/statistics.ts";
 
 export type Spec = vl.TopLevelSpec;
 

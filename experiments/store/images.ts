@@ -1,7 +1,7 @@
 /** PNG images of search results: one 28×28 8-bit grey image per run, and the identikit grid. */
 
 import { decode, encode } from "fast-png";
-import { FileFormatError } from "../common/errors.ts";
+import { FileFormatError } from "../../common/errors.ts";
 
 /** Encodes `levels` (width × height bytes, 0 = black) as an 8-bit greyscale PNG. */
 export function encodeGreyPng(

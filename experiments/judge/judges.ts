@@ -3,14 +3,14 @@
  * decoders of latent strategies, and the judges; and the judging of a finished image.
  */
 
-import type { ExternalModel, JudgeRef, ResolvedConfig } from "./config.ts";
-import { PIXEL_JUDGES, searchModelNames } from "./config.ts";
+import type { ExternalModel, JudgeRef, ResolvedConfig } from "../sweep/config.ts";
+import { PIXEL_JUDGES, searchModelNames } from "../sweep/config.ts";
 import { modelLabel } from "./model_file.ts";
-import type { JudgeFn, Verdict } from "./runner.ts";
-import type { ScoreFn } from "./search/search.ts";
+import type { JudgeFn, Verdict } from "../store/records.ts";
+import type { ScoreFn } from "../search/search.ts";
 import type { PixelJudges } from "./pixel_judges.ts";
-import { LEVEL_VALUES } from "./search/strategies/strategy.ts";
-import type { ModelName } from "../common/model_names.ts";
+import { LEVEL_VALUES } from "../search/strategies/strategy.ts";
+import type { ModelName } from "../../common/model_names.ts";
 
 /** A pixel judge's name. */
 export type PixelJudgeName = typeof PIXEL_JUDGES[number];

@@ -1,16 +1,16 @@
 /** Renders `report.md` from data alone (pure: no I/O, no clock). */
 
-import type { Baseline } from "./baseline.ts";
-import type { Likeness } from "./likeness.ts";
-import type { RunRecord } from "./runner.ts";
-import { settingsTable, type Summary, summaryTable } from "./statistics.ts";
-import { type Coordinates, settingLabel, sweepsNewAxes } from "./axes.ts";
-import { objectiveLabel, objectiveName, OBJECTIVES } from "./search/objectives.ts";
-import { type TransferRow, transferTable } from "./transfer.ts";
-import { strategyOf } from "./search/strategies/registry.ts";
-import type { ResolvedConfig } from "./config.ts";
-import { isExternal, modelLabel } from "./model_file.ts";
-import { rivalOf, type StallRow, stallTable } from "./stalls.ts";
+import type { Baseline } from "../analysis/baseline.ts";
+import type { Likeness } from "../analysis/likeness.ts";
+import type { RunRecord } from "../store/records.ts";
+import { settingsTable, type Summary, summaryTable } from "../analysis/statistics.ts";
+import { type Coordinates, settingLabel, sweepsNewAxes } from "../sweep/axes.ts";
+import { objectiveLabel, objectiveName, OBJECTIVES } from "../search/objectives.ts";
+import { type TransferRow, transferTable } from "../analysis/transfer.ts";
+import { strategyOf } from "../search/strategies/registry.ts";
+import type { ResolvedConfig } from "../sweep/config.ts";
+import { isExternal, modelLabel } from "../judge/model_file.ts";
+import { rivalOf, type StallRow, stallTable } from "../analysis/stalls.ts";
 
 /** Everything the report shows. */
 export interface ReportData {

