@@ -92,14 +92,8 @@ export {
 } from "./experiments/analysis/statistics.ts";
 export { writeReport } from "./experiments/report/write_report.ts";
 export { decodeGreyPng, encodeGreyPng, renderGrid } from "./experiments/store/images.ts";
-export {
-  createScorer,
-  parseProviderName,
-  PROVIDER_NAMES,
-  type ProviderName,
-  PROVIDERS,
-  type Scorer,
-} from "./infer/providers.ts";
+export { createScorer, type Scorer } from "./infer/providers.ts";
+export { parseProviderName, PROVIDER_NAMES, type ProviderName, PROVIDERS } from "./common/provider_names.ts";
 export { countFlops } from "./infer/flops.ts";
 export { loadMnist, type MnistSet, parseIdxImages, parseIdxLabels } from "./common/mnist.ts";
 export { MODEL_NAMES, type ModelName, TRAINING_DEFAULTS } from "./common/model_names.ts";

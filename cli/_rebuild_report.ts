@@ -5,7 +5,8 @@ import { UsageError } from "../common/errors.ts";
 import { currentBaseline, writeReport } from "../experiments/report/write_report.ts";
 import { readResultsConfig } from "../experiments/store/results_format.ts";
 import { closingTable } from "../experiments/report/markdown.ts";
-import { createScorer, type ProviderName, type Scorer } from "../infer/providers.ts";
+import { createScorer, type Scorer } from "../infer/providers.ts";
+import { type ProviderName } from "../common/provider_names.ts";
 
 /**
  * A scorer for the results' own model (checked by hash), or undefined with a note on stderr

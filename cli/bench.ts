@@ -9,7 +9,8 @@ import {
 } from "../common/files.ts";
 import { describeMachine } from "../common/machine.ts";
 import { UsageError } from "../common/errors.ts";
-import { createScorer, parseProviderName, PROVIDER_NAMES } from "../infer/providers.ts";
+import { createScorer } from "../infer/providers.ts";
+import { parseProviderName, PROVIDER_NAMES } from "../common/provider_names.ts";
 import {
   type BenchContender,
   benchmarkScorers,

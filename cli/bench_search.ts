@@ -17,7 +17,8 @@ import { STRATEGIES, STRATEGY_NAMES } from "../experiments/search/strategies/reg
 import type { StrategySpec } from "../experiments/search/strategies/strategy.ts";
 import { modelIsReady, readModel } from "../experiments/judge/model_file.ts";
 import { advanceTogether, createSearch, PIXELS } from "../experiments/search/search.ts";
-import { createScorer, parseProviderName } from "../infer/providers.ts";
+import { createScorer } from "../infer/providers.ts";
+import { parseProviderName } from "../common/provider_names.ts";
 import { parseModelName } from "../common/model_names.ts";
 
 const USAGE = "Usage: deno task bench:search [--provider node-cpu] [--model cnn] [--masks 500] " +

@@ -20,7 +20,7 @@ import {
   modelLabel,
   modelSource,
 } from "../experiments/judge/model_file.ts";
-import { describeIo } from "../infer/model_io.ts";
+import { describeIo } from "../common/model_io.ts";
 import { FILL_BATCH, runExperiment } from "../experiments/scheduler/runner.ts";
 import { recordsFile } from "../experiments/store/records.ts";
 import { parseShard, SHARD_ENV, shardFromEnv } from "../experiments/sweep/shards.ts";

@@ -10,7 +10,7 @@ import { isGenerator, MODEL_NAMES, parseModelName } from "../common/model_names.
 import { useBackend } from "../train/backend.ts";
 import { loadTfjsModel } from "../train/artifacts.ts";
 import { loadMnist } from "../common/mnist.ts";
-import { describeParity, exportChecked, PARITY_MAX_DIFF } from "../train/export_checked.ts";
+import { describeParity, exportChecked, PARITY_MAX_DIFF } from "./_export_checked.ts";
 
 const USAGE = `Usage: deno task export --model ${
   MODEL_NAMES.join("|")

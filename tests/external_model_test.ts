@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { exists } from "../common/files.ts";
 import { createScorer, softmaxRows } from "../infer/providers.ts";
-import { checkModelIo } from "../infer/model_io.ts";
+import { checkModelIo } from "../common/model_io.ts";
 import { readRecords } from "../experiments/store/records_io.ts";
 import { decodeGreyPng } from "../experiments/store/images.ts";
 import { parseConfig } from "../experiments/sweep/config.ts";

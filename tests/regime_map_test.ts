@@ -6,8 +6,8 @@ import {
   closestBudgets,
   hardestSevenNine,
   mapCells,
-  regimeMapSpec,
 } from "../experiments/analysis/regime_map.ts";
+import { regimeMapSpec } from "../experiments/report/plots.ts";
 import { renderSvg } from "../experiments/report/plots.ts";
 import type { GroupSummary } from "../experiments/analysis/statistics.ts";
 

@@ -4,10 +4,8 @@
  * are the two hardest digits.
  */
 
-import type { Spec } from "../report/plots.ts";
-import { SEED_SUCCESS } from "../report/plots.ts";
 import { objectiveLabel, objectiveModels, PRIMARY_MODEL } from "../search/objectives.ts";
-import { type GroupSummary, quantile } from "./statistics.ts";
+import { type GroupSummary, quantile, SEED_SUCCESS } from "./statistics.ts";
 import { regimeLabel } from "../sweep/axes.ts";
 
 /** A group as the map places it: which model it asked, and its regime row. */
@@ -47,63 +45,6 @@ export function mapCells(groups: GroupSummary[], primary: string): MapCell[] {
     stuckRate: g.runs > 0 ? g.stuck / g.runs : 0,
     runs: g.runs,
   }));
-}
-
-/** regimes.svg: success rate per digit (columns) per regime (rows), a panel per model. */
-export function regimeMapSpec(cells: MapCell[]): Spec {
-  const seed = [...new Set(cells.map((c) => c.model))].flatMap((model) =>
-    SEED_SUCCESS.map((s) => ({
-      model,
-      regime: "the seed (reported)",
-      digit: s.digit,
-      rate: s.rate,
-      label: `${Math.round(s.rate * 100)}`,
-    }))
-  );
-  const values = [
-    ...cells.map((c) => ({
-      ...c,
-      label: `${Math.round(c.rate * 100)}${
-        c.stuckRate > 0 ? `/${Math.round(c.stuckRate * 100)}s` : ""
-      }`,
-    })),
-    ...seed,
-  ];
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: "Success % per digit per regime (n/ms: n % stuck); bottom row: the seed's 7 and 9",
-    // Row labels name the masks last: the default limit (180 px) would cut them off (0: none).
-    config: { axis: { labelLimit: 0 } },
-    data: { values },
-    facet: { column: { field: "model", type: "nominal", title: null } },
-    spec: {
-      width: 300,
-      height: { step: 18 },
-      layer: [
-        {
-          mark: { type: "rect" },
-          encoding: {
-            x: { field: "digit", type: "ordinal", title: "digit" },
-            y: { field: "regime", type: "nominal", title: null, sort: null },
-            color: {
-              field: "rate",
-              type: "quantitative",
-              title: "success",
-              scale: { domain: [0, 1], scheme: "redyellowgreen" },
-            },
-          },
-        },
-        {
-          mark: { type: "text", fontSize: 8 },
-          encoding: {
-            x: { field: "digit", type: "ordinal" },
-            y: { field: "regime", type: "nominal", sort: null },
-            text: { field: "label" },
-          },
-        },
-      ],
-    },
-  };
 }
 
 /**

@@ -12,6 +12,12 @@ export type Regime = Perturbation;
 
 import type { RunStats } from "../store/records.ts";
 
+/** What tells runs apart besides the digit: the mask count, or a label with the regime. */
+export type Setting = number | string;
+
+/** The seed experiment's reported success rates (7: half the runs, 9: a third). */
+export const SEED_SUCCESS = [{ digit: 7, rate: 0.5 }, { digit: 9, rate: 0.3 }];
+
 /** What tells runs apart besides digit and seed (absent fields: greedy's, probability). */
 export interface SettingFields {
   masks?: number;

@@ -5,8 +5,7 @@
  */
 
 import type { RunRecord } from "../store/records.ts";
-import { wilsonInterval } from "./statistics.ts";
-import type { Setting } from "../report/plots.ts";
+import { type Setting, wilsonInterval } from "./statistics.ts";
 
 /** One setting × judge row of the transfer table. */
 export interface TransferRow {

@@ -2,7 +2,7 @@
 
 import { exists, sha256Hex } from "../../common/files.ts";
 import { UsageError } from "../../common/errors.ts";
-import type { ModelIoSpec } from "../../infer/model_io.ts";
+import type { ModelIoSpec } from "../../common/model_io.ts";
 import type { ExternalModel, ResolvedConfig } from "../sweep/config.ts";
 
 /** A config's model: a name trained here, or an external file's description. */

@@ -8,6 +8,7 @@
 import onnxProto from "onnx-proto";
 import { exists, sha256Hex, writeJsonAtomic } from "../../common/files.ts";
 import { loadMnist, type MnistSet } from "../../common/mnist.ts";
+import { openGraphSession } from "../../infer/providers.ts";
 import { correlation } from "../analysis/likeness.ts";
 import { quantile } from "../analysis/statistics.ts";
 
@@ -125,7 +126,6 @@ function classMeans(set: MnistSet): Float32Array[] {
 export async function createPixelJudges(
   options: { cachePath?: string; log?: (line: string) => void } = {},
 ): Promise<PixelJudges> {
-  const ort = await import("onnxruntime-node");
   const [train, test] = await Promise.all([loadMnist("train"), loadMnist("test")]);
   const m = train.count;
   const transposed = new Float32Array(PIXELS * m);
@@ -139,15 +139,15 @@ export async function createPixelJudges(
     }
     norms[i] = s;
   }
-  const session = await ort.InferenceSession.create(nearestGraph(), { logSeverityLevel: 3 });
-  const t = new ort.Tensor("float32", transposed, [PIXELS, m]);
-  const s = new ort.Tensor("float32", norms, [m]);
+  const session = await openGraphSession(nearestGraph());
+  const t = { data: transposed, dims: [PIXELS, m] };
+  const s = { data: norms, dims: [m] };
   const nearest = async (images: Float32Array, count: number): Promise<Neighbour[]> => {
     const out: Neighbour[] = [];
     for (let offset = 0; offset < count; offset += CHUNK) {
       const n = Math.min(CHUNK, count - offset);
       const x = images.subarray(offset * PIXELS, (offset + n) * PIXELS);
-      const result = await session.run({ x: new ort.Tensor("float32", x, [n, PIXELS]), t, s });
+      const result = await session.run({ x: { data: x, dims: [n, PIXELS] }, t, s });
       const min = result.min.data as Float32Array;
       const argmin = result.argmin.data as BigInt64Array;
       for (let i = 0; i < n; i++) {

@@ -3,7 +3,10 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import { quantile } from "../analysis/statistics.ts";
-import type { GroupSummary } from "../analysis/statistics.ts";
+import { type GroupSummary, SEED_SUCCESS, type Setting } from "../analysis/statistics.ts";
+import type { MapCell } from "../analysis/regime_map.ts";
+
+export type { Setting };
 
 export type Spec = vl.TopLevelSpec;
 
@@ -43,9 +46,6 @@ function bySetting(values: { setting: Setting }[]) {
 const legendTitle = (values: { setting: Setting }[]): string =>
   values.some((v) => typeof v.setting === "string") ? "setting" : "masks";
 const DIGIT_COLOR = { field: "digit", type: "nominal", title: "digit" } as const;
-
-/** What tells runs apart besides the digit: the mask count, or a label with the regime. */
-export type Setting = number | string;
 
 /** Runs that stopped keep their last value, so medians over seeds stay defined to the end. */
 export function confidenceBands(
@@ -147,9 +147,6 @@ export function curvesSpec(
     ],
   };
 }
-
-/** The seed experiment's reported success rates (7: half the runs, 9: a third). */
-export const SEED_SUCCESS = [{ digit: 7, rate: 0.5 }, { digit: 9, rate: 0.3 }];
 
 /** success.svg: success rate per digit with its 95 % Wilson interval; the seed's 7 and 9 marked. */
 export function successSpec(groups: (GroupSummary & { setting: Setting })[]): Spec {
@@ -299,5 +296,62 @@ export function distanceSpec(
       },
     ],
     description: `bins of ${step}`,
+  };
+}
+
+/** regimes.svg: success rate per digit (columns) per regime (rows), a panel per model. */
+export function regimeMapSpec(cells: MapCell[]): Spec {
+  const seed = [...new Set(cells.map((c) => c.model))].flatMap((model) =>
+    SEED_SUCCESS.map((s) => ({
+      model,
+      regime: "the seed (reported)",
+      digit: s.digit,
+      rate: s.rate,
+      label: `${Math.round(s.rate * 100)}`,
+    }))
+  );
+  const values = [
+    ...cells.map((c) => ({
+      ...c,
+      label: `${Math.round(c.rate * 100)}${
+        c.stuckRate > 0 ? `/${Math.round(c.stuckRate * 100)}s` : ""
+      }`,
+    })),
+    ...seed,
+  ];
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: "Success % per digit per regime (n/ms: n % stuck); bottom row: the seed's 7 and 9",
+    // Row labels name the masks last: the default limit (180 px) would cut them off (0: none).
+    config: { axis: { labelLimit: 0 } },
+    data: { values },
+    facet: { column: { field: "model", type: "nominal", title: null } },
+    spec: {
+      width: 300,
+      height: { step: 18 },
+      layer: [
+        {
+          mark: { type: "rect" },
+          encoding: {
+            x: { field: "digit", type: "ordinal", title: "digit" },
+            y: { field: "regime", type: "nominal", title: null, sort: null },
+            color: {
+              field: "rate",
+              type: "quantitative",
+              title: "success",
+              scale: { domain: [0, 1], scheme: "redyellowgreen" },
+            },
+          },
+        },
+        {
+          mark: { type: "text", fontSize: 8 },
+          encoding: {
+            x: { field: "digit", type: "ordinal" },
+            y: { field: "regime", type: "nominal", sort: null },
+            text: { field: "label" },
+          },
+        },
+      ],
+    },
   };
 }

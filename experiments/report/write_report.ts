@@ -19,13 +19,8 @@ import {
   successSpec,
 } from "./plots.ts";
 import { distanceHistograms, type DistanceReference, transferRows } from "../analysis/transfer.ts";
-import {
-  budgetTable,
-  closestBudgets,
-  hardestSevenNine,
-  mapCells,
-  regimeMapSpec,
-} from "../analysis/regime_map.ts";
+import { budgetTable, closestBudgets, hardestSevenNine, mapCells } from "../analysis/regime_map.ts";
+import { regimeMapSpec } from "./plots.ts";
 import { stallRows } from "../analysis/stalls.ts";
 import { modelLabel } from "../judge/model_file.ts";
 import { renderReport } from "./markdown.ts";

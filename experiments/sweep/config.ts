@@ -7,7 +7,7 @@ import { canonicalJson } from "../../common/canonical_json.ts";
 
 export { canonicalJson };
 import { MODEL_NAMES } from "../../common/model_names.ts";
-import { PROVIDER_NAMES } from "../../infer/providers.ts";
+import { PROVIDER_NAMES } from "../../common/provider_names.ts";
 import {
   COMBINE_NAMES,
   DEFAULT_OBJECTIVE,

@@ -1,13 +1,23 @@
 /**
- * Checks an ONNX file before a session opens: that it parses, and that it takes one image
- * batch [N, 28, 28, 1] of float32 and gives ten float32 probabilities per image [N, 10].
- * A file that fails is bad input (exit 2), reported with its name, never a provider failure.
+ * A model's inputs and outputs, the one home of the tensor names our exports use (the exporter
+ * writes them, the decoder and scorers read them). Checks an ONNX file before a session opens:
+ * that it parses, and that it takes one image batch [N, 28, 28, 1] of float32 and gives ten
+ * float32 probabilities per image [N, 10]. A file that fails is bad input (exit 2), reported
+ * with its name, never a provider failure.
  */
 
 import onnxProto from "onnx-proto";
-import { FileFormatError, UsageError } from "../common/errors.ts";
+import { FileFormatError, UsageError } from "./errors.ts";
 
 const { onnx } = onnxProto;
+
+/** Names of a classifier export's input and output. */
+export const INPUT_NAME = "image";
+export const OUTPUT_NAME = "probabilities";
+/** A decoder's input and output names. */
+export const LATENT_NAME = "latent";
+export const PIXELS_NAME = "pixels";
+export const PRODUCER_NAME = "identikit";
 
 /** ONNX's element type codes, for messages. */
 const ELEMENT_TYPES: Record<number, string> = {

@@ -4,8 +4,8 @@
  */
 
 import type * as tfl from "@tensorflow/tfjs-layers";
-import { exportOnnx, type ExportOptions } from "./export_onnx.ts";
-import { predictProbabilities } from "./train.ts";
+import { exportOnnx, type ExportOptions } from "../train/export_onnx.ts";
+import { predictProbabilities } from "../train/train.ts";
 import type { MnistSet } from "../common/mnist.ts";
 import { accuracy, argmaxRows } from "../common/probabilities.ts";
 import { createScorer } from "../infer/providers.ts";
