@@ -5,7 +5,8 @@
  */
 
 import { UsageError } from "../../common/errors.ts";
-import { readResultsConfig } from "../store/results_format.ts";
+import type { StoredConfig } from "../store/results_format.ts";
+import { readConfigRecords } from "../store/config_records.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../../common/files.ts";
 import { type Baseline, computeBaseline } from "../analysis/baseline.ts";
 import { decodeGreyPng, encodeGreyPng, renderGrid } from "../store/images.ts";
@@ -18,17 +19,33 @@ import {
   renderSvg,
   successSpec,
 } from "./plots.ts";
-import { distanceHistograms, type DistanceReference, transferRows } from "../analysis/transfer.ts";
-import { budgetTable, closestBudgets, hardestSevenNine, mapCells } from "../analysis/regime_map.ts";
+import {
+  distanceHistograms,
+  type DistanceReference,
+  type TransferRow,
+  transferRows,
+} from "../analysis/transfer.ts";
+import {
+  budgetTable,
+  closestBudgets,
+  hardestSevenNine,
+  type MapCell,
+  mapCells,
+} from "../analysis/regime_map.ts";
 import { regimeMapSpec } from "./plots.ts";
-import { stallRows } from "../analysis/stalls.ts";
+import { type StallRow, stallRows } from "../analysis/stalls.ts";
 import { modelLabel } from "../judge/model_file.ts";
 import { renderReport } from "./markdown.ts";
 import { cellKey, expandCells } from "../sweep/axes.ts";
-import { isShardRecordsFile, readRecords, readSegments } from "../store/records_io.ts";
+import { readSegments, type Segment } from "../store/records_io.ts";
 import { type RunRecord } from "../store/records.ts";
 import type { ScoreFn } from "../search/search.ts";
-import { type GroupSummary, summarize, type Summary } from "../analysis/statistics.ts";
+import {
+  type GroupSummary,
+  type Setting,
+  summarize,
+  type Summary,
+} from "../analysis/statistics.ts";
 import { type Coordinates, settingKey, settingLabel, sweepsNewAxes } from "../sweep/axes.ts";
 
 /** Options for {@linkcode writeReport}. */
@@ -68,15 +85,9 @@ function refuseSharedImages(dir: string, records: RunRecord[]): void {
 
 /** Rebuilds the report of `dir`; returns the summary. */
 export async function writeReport(dir: string, options: WriteReportOptions = {}): Promise<Summary> {
-  const config = await readResultsConfig(dir);
-  const { records: all } = await readRecords(`${dir}/runs.jsonl`);
   // Only this config's cells, made under its search: earlier axes or searches stay out.
-  const wanted = new Set(expandCells(config).map(cellKey));
-  const records = all.filter((r) =>
-    wanted.has(cellKey(r)) && (!config.searchHash || r.searchHash === config.searchHash)
-  );
+  const { config, records, sharded, all } = await readConfigRecords(dir);
   if (records.length === 0) {
-    const sharded = [...Deno.readDirSync(dir)].some((e) => isShardRecordsFile(e.name));
     throw new UsageError(
       `Cannot report on ${dir}: runs.jsonl has no finished runs of this config`,
       {
@@ -87,21 +98,74 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     );
   }
   refuseSharedImages(dir, all);
-  const segments = await readSegments(dir);
   const order = [...new Set(expandCells(config).map((c) => settingKey(c)))];
-  const summary = summarize(records, {
-    order,
-    ...(segments.length > 0
-      ? {
-        sweep: {
-          queries: segments.reduce((n, s) => n + s.queries, 0),
-          elapsedMs: segments.reduce((n, s) => n + s.elapsedMs, 0),
-        },
-      }
-      : {}),
-  });
+  const summary = summarize(records, { order, ...sweepOf(await readSegments(dir)) });
   await writeJsonAtomic(`${dir}/summary.json`, summary);
 
+  const images = await readImages(dir, records);
+  const columns = columnOrder(config, order);
+  const rows = [...config.digits].sort((a, b) => a - b).map((digit) =>
+    records.filter((r) => r.digit === digit).sort(columns).map((r) => images.get(r.cell)!)
+  );
+  await writeBoard(`${dir}/grid.png`, rows);
+  const stalls = await writeStalls(dir, records, images);
+
+  // Figures tell runs apart by setting: the mask count alone, or its strategy, regime, objective.
+  const setting = (c: Coordinates | GroupSummary) => settingLabel(c, config);
+  const runs = records.map((r) => ({ ...r, setting: setting(r) }));
+  const baseline = await loadOrComputeBaseline(dir, config, options);
+  const drawn = await writeFigures(dir, config, { summary, runs, baseline, setting });
+
+  const likeness = records.length > 1
+    ? measureLikeness(records.map((r) => ({ digit: r.digit, pixels: images.get(r.cell)! })))
+    : null;
+  const model = (await exists(`${dir}/model.json`))
+    ? JSON.parse(await Deno.readTextFile(`${dir}/model.json`))
+    : null;
+  const device = options.device ?? model?.device;
+  const { figures, transfer, mapped, reference } = drawn;
+  const report = renderReport({
+    config,
+    model,
+    summary,
+    records: [...records].sort((a, b) => a.digit - b.digit || a.seed - b.seed || columns(a, b)),
+    baseline,
+    likeness,
+    ...(transfer.length > 0 ? { transfer } : {}),
+    ...(mapped.length > 0
+      ? {
+        regimeMap: hardestSevenNine(mapped),
+        budgets: budgetTable(closestBudgets(runs, config.maxIterations)),
+      }
+      : {}),
+    ...(stalls.length > 0 ? { stalls } : {}),
+    ...(reference ? { reference: { median: reference.median, p95: reference.p95 } } : {}),
+    figures,
+    ...(device ? { device } : {}),
+  });
+  await writeFileAtomic(`${dir}/report.md`, report);
+  options.log?.(
+    `Wrote ${dir}/report.md, grid.png${stalls.length > 0 ? ", stalls.png" : ""}, ${
+      figures.join(", ")
+    }`,
+  );
+  return summary;
+}
+
+/** The sweep's network queries and time, from its run segments (none: nothing to add). */
+function sweepOf(segments: Segment[]): { sweep?: { queries: number; elapsedMs: number } } {
+  return segments.length > 0
+    ? {
+      sweep: {
+        queries: segments.reduce((n, s) => n + s.queries, 0),
+        elapsedMs: segments.reduce((n, s) => n + s.elapsedMs, 0),
+      },
+    }
+    : {};
+}
+
+/** Every record's final image as 8-bit levels, by cell; a missing image is bad input. */
+async function readImages(dir: string, records: RunRecord[]): Promise<Map<string, Uint8Array>> {
   const images = new Map<string, Uint8Array>();
   for (const r of records) {
     const bytes = await Deno.readFile(`${dir}/${r.image}`).catch((error) => {
@@ -113,13 +177,15 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     });
     images.set(r.cell, decodeGreyPng(bytes, r.image).levels);
   }
-  const columns = columnOrder(config, order);
-  const rows = [...config.digits].sort((a, b) => a - b).map((digit) =>
-    records.filter((r) => r.digit === digit).sort(columns).map((r) => images.get(r.cell)!)
-  );
-  await writeBoard(`${dir}/grid.png`, rows);
+  return images;
+}
 
-  // The failed runs' pictures, a row per digit, grouped by the rival that holds them back.
+/** stalls.png: the failed runs' pictures, a row per digit, grouped by the rival that holds them back. */
+async function writeStalls(
+  dir: string,
+  records: RunRecord[],
+  images: Map<string, Uint8Array>,
+): Promise<StallRow[]> {
   const stalls = stallRows(records);
   if (stalls.length === 0) {
     // A rebuilt report without failures must not keep an older run's picture of them.
@@ -130,34 +196,36 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
       stalls.map((row) => row.pictured.map((cell) => images.get(cell)!)),
     );
   }
+  return stalls;
+}
 
-  // Figures tell runs apart by setting: the mask count alone, or its strategy, regime, objective.
-  const setting = (c: Coordinates | GroupSummary) => settingLabel(c, config);
-  const runs = records.map((r) => ({ ...r, setting: setting(r) }));
+/**
+ * Writes the figures (SVG) of the report: curves, success, evaluations; the baseline when known;
+ * the judges' distances beside real digits' (reference.json); the regime map when several
+ * regimes were swept. Returns their files and what the Markdown shows beside them.
+ */
+async function writeFigures(
+  dir: string,
+  config: StoredConfig,
+  { summary, runs, baseline, setting }: {
+    summary: Summary;
+    runs: (RunRecord & { setting: Setting })[];
+    baseline: Baseline | null;
+    setting: (c: Coordinates | GroupSummary) => Setting;
+  },
+): Promise<{
+  figures: string[];
+  transfer: TransferRow[];
+  mapped: MapCell[];
+  reference: DistanceReference | null;
+}> {
   const groups = summary.groups.map((g) => ({ ...g, setting: setting(g) }));
   const figures: [string, Parameters<typeof renderSvg>[0]][] = [
     ["curves.svg", curvesSpec(runs, config.target)],
     ["success.svg", successSpec(groups)],
     ["evaluations.svg", evaluationsSpec(runs)],
   ];
-  const baseline = await loadOrComputeBaseline(dir, config, options);
-  if (baseline) {
-    figures.push([
-      "baseline.svg",
-      baselineSpec([
-        ...baseline.noise.histogram.map((fraction, i) => ({
-          source: "uniform noise",
-          bin: i * 0.05,
-          fraction,
-        })),
-        ...baseline.mnist.histogram.map((fraction, i) => ({
-          source: "MNIST test digits",
-          bin: i * 0.05,
-          fraction,
-        })),
-      ]),
-    ]);
-  }
+  if (baseline) figures.push(["baseline.svg", baselineFigure(baseline)]);
   // Judges: the transfer table, and the distances beside real digits' (reference.json).
   const judged = runs.filter((r) => r.judges !== undefined);
   const transfer = transferRows(judged, (r) => setting(r));
@@ -178,40 +246,22 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
   for (const [file, spec] of figures) {
     await writeFileAtomic(`${dir}/${file}`, await renderSvg(spec));
   }
+  return { figures: figures.map(([file]) => file), transfer, mapped, reference };
+}
 
-  const likeness = records.length > 1
-    ? measureLikeness(records.map((r) => ({ digit: r.digit, pixels: images.get(r.cell)! })))
-    : null;
-  const model = (await exists(`${dir}/model.json`))
-    ? JSON.parse(await Deno.readTextFile(`${dir}/model.json`))
-    : null;
-  const device = options.device ?? model?.device;
-  const report = renderReport({
-    config,
-    model,
-    summary,
-    records: [...records].sort((a, b) => a.digit - b.digit || a.seed - b.seed || columns(a, b)),
-    baseline,
-    likeness,
-    ...(transfer.length > 0 ? { transfer } : {}),
-    ...(mapped.length > 0
-      ? {
-        regimeMap: hardestSevenNine(mapped),
-        budgets: budgetTable(closestBudgets(runs, config.maxIterations)),
-      }
-      : {}),
-    ...(stalls.length > 0 ? { stalls } : {}),
-    ...(reference ? { reference: { median: reference.median, p95: reference.p95 } } : {}),
-    figures: figures.map(([file]) => file),
-    ...(device ? { device } : {}),
-  });
-  await writeFileAtomic(`${dir}/report.md`, report);
-  options.log?.(
-    `Wrote ${dir}/report.md, grid.png${stalls.length > 0 ? ", stalls.png" : ""}, ${
-      figures.map(([f]) => f).join(", ")
-    }`,
-  );
-  return summary;
+function baselineFigure(baseline: Baseline): Parameters<typeof renderSvg>[0] {
+  return baselineSpec([
+    ...baseline.noise.histogram.map((fraction, i) => ({
+      source: "uniform noise",
+      bin: i * 0.05,
+      fraction,
+    })),
+    ...baseline.mnist.histogram.map((fraction, i) => ({
+      source: "MNIST test digits",
+      bin: i * 0.05,
+      fraction,
+    })),
+  ]);
 }
 
 /** Draws rows of 28×28 images as a board (renderGrid's layout) and writes it as a PNG. */

@@ -19,6 +19,8 @@ export interface ConfigRecords {
   missing: Cell[];
   /** Whether the folder holds shard files (`runs.<i>-of-<n>.jsonl`) that may not be merged yet. */
   sharded: boolean;
+  /** Every record of runs.jsonl, of this config or not (for checks across all of them). */
+  all: RunRecord[];
 }
 
 /**
@@ -35,7 +37,13 @@ export async function readConfigRecords(dir: string): Promise<ConfigRecords> {
   );
   const done = new Set(records.map(cellKey));
   const sharded = [...Deno.readDirSync(dir)].some((e) => isShardRecordsFile(e.name));
-  return { config, records, missing: cells.filter((c) => !done.has(cellKey(c))), sharded };
+  return {
+    config,
+    records,
+    missing: cells.filter((c) => !done.has(cellKey(c))),
+    sharded,
+    all,
+  };
 }
 
 /** A UsageError for a folder that has no finished run of its config, saying what to run. */
