@@ -5,9 +5,29 @@
  * ONNX, then search from a blank image with random pixel-perturbation masks scored in
  * batches by onnxruntime, until the network is sure. Sweeps are declared in JSON.
  *
- * @example Run a search with any scoring function
+ * The library, by layer: the search core (`createSearch`, `runSearch`: pure, also
+ * `experiments/search/mod.ts` for a browser), the sweep's plan (`parseConfig`, `readConfig`,
+ * `expandCells`, `cellSearch`), running it (`runExperiment`), its results (`readRecords`,
+ * `readConfigRecords`, `mergeShards`), their statistics (`summarize`) and the report
+ * (`writeReport`).
+ *
+ * @example A config's cells, and the search one of them runs, on a stand-in network
  * ```ts
- * import { createPrng, runSearch } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * import { cellSearch, createPrng, cellSeed, expandCells, parseConfig, runSearch } from "./mod.ts";
+ *
+ * const config = parseConfig({
+ *   name: "example",
+ *   model: "cnn",
+ *   digits: [1, 7],
+ *   seeds: 2,
+ *   masks: [50],
+ *   target: 0.99,
+ *   maxIterations: 200,
+ *   patience: 50,
+ * });
+ * const cells = expandCells(config);
+ * assert.equal(cells.length, 4); // 2 digits × 2 seeds
  *
  * // A stand-in "network" that likes bright images for digit 1.
  * const score = (images: Float32Array, count: number) => {
@@ -19,17 +39,13 @@
  *   }
  *   return Promise.resolve(out);
  * };
+ * const cell = cells.find((c) => c.digit === 1)!;
  * const result = await runSearch(score, {
- *   digit: 1,
- *   masks: 50,
- *   target: 0.99,
- *   maxIterations: 200,
- *   patience: 50,
- *   perturbation: { density: 0.05, amplitude: 0.5 },
- *   base: "blank",
- *   prng: createPrng(1),
+ *   ...cellSearch(config, cell),
+ *   prng: createPrng(cellSeed(cell)),
  * });
- * console.log(result.converged, result.iterations);
+ * assert.equal(result.converged, true);
+ * assert.ok(result.finalConfidence >= 0.99);
  * ```
  *
  * @module
@@ -81,7 +97,16 @@ export type {
 } from "./experiments/search/strategies/strategy.ts";
 export { cellSeed, expandCells } from "./experiments/sweep/axes.ts";
 export { readRecords } from "./experiments/store/records_io.ts";
-export { runExperiment } from "./experiments/scheduler/runner.ts";
+export { readResultsConfig, type StoredConfig } from "./experiments/store/results_format.ts";
+export { type ConfigRecords, readConfigRecords } from "./experiments/store/config_records.ts";
+export { type MergeResult, mergeShards } from "./experiments/store/merge.ts";
+export { cellSearch } from "./experiments/sweep/cell_search.ts";
+export {
+  runExperiment,
+  type RunOptions,
+  type RunOutcome,
+  type RunProgress,
+} from "./experiments/scheduler/runner.ts";
 export { type RunRecord } from "./experiments/store/records.ts";
 export { type Shard, shardCells } from "./experiments/sweep/shards.ts";
 export {
@@ -93,7 +118,12 @@ export {
 export { writeReport } from "./experiments/report/write_report.ts";
 export { decodeGreyPng, encodeGreyPng, renderGrid } from "./experiments/store/images.ts";
 export { createScorer, type Scorer } from "./infer/providers.ts";
-export { parseProviderName, PROVIDER_NAMES, type ProviderName, PROVIDERS } from "./common/provider_names.ts";
+export {
+  parseProviderName,
+  PROVIDER_NAMES,
+  type ProviderName,
+  PROVIDERS,
+} from "./common/provider_names.ts";
 export { countFlops } from "./infer/flops.ts";
 export { loadMnist, type MnistSet, parseIdxImages, parseIdxLabels } from "./common/mnist.ts";
 export { MODEL_NAMES, type ModelName, TRAINING_DEFAULTS } from "./common/model_names.ts";

@@ -21,6 +21,8 @@ export interface OpenSweep {
   close(): Promise<void>;
 }
 
+// Over 80 lines: opens models one by one and must close every one already open when a later one
+// fails; one function keeps that cleanup in one place.
 /**
  * Opens every model of `extra` (each on the config's provider; decoders on the CPU) beside the
  * config's `primary` scorer, and the pixel judges when the config names any.

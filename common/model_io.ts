@@ -87,6 +87,8 @@ export const LAYOUT_DIMS: Readonly<Record<Layout, readonly number[]>> = {
   flat: [784],
 };
 
+// Over 80 lines: the checks run in order (parse, one input, its type and shape, the layout, one
+// output, its kind), each with its own message naming the file.
 /**
  * Checks `bytes` against a description and resolves it: without `spec` (identikit's own models)
  * the input must be float32 [N, 28, 28, 1] and the output ten probabilities; with one (an

@@ -12,11 +12,7 @@ import {
   type ModelIo,
   type ModelIoSpec,
 } from "../common/model_io.ts";
-import {
-  parseProviderName,
-  type ProviderName,
-  PROVIDERS,
-} from "../common/provider_names.ts";
+import { parseProviderName, type ProviderName, PROVIDERS } from "../common/provider_names.ts";
 
 /** Scores batches of 28×28 images with one session that is created once and reused. */
 export interface Scorer {

@@ -1,12 +1,8 @@
 /** The regime map: its cells from summary groups, and the regimes where 7 and 9 are hardest. */
 
 import assert from "node:assert/strict";
-import {
-  budgetTable,
-  closestBudgets,
-  hardestSevenNine,
-  mapCells,
-} from "../experiments/analysis/regime_map.ts";
+import { budgetTable } from "../experiments/report/tables.ts";
+import { closestBudgets, hardestSevenNine, mapCells } from "../experiments/analysis/regime_map.ts";
 import { regimeMapSpec } from "../experiments/report/plots.ts";
 import { renderSvg } from "../experiments/report/plots.ts";
 import type { GroupSummary } from "../experiments/analysis/statistics.ts";

@@ -218,6 +218,8 @@ function activation(b: Builder, name: string, layerName: string): void {
     );}
 }
 
+// Over 80 lines: one branch per tfjs layer class, each a few ONNX nodes; a table of small
+// functions would only move the branches apart.
 function exportLayer(b: Builder, layer: tfl.layers.Layer): void {
   const cls = layer.getClassName();
   const config = layer.getConfig() as Record<string, unknown>;

@@ -117,6 +117,8 @@ export async function trainAndSave(
   }
 }
 
+// Over 80 lines: the pipeline's steps in order (data, network, checkpoint, workers, training,
+// export), each using what the one before made, under one finally that releases the workers.
 async function trainAndSaveClassifier(
   model: ModelName,
   options: TrainAndSaveOptions,

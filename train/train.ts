@@ -57,6 +57,8 @@ interface SeedableLayer {
   seed?: number;
 }
 
+// Over 80 lines: one epoch loop whose shuffling, dropout seeds, checkpoints and stop signal share
+// its counters; the parts are short and read in the order they run.
 /**
  * Trains a compiled model on `data` with seeded shuffling and per-step dropout seeds, so the
  * same seed gives the same weights on the same machine.

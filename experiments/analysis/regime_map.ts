@@ -1,7 +1,7 @@
 /**
  * The map of perturbation regimes (the seed's stalls): success and stuck rates per digit per
- * regime, one panel per model, with the seed's 7 and 9 marked; and the regimes in which 7 and 9
- * are the two hardest digits.
+ * regime and model, the regimes in which 7 and 9 are the two hardest digits, and the iteration
+ * budgets that match the seed's rates. Numbers only: report/plots.ts draws the map.
  */
 
 import { objectiveLabel, objectiveModels, PRIMARY_MODEL } from "../search/objectives.ts";
@@ -152,18 +152,4 @@ export function closestBudgets(runs: BudgetRun[], maxIterations: number): Budget
     if (best) matches.push(best);
   }
   return matches.sort((a, b) => a.distance - b.distance || a.budget - b.budget);
-}
-
-/** The report's table of {@linkcode closestBudgets}, the `limit` closest settings. */
-export function budgetTable(matches: BudgetMatch[], limit = 8): string[] {
-  const p = (x: number) => `${Math.round(x * 100)} %`;
-  return [
-    "| setting | budget (iterations) | 7 | 9 | other digits: lowest | other digits: median |",
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ...matches.slice(0, limit).map((m) =>
-      `| ${m.setting} | ${m.budget} | ${p(m.seven)} | ${p(m.nine)} | ${
-        p(m.lowest)
-      } (digit ${m.lowestDigit}) | ${p(m.median)} |`
-    ),
-  ];
 }

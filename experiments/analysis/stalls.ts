@@ -116,23 +116,3 @@ export function stallRows(records: StallRecord[], perRow = STALL_PICTURES): Stal
   }
   return rows;
 }
-
-/** The report's table of stalled digits (one line per row of stalls.png). */
-export function stallTable(rows: StallRow[], target: number): string[] {
-  const f = (x: number) => x.toFixed(3);
-  return [
-    `| digit | failed / runs | stuck | at the limit (still rising) | their gain over the last ${RECENT} iterations (median) | final p(target) / p(rival), medians | rival's share of 1 − p(target) | rivals (pictured in this order) |`,
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-    ...rows.map((r) =>
-      `| ${r.digit} | ${r.failed} / ${r.runs} | ${r.stuck} | ${r.atLimit} (${r.rising}) | ${
-        f(r.medianRecentGain)
-      } | ${f(r.medianTarget)} / ${f(r.medianRival)} | ${
-        Math.round(r.medianRivalShare * 100)
-      } % | ${r.rivals.map((x) => `${x.digit} ×${x.count}`).join(", ")} |`
-    ),
-    "",
-    `![the failed runs' final images: a row per digit above, grouped by rival](stalls.png)`,
-    "",
-    `stalls.png: a row per digit above, the final images of its failed runs (the first ${STALL_PICTURES}, of every setting, grouped by rival in the order listed, then by seed); none reached ${target}.`,
-  ];
-}

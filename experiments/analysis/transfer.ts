@@ -47,29 +47,6 @@ export function transferRows(
   return [...rows.values()];
 }
 
-const pct = (x: number) => `${Math.round(x * 100)} %`;
-
-/** The transfer table as Markdown: one row per setting × judge, a column per digit. */
-export function transferTable(rows: TransferRow[]): string[] {
-  if (rows.length === 0) return [];
-  const digits = [...new Set(rows.flatMap((r) => r.digits.map((d) => d.digit)))].sort();
-  return [
-    `| setting | judge | called the target (95 % CI) | ${
-      digits.map((d) => `${d}`).join(" | ")
-    } | worst digit |`,
-    `| --- | --- | --- | ${digits.map(() => "---:").join(" | ")} | ---: |`,
-    ...rows.map((r) => {
-      const per = digits.map((d) => r.digits.find((x) => x.digit === d));
-      const worst = Math.min(...per.filter((x) => x).map((x) => x!.called / x!.runs));
-      return `| ${r.setting} | ${r.judge} | ${r.called}/${r.runs} = ${pct(r.called / r.runs)} (${
-        pct(r.interval[0])
-      }–${pct(r.interval[1])}) | ${
-        per.map((x) => (x ? pct(x.called / x.runs) : "–")).join(" | ")
-      } | ${pct(worst)} |`;
-    }),
-  ];
-}
-
 /** The distances of real test digits to their nearest training digit (from the pixel judges). */
 export interface DistanceReference {
   median: number;

@@ -1,4 +1,7 @@
-/** Locates a config's ONNX model and its metadata: one of ours in models/, or an external file. */
+/**
+ * Locates a config's ONNX model and its metadata: one of ours in models/, or an external file.
+ * In judge/ because what it opens is what scores and judges the images.
+ */
 
 import { exists, sha256Hex } from "../../common/files.ts";
 import { UsageError } from "../../common/errors.ts";

@@ -3,14 +3,17 @@
 import type { Baseline } from "../analysis/baseline.ts";
 import type { Likeness } from "../analysis/likeness.ts";
 import type { RunRecord } from "../store/records.ts";
-import { settingsTable, type Summary, summaryTable } from "../analysis/statistics.ts";
+import { settingsTable, summaryTable } from "./tables.ts";
+import { type Summary } from "../analysis/statistics.ts";
 import { type Coordinates, settingLabel, sweepsNewAxes } from "../sweep/axes.ts";
 import { objectiveLabel, objectiveName, OBJECTIVES } from "../search/objectives.ts";
-import { type TransferRow, transferTable } from "../analysis/transfer.ts";
+import { type TransferRow } from "../analysis/transfer.ts";
+import { transferTable } from "./tables.ts";
 import { strategyOf } from "../search/strategies/registry.ts";
 import type { ResolvedConfig } from "../sweep/config.ts";
 import { isExternal, modelLabel } from "../judge/model_file.ts";
-import { rivalOf, type StallRow, stallTable } from "../analysis/stalls.ts";
+import { rivalOf, type StallRow } from "../analysis/stalls.ts";
+import { stallTable } from "./tables.ts";
 
 /** Everything the report shows. */
 export interface ReportData {
@@ -70,6 +73,71 @@ export function renderReport(d: ReportData): string {
     "",
     "![identikit grid](grid.png)",
     "",
+    ...setupSection(d),
+    "",
+  );
+  if (newAxes) {
+    out.push(
+      "## Strategies",
+      "",
+      "Each setting over all digits: runs reaching the target (95 % Wilson interval), digits whose every run converged, and evaluations to the target over converged runs (the base image included). Time is each run's share of the sweep's wall time (runs ran side by side in shared batches).",
+      "",
+      settingsTable(s, label),
+      "",
+      ...(d.figures.includes("evaluations.svg")
+        ? ["![Evaluations to target per digit and setting](evaluations.svg)", ""]
+        : []),
+    );
+  }
+  out.push(
+    "## Per digit",
+    "",
+    "Success rates with 95 % Wilson intervals; iteration and evaluation counts over converged runs.",
+    "",
+    newAxes ? summaryTable(s, { setting: label }) : summaryTable(s),
+    "",
+  );
+  for (
+    const [file, caption] of [
+      ["success.svg", "Success rate per digit"],
+      ["curves.svg", "Convergence"],
+      // Sweeps of strategies show this one beside their comparison table.
+      ...(newAxes ? [] : [["evaluations.svg", "Evaluations to target"]]),
+    ]
+  ) {
+    if (d.figures.includes(file)) out.push(`![${caption}](${file})`, "");
+  }
+  if (d.transfer) out.push("## Judges", "", ...judgesSection(d), "");
+  if (d.regimeMap) out.push(...regimeMapSection({ ...d, regimeMap: d.regimeMap }));
+  out.push("## Against the seed experiment", "", ...seedComparison(d, label), "");
+  out.push("## Where runs get stuck", "", ...stuckRuns(d.records, c.target, d.stalls), "");
+  if (d.baseline) {
+    out.push(
+      "## Baseline: noise vs real digits",
+      "",
+      ...baselineSection(d.baseline, d.figures),
+      "",
+    );
+  }
+  if (d.likeness) out.push("## Within-class likeness", "", ...likenessSection(d.likeness), "");
+  out.push(
+    "## Files",
+    "",
+    "`config.json` resolved config and hashes · `runs.jsonl` one record per run · `summary.json` the statistics above · " +
+      "`images/<cell>.png` each final image (exactly the scored pixels) · `grid.png` the board above · " +
+      "`*.svg` figures · `baseline.json` noise/real statistics.",
+    "",
+    `Rebuild this report with \`deno task report results/${c.name}\`.`,
+    "",
+  );
+  return out.join("\n");
+}
+
+/** The setup table: model, provider, throughput, sweep, search and stop rules, hash. */
+function setupSection(d: ReportData): string[] {
+  const c = d.config, s = d.summary;
+  const newAxes = sweepsNewAxes(c);
+  return [
     "## Setup",
     "",
     "| | |",
@@ -108,83 +176,30 @@ export function renderReport(d: ReportData): string {
         : `, or ${c.maxEvaluations.toLocaleString("en-US")} images scored`
     } |`,
     `| config hash | \`${c.hash ?? "?"}\` |`,
+  ];
+}
+
+/** The regime map: the figure, the regimes in which 7 and 9 are hardest, the closest budgets. */
+function regimeMapSection(d: ReportData & { regimeMap: string[] }): string[] {
+  return [
+    "## The regime map",
     "",
-  );
-  if (newAxes) {
-    out.push(
-      "## Strategies",
-      "",
-      "Each setting over all digits: runs reaching the target (95 % Wilson interval), digits whose every run converged, and evaluations to the target over converged runs (the base image included). Time is each run's share of the sweep's wall time (runs ran side by side in shared batches).",
-      "",
-      settingsTable(s, label),
-      "",
-      ...(d.figures.includes("evaluations.svg")
-        ? ["![Evaluations to target per digit and setting](evaluations.svg)", ""]
-        : []),
-    );
-  }
-  out.push(
-    "## Per digit",
+    "Success per digit per regime (and model); the seed reported 7 → 50 % and 9 → 30 %.",
     "",
-    "Success rates with 95 % Wilson intervals; iteration and evaluation counts over converged runs.",
+    ...(d.figures.includes("regimes.svg") ? ["![regime map](regimes.svg)", ""] : []),
+    "Regimes in which 7 and 9 are the two hardest digits:",
     "",
-    newAxes ? summaryTable(s, { setting: label }) : summaryTable(s),
+    ...d.regimeMap,
     "",
-  );
-  for (
-    const [file, caption] of [
-      ["success.svg", "Success rate per digit"],
-      ["curves.svg", "Convergence"],
-      // Sweeps of strategies show this one beside their comparison table.
-      ...(newAxes ? [] : [["evaluations.svg", "Evaluations to target"]]),
-    ]
-  ) {
-    if (d.figures.includes(file)) out.push(`![${caption}](${file})`, "");
-  }
-  if (d.transfer) out.push("## Judges", "", ...judgesSection(d), "");
-  if (d.regimeMap) {
-    out.push(
-      "## The regime map",
-      "",
-      "Success per digit per regime (and model); the seed reported 7 → 50 % and 9 → 30 %.",
-      "",
-      ...(d.figures.includes("regimes.svg") ? ["![regime map](regimes.svg)", ""] : []),
-      "Regimes in which 7 and 9 are the two hardest digits:",
-      "",
-      ...d.regimeMap,
-      "",
-      ...(d.budgets && d.budgets.length > 2
-        ? [
-          "The iteration budget under which each setting comes closest to the seed's 7 → 50 % and 9 → 30 % (read off the same runs: a run counts if it reached the target within the budget), closest first:",
-          "",
-          ...d.budgets,
-          "",
-        ]
-        : []),
-    );
-  }
-  out.push("## Against the seed experiment", "", ...seedComparison(d, label), "");
-  out.push("## Where runs get stuck", "", ...stuckRuns(d.records, c.target, d.stalls), "");
-  if (d.baseline) {
-    out.push(
-      "## Baseline: noise vs real digits",
-      "",
-      ...baselineSection(d.baseline, d.figures),
-      "",
-    );
-  }
-  if (d.likeness) out.push("## Within-class likeness", "", ...likenessSection(d.likeness), "");
-  out.push(
-    "## Files",
-    "",
-    "`config.json` resolved config and hashes · `runs.jsonl` one record per run · `summary.json` the statistics above · " +
-      "`images/<cell>.png` each final image (exactly the scored pixels) · `grid.png` the board above · " +
-      "`*.svg` figures · `baseline.json` noise/real statistics.",
-    "",
-    `Rebuild this report with \`deno task report results/${c.name}\`.`,
-    "",
-  );
-  return out.join("\n");
+    ...(d.budgets && d.budgets.length > 2
+      ? [
+        "The iteration budget under which each setting comes closest to the seed's 7 → 50 % and 9 → 30 % (read off the same runs: a run counts if it reached the target within the budget), closest first:",
+        "",
+        ...d.budgets,
+        "",
+      ]
+      : []),
+  ];
 }
 
 /** A strategy's parameters besides its name, e.g. "candidates 8, erase 0.3". */

@@ -47,6 +47,17 @@ const legendTitle = (values: { setting: Setting }[]): string =>
   values.some((v) => typeof v.setting === "string") ? "setting" : "masks";
 const DIGIT_COLOR = { field: "digit", type: "nominal", title: "digit" } as const;
 
+/** An interval on a [0, 1] y axis: from each value's `low` to its `high`. */
+function intervalY(title: string): {
+  y: { field: string; type: "quantitative"; title: string; scale: { domain: number[] } };
+  y2: { field: string };
+} {
+  return {
+    y: { field: "low", type: "quantitative", title, scale: { domain: [0, 1] } },
+    y2: { field: "high" },
+  };
+}
+
 /** Runs that stopped keep their last value, so medians over seeds stay defined to the end. */
 export function confidenceBands(
   runs: { digit: number; trajectory: number[]; setting?: Setting }[],
@@ -117,13 +128,7 @@ export function curvesSpec(
         mark: { type: "area", opacity: 0.15 },
         encoding: {
           x: { field: "iteration", type: "quantitative", title: "iteration" },
-          y: {
-            field: "low",
-            type: "quantitative",
-            title: "confidence for the target digit",
-            scale: { domain: [0, 1] },
-          },
-          y2: { field: "high" },
+          ...intervalY("confidence for the target digit"),
           color: DIGIT_COLOR,
           detail: { field: "setting" },
         },
@@ -168,13 +173,7 @@ export function successSpec(groups: (GroupSummary & { setting: Setting })[]): Sp
         mark: { type: "rule" },
         encoding: {
           x: DIGIT_X,
-          y: {
-            field: "low",
-            type: "quantitative",
-            title: "success rate",
-            scale: { domain: [0, 1] },
-          },
-          y2: { field: "high" },
+          ...intervalY("success rate"),
           ...bySetting(values),
         },
       },

@@ -25,8 +25,8 @@ import {
   type TransferRow,
   transferRows,
 } from "../analysis/transfer.ts";
+import { budgetTable } from "./tables.ts";
 import {
-  budgetTable,
   closestBudgets,
   hardestSevenNine,
   type MapCell,

@@ -171,6 +171,8 @@ function objectiveOf(options: SearchOptions): ObjectiveChoice {
   return options.objective ?? options.strategy?.objective ?? DEFAULT_OBJECTIVE;
 }
 
+// Over 80 lines: one closure holds the step machine's state (base, best image, counters, the
+// optimizer), which propose and accept both change; split, that state would travel between them.
 /** Creates a stepper for one search. */
 export function createSearch(options: SearchOptions, prng: Prng): SearchStepper {
   const { digit, target, maxIterations, patience } = options;
