@@ -5,6 +5,12 @@
  * ONNX, then search from a blank image with random pixel-perturbation masks scored in
  * batches by onnxruntime, until the network is sure. Sweeps are declared in JSON.
  *
+ * The library, by layer: the search core (`createSearch`, `runSearch`: pure, also
+ * `experiments/search/mod.ts` for a browser), the sweep's plan (`parseConfig`, `readConfig`,
+ * `expandCells`, `cellSearch`), running it (`runExperiment`), its results (`readRecords`,
+ * `readConfigRecords`, `mergeShards`), their statistics (`summarize`) and the report
+ * (`writeReport`).
+ *
  * @example Expand a sweep into its cells
  * ```ts
  * import assert from "node:assert/strict";
@@ -69,7 +75,7 @@ export {
   type SearchOptions,
   type SearchResult,
   type SearchStepper,
-} from "./experiments/search.ts";
+} from "./experiments/search/search.ts";
 // Strategies: `runSearch(score, { ...options, strategy: { name: "sketch" }, objective: "logprob" })`.
 export {
   configJsonSchema,
@@ -77,42 +83,59 @@ export {
   parseConfig,
   readConfig,
   type ResolvedConfig,
-} from "./experiments/config.ts";
+} from "./experiments/sweep/config.ts";
 export {
   type Cell,
   cellKey,
   type Coordinates,
   settingKey,
   settingLabel,
-} from "./experiments/axes.ts";
-export { OBJECTIVE_NAMES, type ObjectiveName, OBJECTIVES } from "./experiments/objectives.ts";
-export { STRATEGIES, STRATEGY_NAMES, strategyOf } from "./experiments/strategies/registry.ts";
+} from "./experiments/sweep/axes.ts";
+export {
+  OBJECTIVE_NAMES,
+  type ObjectiveName,
+  OBJECTIVES,
+} from "./experiments/search/objectives.ts";
+export {
+  STRATEGIES,
+  STRATEGY_NAMES,
+  strategyOf,
+} from "./experiments/search/strategies/registry.ts";
 export type {
   Optimizer,
   StrategyDefinition,
   StrategySpec,
   StrategyStart,
-} from "./experiments/strategies/strategy.ts";
+} from "./experiments/search/strategies/strategy.ts";
+export { cellSeed, expandCells } from "./experiments/sweep/axes.ts";
+export { readRecords } from "./experiments/store/records_io.ts";
+export { readResultsConfig, type StoredConfig } from "./experiments/store/results_format.ts";
+export { type ConfigRecords, readConfigRecords } from "./experiments/store/config_records.ts";
+export { type MergeResult, mergeShards } from "./experiments/store/merge.ts";
+export { cellSearch } from "./experiments/sweep/cell_search.ts";
 export {
-  cellSeed,
-  expandCells,
-  readRecords,
   runExperiment,
-  type RunRecord,
-  type Shard,
-  shardCells,
-} from "./experiments/runner.ts";
-export { quantile, summarize, type Summary, wilsonInterval } from "./experiments/statistics.ts";
-export { writeReport } from "./experiments/write_report.ts";
-export { decodeGreyPng, encodeGreyPng, renderGrid } from "./experiments/images.ts";
+  type RunOptions,
+  type RunOutcome,
+  type RunProgress,
+} from "./experiments/scheduler/runner.ts";
+export { type RunRecord } from "./experiments/store/records.ts";
+export { type Shard, shardCells } from "./experiments/sweep/shards.ts";
 export {
-  createScorer,
+  quantile,
+  summarize,
+  type Summary,
+  wilsonInterval,
+} from "./experiments/analysis/statistics.ts";
+export { writeReport } from "./experiments/report/write_report.ts";
+export { decodeGreyPng, encodeGreyPng, renderGrid } from "./experiments/store/images.ts";
+export { createScorer, type Scorer } from "./infer/providers.ts";
+export {
   parseProviderName,
   PROVIDER_NAMES,
   type ProviderName,
   PROVIDERS,
-  type Scorer,
-} from "./infer/providers.ts";
+} from "./common/provider_names.ts";
 export { countFlops } from "./infer/flops.ts";
-export { loadMnist, type MnistSet, parseIdxImages, parseIdxLabels } from "./train/mnist.ts";
-export { MODEL_NAMES, type ModelName, TRAINING_DEFAULTS } from "./train/model_names.ts";
+export { loadMnist, type MnistSet, parseIdxImages, parseIdxLabels } from "./common/mnist.ts";
+export { MODEL_NAMES, type ModelName, TRAINING_DEFAULTS } from "./common/model_names.ts";

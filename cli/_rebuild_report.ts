@@ -1,10 +1,12 @@
 /** Rebuilding a report from a results folder, with the scorer its baseline needs (only when missing). */
 
-import { loadModel, type ModelRef, modelSource } from "../experiments/model_file.ts";
+import { loadModel, type ModelRef, modelSource } from "../experiments/judge/model_file.ts";
 import { UsageError } from "../common/errors.ts";
-import { currentBaseline, readResultsConfig, writeReport } from "../experiments/write_report.ts";
-import { closingTable } from "../experiments/report.ts";
-import { createScorer, type ProviderName, type Scorer } from "../infer/providers.ts";
+import { currentBaseline, writeReport } from "../experiments/report/write_report.ts";
+import { readResultsConfig } from "../experiments/store/results_format.ts";
+import { closingTable } from "../experiments/report/markdown.ts";
+import { createScorer, type Scorer } from "../infer/providers.ts";
+import { type ProviderName } from "../common/provider_names.ts";
 
 /**
  * A scorer for the results' own model (checked by hash), or undefined with a note on stderr

@@ -1,12 +1,12 @@
 /** Opens what a sweep asks besides its model: ensemble members, decoders and judges. */
 
 import { UsageError } from "../common/errors.ts";
-import type { ResolvedConfig } from "../experiments/config.ts";
-import { createJudge, judgeName, type SweepModels } from "../experiments/judges.ts";
-import { loadModel, modelLabel } from "../experiments/model_file.ts";
-import { PRIMARY_MODEL } from "../experiments/objectives.ts";
-import type { JudgeFn } from "../experiments/runner.ts";
-import type { ScoreFn, Scoring } from "../experiments/search.ts";
+import type { ResolvedConfig } from "../experiments/sweep/config.ts";
+import { createJudge, judgeName, type SweepModels } from "../experiments/judge/judges.ts";
+import { loadModel, modelLabel } from "../experiments/judge/model_file.ts";
+import { PRIMARY_MODEL } from "../experiments/search/objectives.ts";
+import type { JudgeFn } from "../experiments/store/records.ts";
+import type { ScoreFn, Scoring } from "../experiments/search/search.ts";
 import { createDecoder, type Decoder } from "../infer/decoder.ts";
 import { createScorer, type Scorer } from "../infer/providers.ts";
 
@@ -17,10 +17,12 @@ export interface OpenSweep {
   /** sha256 of every model besides the config's, by name (for the search hash). */
   shas: Record<string, string>;
   /** With pixel judges: how near real test digits are to their nearest training digit. */
-  reference?: import("../experiments/transfer.ts").DistanceReference;
+  reference?: import("../experiments/analysis/transfer.ts").DistanceReference;
   close(): Promise<void>;
 }
 
+// Over 80 lines: opens models one by one and must close every one already open when a later one
+// fails; one function keeps that cleanup in one place.
 /**
  * Opens every model of `extra` (each on the config's provider; decoders on the CPU) beside the
  * config's `primary` scorer, and the pixel judges when the config names any.
@@ -36,7 +38,7 @@ export async function openSweepModels(
   const decoders = new Map<string, Decoder>();
   const shas: Record<string, string> = {};
   const primaryName = modelLabel(config.model);
-  let pixel: import("../experiments/pixel_judges.ts").PixelJudges | undefined;
+  let pixel: import("../experiments/judge/pixel_judges.ts").PixelJudges | undefined;
   const close = async () => {
     for (const s of scorers.values()) await s.close();
     for (const d of decoders.values()) await d.close();
@@ -66,7 +68,7 @@ export async function openSweepModels(
       shas[name] = loaded.sha256;
     }
     if (extra.pixelJudges.length > 0) {
-      const { createPixelJudges } = await import("../experiments/pixel_judges.ts");
+      const { createPixelJudges } = await import("../experiments/judge/pixel_judges.ts");
       pixel = await createPixelJudges({
         cachePath: `${modelsDir}/mnist-reference.json`,
         log: (line) => console.error(line),

@@ -7,7 +7,7 @@ import {
   checkpointPathFor,
   maxTrainImages,
   TRAINING_DEFAULTS,
-} from "../train/model_names.ts";
+} from "../common/model_names.ts";
 import { defaultWorkersFor } from "../train/workers.ts";
 
 /** Training rates measured on this project's 2-core machine (`deno task train`), for estimates. */
@@ -18,7 +18,7 @@ const SAMPLES_PER_SECOND: Record<Architecture, number> = {
   mlp: 7500,
   vae: 1100,
 };
-import type { ModelName } from "../train/model_names.ts";
+import type { ModelName } from "../common/model_names.ts";
 import type { GeneratorMetadata, ModelMetadata, TrainAndSaveOptions } from "../train/pipeline.ts";
 
 /**

@@ -9,7 +9,8 @@ import {
 } from "../common/files.ts";
 import { describeMachine } from "../common/machine.ts";
 import { UsageError } from "../common/errors.ts";
-import { createScorer, parseProviderName, PROVIDER_NAMES } from "../infer/providers.ts";
+import { createScorer } from "../infer/providers.ts";
+import { parseProviderName, PROVIDER_NAMES } from "../common/provider_names.ts";
 import {
   type BenchContender,
   benchmarkScorers,
@@ -17,8 +18,8 @@ import {
   benchTable,
 } from "../infer/bench.ts";
 import { countFlops } from "../infer/flops.ts";
-import { loadMnist } from "../train/mnist.ts";
-import { parseModelName } from "../train/model_names.ts";
+import { loadMnist } from "../common/mnist.ts";
+import { parseModelName } from "../common/model_names.ts";
 import { createTfjsScorer } from "../train/tfjs_scorer.ts";
 
 const USAGE =

@@ -11,14 +11,15 @@ import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR } from "../common/files.ts";
 import { describeMachine } from "../common/machine.ts";
 import { createPrng, deriveSeed } from "../common/prng.ts";
-import { DEFAULT_PERTURBATION } from "../experiments/config.ts";
-import { FILL_BATCH } from "../experiments/runner.ts";
-import { STRATEGIES, STRATEGY_NAMES } from "../experiments/strategies/registry.ts";
-import type { StrategySpec } from "../experiments/strategies/strategy.ts";
-import { modelIsReady, readModel } from "../experiments/model_file.ts";
-import { advanceTogether, createSearch, PIXELS } from "../experiments/search.ts";
-import { createScorer, parseProviderName } from "../infer/providers.ts";
-import { parseModelName } from "../train/model_names.ts";
+import { DEFAULT_PERTURBATION } from "../experiments/sweep/config.ts";
+import { FILL_BATCH } from "../experiments/scheduler/runner.ts";
+import { STRATEGIES, STRATEGY_NAMES } from "../experiments/search/strategies/registry.ts";
+import type { StrategySpec } from "../experiments/search/strategies/strategy.ts";
+import { modelIsReady, readModel } from "../experiments/judge/model_file.ts";
+import { advanceTogether, createSearch, PIXELS } from "../experiments/search/search.ts";
+import { createScorer } from "../infer/providers.ts";
+import { parseProviderName } from "../common/provider_names.ts";
+import { parseModelName } from "../common/model_names.ts";
 
 const USAGE = "Usage: deno task bench:search [--provider node-cpu] [--model cnn] [--masks 500] " +
   "[--parallel 1,4,16] [--strategies square,nes,es,stroke,sketch] [--iterations 8] [--rounds 3]";

@@ -6,7 +6,7 @@
 import { EXIT, listFlag, parseFlags, requireAccess, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { PROJECT_ROOT } from "../common/files.ts";
-import { DOCS_FIGURES, rebuildDocsFigures } from "../experiments/docs_figures.ts";
+import { DOCS_FIGURES, rebuildDocsFigures } from "../experiments/report/docs_figures.ts";
 
 const USAGE = `Usage: deno task docs:figures [--only FILE,…] [--results-dir results] [--out docs]
 

@@ -11,24 +11,30 @@ import {
 } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR, writeJsonAtomic } from "../common/files.ts";
-import { readConfig } from "../experiments/config.ts";
-import { sweepsNewAxes } from "../experiments/axes.ts";
+import { readConfig } from "../experiments/sweep/config.ts";
+import { sweepsNewAxes } from "../experiments/sweep/axes.ts";
 import {
   isExternal,
   loadModel,
   modelIsReady,
   modelLabel,
   modelSource,
-} from "../experiments/model_file.ts";
-import { describeIo } from "../infer/model_io.ts";
-import { FILL_BATCH, recordsFile, runExperiment } from "../experiments/runner.ts";
-import { parseShard, SHARD_ENV, shardFromEnv } from "../experiments/shards.ts";
-import type { Summary } from "../experiments/statistics.ts";
-import { closingTable } from "../experiments/report.ts";
+} from "../experiments/judge/model_file.ts";
+import { describeIo } from "../common/model_io.ts";
+import { FILL_BATCH, runExperiment } from "../experiments/scheduler/runner.ts";
+import { recordsFile } from "../experiments/store/records.ts";
+import { parseShard, SHARD_ENV, shardFromEnv } from "../experiments/sweep/shards.ts";
+import type { Summary } from "../experiments/analysis/statistics.ts";
+import type { RunOutcome, RunProgress } from "../experiments/scheduler/runner.ts";
+import type { ResolvedConfig } from "../experiments/sweep/config.ts";
+import type { Shard } from "../experiments/sweep/shards.ts";
+import type { SweepModels } from "../experiments/judge/judges.ts";
+import type { Scorer } from "../infer/providers.ts";
+import { closingTable } from "../experiments/report/markdown.ts";
 import { createScorer } from "../infer/providers.ts";
-import { type ModelName, TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { type ModelName, TRAINING_DEFAULTS } from "../common/model_names.ts";
 import { openSweepModels } from "./_sweep_models.ts";
-import { sweepModels } from "../experiments/judges.ts";
+import { sweepModels } from "../experiments/judge/judges.ts";
 import { trainWithProgress } from "./_train_progress.ts";
 
 const USAGE = "Usage: deno task experiment CONFIG.json [--fresh] [--parallel K] [--shard i/n] " +
@@ -58,237 +64,337 @@ function warnIfSchedulerEnvHidden(): void {
   );
 }
 
-if (import.meta.main) {
-  await runMain(async () => {
-    const { values, positionals } = parseFlags(Deno.args, {
-      usage: USAGE,
-      flags: {
-        fresh: { type: "boolean", default: false },
-        parallel: { type: "string" },
-        shard: { type: "string" },
-        "results-dir": { type: "string", default: DEFAULT_RESULTS_DIR },
-        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
+/** The command line, checked: everything is validated before anything is created. */
+async function parseArguments(args: string[]): Promise<{
+  config: ResolvedConfig;
+  parallel?: number;
+  shard?: Shard;
+  fresh: boolean;
+  modelsDir: string;
+  resultsDir: string;
+}> {
+  const { values, positionals } = parseFlags(args, {
+    usage: USAGE,
+    flags: {
+      fresh: { type: "boolean", default: false },
+      parallel: { type: "string" },
+      shard: { type: "string" },
+      "results-dir": { type: "string", default: DEFAULT_RESULTS_DIR },
+      "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
+    },
+  });
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? "Missing the config file"
+        : `Expected one config file, received ${positionals.length}: ${positionals.join(" ")}`,
+      { hint: USAGE },
+    );
+  }
+  const config = await readConfig(positionals[0]);
+  // Without --parallel the runner chooses: batches of ~500 images for sweeps of strategies.
+  const parallel = values.parallel === undefined
+    ? undefined
+    : intFlag("parallel", values.parallel, { fallback: 1, max: 1024 });
+  if (values.shard === undefined) warnIfSchedulerEnvHidden();
+  const shard = values.shard === undefined
+    ? shardFromEnv(readGrantedEnv)
+    : parseShard(values.shard);
+  if (shard && values.fresh) {
+    throw new UsageError(
+      "--fresh cannot be combined with sharding: it would delete the other shards' results",
+      {
+        hint: `Delete ${values["results-dir"]}/${config.name} once, before launching the shards.`,
       },
-    });
-    if (positionals.length !== 1) {
+    );
+  }
+  const modelsDir = values["models-dir"];
+  const resultsDir = `${values["results-dir"]}/${config.name}`;
+  requireAccess(resultsDir, "write", { flag: "--results-dir", allowed: "results/" });
+  requireAccess(modelsDir, "read", { flag: "--models-dir", allowed: "the project folder" });
+  return {
+    config,
+    ...(parallel === undefined ? {} : { parallel }),
+    ...(shard ? { shard } : {}),
+    fresh: values.fresh,
+    modelsDir,
+    resultsDir,
+  };
+}
+
+/**
+ * Ctrl-C, and SIGTERM from a scheduler (scancel, a deleted pod), stop after the current step
+ * with every finished cell saved. A second Ctrl-C quits at once; a second SIGTERM does not
+ * (Slurm signals every process of the job and `deno task` forwards the signal too, so one
+ * scancel arrives twice; the scheduler sends SIGKILL itself when its grace time is up).
+ */
+function listenForStop(): { signal: AbortSignal; code: () => number; remove: () => void } {
+  const controller = new AbortController();
+  let stopCode: number = EXIT.interrupted;
+  const onSigint = () => {
+    if (controller.signal.aborted) Deno.exit(EXIT.interrupted);
+    console.error("\nStopping after the current step (Ctrl-C again to quit at once)…");
+    controller.abort();
+  };
+  const onSigterm = () => {
+    if (controller.signal.aborted) return;
+    console.error("\nSIGTERM: stopping after the current step…");
+    stopCode = EXIT.terminated;
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSigint);
+  // Windows has no SIGTERM to listen for.
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", onSigterm);
+  return {
+    signal: controller.signal,
+    code: () => stopCode,
+    remove: () => {
+      Deno.removeSignalListener("SIGINT", onSigint);
+      if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", onSigterm);
+    },
+  };
+}
+
+/**
+ * Trains every zoo model the sweep asks (its model, ensemble members, decoders, judges) that is
+ * missing, one after the other, before anything runs. False when stopped meanwhile.
+ */
+async function trainMissing(
+  config: ResolvedConfig,
+  extra: SweepModels,
+  options: { modelsDir: string; shard?: Shard; signal: AbortSignal },
+): Promise<boolean> {
+  const { modelsDir, shard } = options;
+  const zoo = [
+    ...new Set([
+      ...(isExternal(config.model) ? [] : [config.model]),
+      ...extra.search,
+      ...extra.decoders,
+      ...extra.judges.filter((j): j is ModelName => typeof j === "string"),
+    ]),
+  ];
+  for (const name of zoo) {
+    if (await modelIsReady(modelsDir, name)) continue;
+    if (shard) {
       throw new UsageError(
-        positionals.length === 0
-          ? "Missing the config file"
-          : `Expected one config file, received ${positionals.length}: ${positionals.join(" ")}`,
-        { hint: USAGE },
-      );
-    }
-    // Everything is validated before anything is created.
-    const config = await readConfig(positionals[0]);
-    // Without --parallel the runner chooses: batches of ~500 images for sweeps of strategies.
-    const parallel = values.parallel === undefined
-      ? undefined
-      : intFlag("parallel", values.parallel, { fallback: 1, max: 1024 });
-    if (values.shard === undefined) warnIfSchedulerEnvHidden();
-    const shard = values.shard === undefined
-      ? shardFromEnv(readGrantedEnv)
-      : parseShard(values.shard);
-    if (shard && values.fresh) {
-      throw new UsageError(
-        "--fresh cannot be combined with sharding: it would delete the other shards' results",
+        `models/${name}.onnx is missing: shards do not train (they would all train at once)`,
         {
-          hint: `Delete ${values["results-dir"]}/${config.name} once, before launching the shards.`,
+          hint: `Train it once before launching the shards: \`deno task train --model ${name}\`.`,
         },
       );
     }
-    const modelsDir = values["models-dir"];
-    const resultsDir = `${values["results-dir"]}/${config.name}`;
-    requireAccess(resultsDir, "write", { flag: "--results-dir", allowed: "results/" });
-    requireAccess(modelsDir, "read", { flag: "--models-dir", allowed: "the project folder" });
-
-    // Ctrl-C, and SIGTERM from a scheduler (scancel, a deleted pod), stop after the current
-    // step with every finished cell saved. A second Ctrl-C quits at once; a second SIGTERM does
-    // not (Slurm signals every process of the job and `deno task` forwards the signal too, so
-    // one scancel arrives twice; the scheduler sends SIGKILL itself when its grace time is up).
-    const controller = new AbortController();
-    let stopCode: number = EXIT.interrupted;
-    const onSigint = () => {
-      if (controller.signal.aborted) Deno.exit(EXIT.interrupted);
-      console.error("\nStopping after the current step (Ctrl-C again to quit at once)…");
-      controller.abort();
-    };
-    const onSigterm = () => {
-      if (controller.signal.aborted) return;
-      console.error("\nSIGTERM: stopping after the current step…");
-      stopCode = EXIT.terminated;
-      controller.abort();
-    };
-    Deno.addSignalListener("SIGINT", onSigint);
-    // Windows has no SIGTERM to listen for.
-    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", onSigterm);
-    try {
-      const external = isExternal(config.model);
-      if (external) {
-        requireAccess(modelSource(modelsDir, config.model), "read", {
-          flag: '"model": { "onnx" }',
-          allowed: "the project folder",
-        });
-      }
-      // Every zoo model the sweep asks (its model, ensemble members, decoders, judges) is
-      // trained on first use, one after the other, before anything runs.
-      const extra = sweepModels(config);
-      const zoo = [
-        ...new Set([
-          ...(isExternal(config.model) ? [] : [config.model]),
-          ...extra.search,
-          ...extra.decoders,
-          ...extra.judges.filter((j): j is ModelName => typeof j === "string"),
-        ]),
-      ];
-      for (const name of zoo) {
-        if (await modelIsReady(modelsDir, name)) continue;
-        if (shard) {
-          throw new UsageError(
-            `models/${name}.onnx is missing: shards do not train (they would all train at once)`,
-            {
-              hint:
-                `Train it once before launching the shards: \`deno task train --model ${name}\`.`,
-            },
-          );
-        }
-        requireAccess(modelsDir, "write", { flag: "--models-dir", allowed: "models/" });
-        const defaults = TRAINING_DEFAULTS[name];
-        console.error(
-          `models/${name}.onnx is missing: training it first (${defaults.epochs} epochs; \`deno task train --model ${name}\` does this alone)`,
-        );
-        const trained = await trainWithProgress(name, {
-          epochs: defaults.epochs,
-          ...(defaults.steps !== undefined ? { steps: defaults.steps } : {}),
-          batchSize: defaults.batchSize,
-          seed: defaults.seed,
-          modelsDir,
-          signal: controller.signal,
-        });
-        if (trained === null) return stopCode;
-      }
-      const model = await loadModel(modelsDir, config.model);
-      const scorer = await createScorer(config.provider, model.bytes, model.scorer);
-      let opened;
-      try {
-        opened = await openSweepModels(config, extra, modelsDir, scorer, model.sha256);
-      } catch (error) {
-        await scorer.close();
-        throw error;
-      }
-      const also = [
-        extra.search.length ? `search models ${extra.search.join(", ")}` : "",
-        extra.decoders.length ? `decoder ${extra.decoders.join(", ")}` : "",
-        config.judges?.length
-          ? `judges ${config.judges.map((j) => (typeof j === "string" ? j : j.onnx)).join(", ")}`
-          : "",
-      ].filter((x) => x);
-      if (also.length) console.error(`Also loaded: ${also.join("; ")}`);
-      const bar = progressBar(
-        `${config.name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {qps} network queries/s | ETA {remaining}`,
-      );
-      let barStarted = false;
-      console.error(
-        `Experiment "${config.name}": model ${modelLabel(config.model)} (${
-          external
-            ? describeIo(scorer.io)
-            : `test accuracy ${
-              typeof model.meta?.testAccuracy === "number"
-                ? (model.meta.testAccuracy * 100).toFixed(2) + " %"
-                : "unknown"
-            }`
-        }), provider ${config.provider} on ${scorer.device}${
-          shard ? `, shard ${shard.index + 1}/${shard.count}` : ""
-        }${
-          parallel === undefined && sweepsNewAxes(config)
-            ? `, cells share batches of ${FILL_BATCH} images`
-            : parallel !== undefined && parallel > 1
-            ? `, ${parallel} cells per batch`
-            : ""
-        }`,
-      );
-      let outcome, summary: Summary | undefined;
-      try {
-        outcome = await runExperiment(config, {
-          resultsDir,
-          score: opened.scoring,
-          modelSha256: model.sha256,
-          ...(Object.keys(opened.shas).length > 0 ? { otherModels: opened.shas } : {}),
-          ...(opened.judge ? { judge: opened.judge } : {}),
-          fresh: values.fresh,
-          ...(parallel === undefined ? {} : { parallel }),
-          ...(shard ? { shard } : {}),
-          signal: controller.signal,
-          log: (line) => console.error(line),
-          onProgress: (p) => {
-            const payload = {
-              best: p.currentBest === undefined ? "–" : p.currentBest.toFixed(4),
-              cell: p.currentCell ?? "–",
-              qps: p.queriesPerSecond.toFixed(0),
-              remaining: formatDuration(p.etaSeconds),
-            };
-            if (!barStarted) bar.start(p.cellsTotal, p.cellsDone, payload);
-            barStarted = true;
-            bar.update(p.cellsDone, payload);
-          },
-        });
-        bar.stop();
-        // The results folder describes itself: the model's metadata travels with it.
-        await writeJsonAtomic(`${resultsDir}/model.json`, {
-          ...(model.meta ?? {}),
-          ...(external ? { onnx: model.source, io: scorer.io } : {}),
-          sha256Onnx: model.sha256,
-          provider: config.provider,
-          device: scorer.device,
-        });
-        if (opened.reference) {
-          const { median, p95, testDistances } = opened.reference;
-          await writeJsonAtomic(`${resultsDir}/reference.json`, { median, p95, testDistances });
-        }
-        if (!outcome.interrupted && !shard) {
-          const { writeReport } = await import("../experiments/write_report.ts");
-          summary = await writeReport(resultsDir, {
-            score: (images, count) => scorer.score(images, count),
-            device: scorer.device,
-            log: (line) => console.error(line),
-          });
-        }
-      } finally {
-        bar.stop();
-        await opened.close();
-        await scorer.close();
-      }
-      if (outcome.interrupted) {
-        console.error(
-          `Interrupted: ${outcome.records.length} finished cell(s) are saved in ${resultsDir}. Re-run the same command to resume.`,
-        );
-        return stopCode;
-      }
-      if (outcome.skipped > 0) {
-        console.error(
-          `Resumed: ${outcome.skipped} cell(s) were already done, ${outcome.ran} ran now.`,
-        );
-      }
-      if (shard) {
-        console.log(
-          `Shard ${
-            shard.index + 1
-          }/${shard.count} done: ${outcome.records.length} cells in ${resultsDir}/${
-            recordsFile(shard)
-          }. When every shard is done: \`deno task merge ${resultsDir}\`.`,
-        );
-        return EXIT.ok;
-      }
-      if (summary === undefined) throw new Error("The report was not written");
-      console.log(closingTable(config, summary));
-      console.log(
-        `\n${summary.converged}/${summary.runs} runs reached ${config.target}; ${
-          summary.queriesPerSecond.toFixed(0)
-        } network queries/s. Results in ${resultsDir}/ (report.md, grid.png, runs.jsonl).`,
-      );
-      return EXIT.ok;
-    } finally {
-      Deno.removeSignalListener("SIGINT", onSigint);
-      if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", onSigterm);
-    }
-  });
+    requireAccess(modelsDir, "write", { flag: "--models-dir", allowed: "models/" });
+    const defaults = TRAINING_DEFAULTS[name];
+    console.error(
+      `models/${name}.onnx is missing: training it first (${defaults.epochs} epochs; \`deno task train --model ${name}\` does this alone)`,
+    );
+    const trained = await trainWithProgress(name, {
+      epochs: defaults.epochs,
+      ...(defaults.steps !== undefined ? { steps: defaults.steps } : {}),
+      batchSize: defaults.batchSize,
+      seed: defaults.seed,
+      modelsDir,
+      signal: options.signal,
+    });
+    if (trained === null) return false;
+  }
+  return true;
 }
+
+/** What was loaded and how the sweep runs, before it starts. */
+function printBanner(
+  config: ResolvedConfig,
+  extra: SweepModels,
+  model: { meta: Record<string, unknown> | null },
+  scorer: Scorer,
+  run: { shard?: Shard; parallel?: number },
+): void {
+  const { shard, parallel } = run;
+  const also = [
+    extra.search.length ? `search models ${extra.search.join(", ")}` : "",
+    extra.decoders.length ? `decoder ${extra.decoders.join(", ")}` : "",
+    config.judges?.length
+      ? `judges ${config.judges.map((j) => (typeof j === "string" ? j : j.onnx)).join(", ")}`
+      : "",
+  ].filter((x) => x);
+  if (also.length) console.error(`Also loaded: ${also.join("; ")}`);
+  console.error(
+    `Experiment "${config.name}": model ${modelLabel(config.model)} (${
+      isExternal(config.model)
+        ? describeIo(scorer.io)
+        : `test accuracy ${
+          typeof model.meta?.testAccuracy === "number"
+            ? (model.meta.testAccuracy * 100).toFixed(2) + " %"
+            : "unknown"
+        }`
+    }), provider ${config.provider} on ${scorer.device}${
+      shard ? `, shard ${shard.index + 1}/${shard.count}` : ""
+    }${
+      parallel === undefined && sweepsNewAxes(config)
+        ? `, cells share batches of ${FILL_BATCH} images`
+        : parallel !== undefined && parallel > 1
+        ? `, ${parallel} cells per batch`
+        : ""
+    }`,
+  );
+}
+
+/** The progress bar of a sweep, started by its first progress report. */
+function sweepProgress(name: string): { onProgress: (p: RunProgress) => void; stop: () => void } {
+  const bar = progressBar(
+    `${name} |{bar}| {value}/{total} cells | best {best} ({cell}) | {qps} network queries/s | ETA {remaining}`,
+  );
+  let started = false;
+  return {
+    onProgress: (p) => {
+      const payload = {
+        best: p.currentBest === undefined ? "–" : p.currentBest.toFixed(4),
+        cell: p.currentCell ?? "–",
+        qps: p.queriesPerSecond.toFixed(0),
+        remaining: formatDuration(p.etaSeconds),
+      };
+      if (!started) bar.start(p.cellsTotal, p.cellsDone, payload);
+      started = true;
+      bar.update(p.cellsDone, payload);
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+/** The closing lines: interrupted, resumed, a shard done, or the summary. Returns the exit code. */
+function reportOutcome(
+  config: ResolvedConfig,
+  outcome: RunOutcome,
+  run: { resultsDir: string; shard?: Shard; stopCode: number; summary?: Summary },
+): number {
+  const { resultsDir, shard, summary } = run;
+  if (outcome.interrupted) {
+    console.error(
+      `Interrupted: ${outcome.records.length} finished cell(s) are saved in ${resultsDir}. Re-run the same command to resume.`,
+    );
+    return run.stopCode;
+  }
+  if (outcome.skipped > 0) {
+    console.error(
+      `Resumed: ${outcome.skipped} cell(s) were already done, ${outcome.ran} ran now.`,
+    );
+  }
+  if (shard) {
+    console.log(
+      `Shard ${
+        shard.index + 1
+      }/${shard.count} done: ${outcome.records.length} cells in ${resultsDir}/${
+        recordsFile(shard)
+      }. When every shard is done: \`deno task merge ${resultsDir}\`.`,
+    );
+    return EXIT.ok;
+  }
+  if (summary === undefined) throw new Error("The report was not written");
+  console.log(closingTable(config, summary));
+  console.log(
+    `\n${summary.converged}/${summary.runs} runs reached ${config.target}; ${
+      summary.queriesPerSecond.toFixed(0)
+    } network queries/s. Results in ${resultsDir}/ (report.md, grid.png, runs.jsonl).`,
+  );
+  return EXIT.ok;
+}
+
+/**
+ * The results folder describes itself: the model's metadata travels with it (model.json), and
+ * the pixel judges' reference distances when they judged (reference.json).
+ */
+async function describeModels(
+  resultsDir: string,
+  config: ResolvedConfig,
+  { model, scorer, reference }: {
+    model: Awaited<ReturnType<typeof loadModel>>;
+    scorer: Scorer;
+    reference?: { median: number; p95: number; testDistances: unknown };
+  },
+): Promise<void> {
+  await writeJsonAtomic(`${resultsDir}/model.json`, {
+    ...(model.meta ?? {}),
+    ...(isExternal(config.model) ? { onnx: model.source, io: scorer.io } : {}),
+    sha256Onnx: model.sha256,
+    provider: config.provider,
+    device: scorer.device,
+  });
+  if (reference) {
+    const { median, p95, testDistances } = reference;
+    await writeJsonAtomic(`${resultsDir}/reference.json`, { median, p95, testDistances });
+  }
+}
+
+async function main(): Promise<number> {
+  const { config, parallel, shard, fresh, modelsDir, resultsDir } = await parseArguments(
+    Deno.args,
+  );
+  const stop = listenForStop();
+  try {
+    const external = isExternal(config.model);
+    if (external) {
+      requireAccess(modelSource(modelsDir, config.model), "read", {
+        flag: '"model": { "onnx" }',
+        allowed: "the project folder",
+      });
+    }
+    const extra = sweepModels(config);
+    const ready = await trainMissing(config, extra, {
+      modelsDir,
+      ...(shard ? { shard } : {}),
+      signal: stop.signal,
+    });
+    if (!ready) return stop.code();
+    const model = await loadModel(modelsDir, config.model);
+    const scorer = await createScorer(config.provider, model.bytes, model.scorer);
+    let opened;
+    try {
+      opened = await openSweepModels(config, extra, modelsDir, scorer, model.sha256);
+    } catch (error) {
+      await scorer.close();
+      throw error;
+    }
+    const progress = sweepProgress(config.name);
+    printBanner(config, extra, model, scorer, { ...(shard ? { shard } : {}), parallel });
+    let outcome, summary: Summary | undefined;
+    try {
+      outcome = await runExperiment(config, {
+        resultsDir,
+        score: opened.scoring,
+        modelSha256: model.sha256,
+        ...(Object.keys(opened.shas).length > 0 ? { otherModels: opened.shas } : {}),
+        ...(opened.judge ? { judge: opened.judge } : {}),
+        fresh,
+        ...(parallel === undefined ? {} : { parallel }),
+        ...(shard ? { shard } : {}),
+        signal: stop.signal,
+        log: (line) => console.error(line),
+        onProgress: progress.onProgress,
+      });
+      progress.stop();
+      await describeModels(resultsDir, config, { model, scorer, reference: opened.reference });
+      if (!outcome.interrupted && !shard) {
+        const { writeReport } = await import("../experiments/report/write_report.ts");
+        summary = await writeReport(resultsDir, {
+          score: (images, count) => scorer.score(images, count),
+          device: scorer.device,
+          log: (line) => console.error(line),
+        });
+      }
+    } finally {
+      progress.stop();
+      await opened.close();
+      await scorer.close();
+    }
+    return reportOutcome(config, outcome, {
+      resultsDir,
+      ...(shard ? { shard } : {}),
+      stopCode: stop.code(),
+      ...(summary ? { summary } : {}),
+    });
+  } finally {
+    stop.remove();
+  }
+}
+
+if (import.meta.main) await runMain(main);

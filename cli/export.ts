@@ -6,11 +6,11 @@
 import { EXIT, parseFlags, runMain } from "./_cli.ts";
 import { DEFAULT_MODELS_DIR, sha256Hex, writeJsonAtomic } from "../common/files.ts";
 import { UsageError } from "../common/errors.ts";
-import { isGenerator, MODEL_NAMES, parseModelName } from "../train/model_names.ts";
+import { isGenerator, MODEL_NAMES, parseModelName } from "../common/model_names.ts";
 import { useBackend } from "../train/backend.ts";
 import { loadTfjsModel } from "../train/artifacts.ts";
-import { loadMnist } from "../train/mnist.ts";
-import { describeParity, exportChecked, PARITY_MAX_DIFF } from "../train/export_checked.ts";
+import { loadMnist } from "../common/mnist.ts";
+import { describeParity, exportChecked, PARITY_MAX_DIFF } from "./_export_checked.ts";
 
 const USAGE = `Usage: deno task export --model ${
   MODEL_NAMES.join("|")

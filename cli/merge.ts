@@ -6,10 +6,10 @@
 import { EXIT, intFlag, parseFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR, exists, writeFileAtomic } from "../common/files.ts";
-import { listNames, type MergeResult, mergeShards } from "../experiments/shards.ts";
-import { readResultsConfig } from "../experiments/write_report.ts";
-import { liveWriters, lockFolder } from "../experiments/runner.ts";
-import type { StoredConfig } from "../experiments/results_format.ts";
+import { listNames, type MergeResult, mergeShards } from "../experiments/store/merge.ts";
+import { readResultsConfig } from "../experiments/store/results_format.ts";
+import { liveWriters, lockFolder } from "../experiments/store/folder.ts";
+import type { StoredConfig } from "../experiments/store/results_format.ts";
 import { rebuildReport } from "./_rebuild_report.ts";
 
 const USAGE = "Usage: deno task merge results/<name> [--wait SECONDS] [--models-dir models]";

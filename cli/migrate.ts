@@ -5,9 +5,9 @@
 
 import { EXIT, parseFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
-import { migrateResults } from "../experiments/migrate.ts";
-import { RESULTS_FORMAT } from "../experiments/results_format.ts";
-import { listNames } from "../experiments/shards.ts";
+import { migrateResults } from "../experiments/store/migrate.ts";
+import { RESULTS_FORMAT } from "../experiments/store/results_format.ts";
+import { listNames } from "../experiments/store/merge.ts";
 
 const USAGE = `Usage: deno task migrate results/<name>
 

@@ -7,9 +7,9 @@
 import { EXIT, intFlag, listFlag, parseFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { createPrng } from "../common/prng.ts";
-import { noRecordsError, readConfigRecords } from "../experiments/config_records.ts";
-import { modelLabel } from "../experiments/model_file.ts";
-import { settingKey, settingLabel } from "../experiments/axes.ts";
+import { noRecordsError, readConfigRecords } from "../experiments/store/config_records.ts";
+import { modelLabel } from "../experiments/judge/model_file.ts";
+import { settingKey, settingLabel } from "../experiments/sweep/axes.ts";
 import {
   checkSeedSets,
   DEFAULT_LIMITS,
@@ -17,8 +17,8 @@ import {
   parseSeedSets,
   type RobustnessLimits,
   type RobustnessRun,
-} from "../experiments/robustness.ts";
-import type { StoredConfig } from "../experiments/results_format.ts";
+} from "../experiments/analysis/robustness.ts";
+import type { StoredConfig } from "../experiments/store/results_format.ts";
 
 const USAGE = `Usage: deno task robustness results/<name> [--size 10] [--sets 2000] [--seed 1]
          [--pool-resamples 100] [--limit-median M] [--limit-p90 P] [--seed-sets 11-20,101-110,…]

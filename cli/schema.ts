@@ -1,7 +1,7 @@
 /** `deno task schema`: writes configs/schema.json (JSON Schema for editors) from the zod schema. */
 
 import { PROJECT_ROOT, writeFileAtomic } from "../common/files.ts";
-import { configJsonSchema } from "../experiments/config.ts";
+import { configJsonSchema } from "../experiments/sweep/config.ts";
 import { runMain } from "./_cli.ts";
 
 if (import.meta.main) {

@@ -9,7 +9,7 @@ import {
   type ModelName,
   parseModelName,
   TRAINING_DEFAULTS,
-} from "../train/model_names.ts";
+} from "../common/model_names.ts";
 import { coreCount, DEFAULT_CNN_WORKERS, defaultWorkersFor, MIN_SLICE } from "../train/workers.ts";
 import { UsageError } from "../common/errors.ts";
 

@@ -50,6 +50,8 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+// Over 80 lines: open, warm up, interleave rounds and close must share the contenders' sessions,
+// so that every one is closed whatever fails.
 /**
  * Opens every contender, then for each batch size runs warm-up and `rounds` interleaved
  * rounds (A, B, C, A, B, C, …) so that machine noise hits all contenders alike, and reports

@@ -1,7 +1,8 @@
-/** Runs a generator's exported decoder (latent → 784 pixels) with onnxruntime-node on the CPU. */
+/** Runs a generator's exported decoder (latent → 784 pixels) on the CPU, through providers.ts. */
 
 import { UnavailableError } from "../common/errors.ts";
-import { LATENT_NAME, PIXELS_NAME } from "../train/export_onnx.ts";
+import { LATENT_NAME, PIXELS_NAME } from "../common/model_io.ts";
+import { type GraphSession, openGraphSession } from "./providers.ts";
 
 /** A decoder session, created once and reused. */
 export interface Decoder {
@@ -14,17 +15,15 @@ export interface Decoder {
 
 /** Opens an identikit decoder export (`models/vae.onnx`). */
 export async function createDecoder(bytes: Uint8Array, source: string): Promise<Decoder> {
-  const ort = await import("onnxruntime-node");
-  let session: import("onnxruntime-node").InferenceSession;
+  let session: GraphSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+    session = await openGraphSession(bytes);
   } catch (error) {
     throw new UnavailableError(`Cannot open the decoder ${source}: ${(error as Error).message}`, {
       cause: error,
       hint: "Retrain it: `deno task train --model vae`.",
     });
   }
-  const meta = session.inputMetadata?.[0] as { name?: string; shape?: unknown[] } | undefined;
   if (!session.inputNames.includes(LATENT_NAME) || !session.outputNames.includes(PIXELS_NAME)) {
     await session.release();
     throw new UnavailableError(
@@ -32,17 +31,14 @@ export async function createDecoder(bytes: Uint8Array, source: string): Promise<
       { hint: "Retrain it: `deno task train --model vae`." },
     );
   }
-  const dim = Number(meta?.shape?.[1]);
+  const dim = Number(session.inputShape?.[1]);
   return {
     dim,
     async decode(latents, count) {
-      const tensor = new ort.Tensor("float32", latents.subarray(0, count * dim), [count, dim]);
-      try {
-        const result = await session.run({ [LATENT_NAME]: tensor });
-        return result[PIXELS_NAME].data as Float32Array;
-      } finally {
-        tensor.dispose();
-      }
+      const result = await session.run({
+        [LATENT_NAME]: { data: latents.subarray(0, count * dim), dims: [count, dim] },
+      });
+      return result[PIXELS_NAME].data as Float32Array;
     },
     close: () => session.release(),
   };

@@ -30,6 +30,7 @@ function attrInts(
 
 const product = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
 
+// Over 80 lines: one case per ONNX op type, each a line or two of shape arithmetic.
 /**
  * Propagates shapes for batch 1 through the graph and counts FLOPs per node: convolution and
  * matrix products as 2 × multiply-adds (+ bias), pooling as one comparison per window cell,

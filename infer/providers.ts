@@ -11,59 +11,8 @@ import {
   LAYOUT_DIMS,
   type ModelIo,
   type ModelIoSpec,
-} from "./model_io.ts";
-
-/** What each provider runs on. */
-export interface ProviderSpec {
-  runtime: "onnxruntime-node" | "onnxruntime-web";
-  executionProvider: "cpu" | "cuda" | "wasm" | "webgpu";
-  description: string;
-}
-
-/** Every execution provider identikit knows, by name. */
-export const PROVIDERS: Readonly<Record<string, Readonly<ProviderSpec>>> = Object.freeze(
-  {
-    "node-cpu": Object.freeze({
-      runtime: "onnxruntime-node",
-      executionProvider: "cpu",
-      description: "onnxruntime-node, CPU execution provider (all cores)",
-    }),
-    "node-cuda": Object.freeze({
-      runtime: "onnxruntime-node",
-      executionProvider: "cuda",
-      description: "onnxruntime-node, CUDA execution provider (needs `deno task setup:cuda`)",
-    }),
-    "web-wasm": Object.freeze({
-      runtime: "onnxruntime-web",
-      executionProvider: "wasm",
-      description: "onnxruntime-web, WebAssembly (one thread: Deno has no classic workers)",
-    }),
-    "web-webgpu": Object.freeze({
-      runtime: "onnxruntime-web",
-      executionProvider: "webgpu",
-      description: "onnxruntime-web, WebGPU through Deno's navigator.gpu",
-    }),
-  } as const,
-);
-
-/** A provider name: one of the keys of {@linkcode PROVIDERS}. */
-export type ProviderName = "node-cpu" | "node-cuda" | "web-wasm" | "web-webgpu";
-/** All provider names, in table order. */
-export const PROVIDER_NAMES: readonly ProviderName[] = Object.freeze(
-  Object.keys(PROVIDERS) as ProviderName[],
-);
-
-/** Checks a provider name; an unknown one is an error listing the valid ones. */
-export function parseProviderName(name: string): ProviderName {
-  if ((PROVIDER_NAMES as readonly string[]).includes(name)) {
-    return name as ProviderName;
-  }
-  throw new UsageError(
-    `Unknown provider "${name}": valid providers are ${
-      PROVIDER_NAMES.map((p) => `"${p}"`).join(", ")
-    }`,
-  );
-}
+} from "../common/model_io.ts";
+import { parseProviderName, type ProviderName, PROVIDERS } from "../common/provider_names.ts";
 
 /** Scores batches of 28×28 images with one session that is created once and reused. */
 export interface Scorer {
@@ -450,3 +399,57 @@ class SerialQueue {
 }
 
 const webQueue = new SerialQueue();
+
+/** A float32 input of a {@linkcode GraphSession}, or any output it gives. */
+export interface GraphTensor {
+  data: Float32Array | BigInt64Array;
+  dims: readonly number[];
+}
+
+/**
+ * A session on onnxruntime-node's CPU provider for a graph that is no classifier: a generator's
+ * decoder, the pixel judges' nearest-neighbour graph.
+ */
+export interface GraphSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** The first input's shape as the file declares it. */
+  readonly inputShape: readonly unknown[] | undefined;
+  /** Runs the graph on float32 inputs by name; outputs by name. */
+  run(feeds: Record<string, { data: Float32Array; dims: readonly number[] }>): Promise<
+    Record<string, GraphTensor>
+  >;
+  release(): Promise<void>;
+}
+
+/** Opens an ONNX graph (bytes) on onnxruntime-node's CPU provider. */
+export async function openGraphSession(bytes: Uint8Array): Promise<GraphSession> {
+  const ort = await import("onnxruntime-node");
+  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+  const meta = session.inputMetadata?.[0] as { shape?: unknown[] } | undefined;
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    inputShape: meta?.shape,
+    async run(feeds) {
+      const tensors = Object.fromEntries(
+        Object.entries(feeds).map(([name, t]) => [
+          name,
+          new ort.Tensor("float32", t.data, t.dims),
+        ]),
+      );
+      try {
+        const result = await session.run(tensors);
+        return Object.fromEntries(
+          Object.entries(result).map(([name, t]) => [
+            name,
+            { data: t.data as Float32Array | BigInt64Array, dims: t.dims },
+          ]),
+        );
+      } finally {
+        for (const t of Object.values(tensors)) t.dispose();
+      }
+    },
+    release: () => session.release(),
+  };
+}

@@ -1,7 +1,7 @@
 /** Runs identikit commands as real subprocesses, with the same permissions the tasks grant. */
 
 import { PROJECT_ROOT } from "../common/files.ts";
-import { SHARD_ENV } from "../experiments/shards.ts";
+import { SHARD_ENV } from "../experiments/sweep/shards.ts";
 
 /** Permissions of `deno task experiment`/`report`, writing under tests/tmp instead. */
 export const CLI_FLAGS = [

@@ -1,7 +1,7 @@
 /** A deterministic stand-in for a network: softmax over 10 seeded random pixel templates. */
 
 import { createPrng } from "../common/prng.ts";
-import type { DecodeFn, ScoreFn, Scoring } from "../experiments/search.ts";
+import type { DecodeFn, ScoreFn, Scoring } from "../experiments/search/search.ts";
 
 /** Scores with logits_k = sharpness × ⟨template_k, image⟩ / 784. Pure and exact. */
 export function fakeScorer(seed = 1, sharpness = 40): ScoreFn & { calls: number[] } {

@@ -2,7 +2,7 @@
 
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
-import type { RunRecord } from "../experiments/runner.ts";
+import type { RunRecord } from "../experiments/store/records.ts";
 import { maxAbsDiff } from "../common/probabilities.ts";
 
 export { maxAbsDiff };

@@ -5,9 +5,9 @@
 
 import { useBackend } from "../train/backend.ts";
 import { installFastGradients } from "../train/fast_gradients.ts";
-import { loadMnist } from "../train/mnist.ts";
+import { loadMnist } from "../common/mnist.ts";
 import { buildModel, compileModel } from "../train/models.ts";
-import { type ModelName, TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { type ModelName, TRAINING_DEFAULTS } from "../common/model_names.ts";
 import { trainModel } from "../train/train.ts";
 import { buildVae, trainVae } from "../train/vae.ts";
 import { saveTfjsModel } from "../train/artifacts.ts";

@@ -1,7 +1,7 @@
 /** Tests of the sweep axes: cells, keys, seeds and names of strategies and objectives. */
 
 import assert from "node:assert/strict";
-import { parseConfig } from "../experiments/config.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
 import {
   cellKey,
   cellSeed,
@@ -9,7 +9,7 @@ import {
   settingKey,
   settingLabel,
   sweepsNewAxes,
-} from "../experiments/axes.ts";
+} from "../experiments/sweep/axes.ts";
 import { deriveSeed } from "../common/prng.ts";
 
 const MIXED = parseConfig({

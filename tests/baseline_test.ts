@@ -5,10 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import { computeBaseline, noiseImages } from "../experiments/baseline.ts";
-import { parseConfig } from "../experiments/config.ts";
-import { runExperiment } from "../experiments/runner.ts";
-import { writeReport } from "../experiments/write_report.ts";
+import { computeBaseline, noiseImages } from "../experiments/analysis/baseline.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { runExperiment } from "../experiments/scheduler/runner.ts";
+import { writeReport } from "../experiments/report/write_report.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { scratch } from "./_helpers.ts";
 

@@ -5,7 +5,7 @@ import { exists, PROJECT_ROOT } from "../common/files.ts";
 import { trainAndSave } from "../train/pipeline.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import { buildModel, compileModel } from "../train/models.ts";
-import { TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { TRAINING_DEFAULTS } from "../common/model_names.ts";
 import { scratch } from "./_helpers.ts";
 import { CLI_FLAGS, runCli } from "./_cli.ts";
 import { acquireLock } from "../common/lock.ts";

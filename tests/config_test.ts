@@ -9,7 +9,7 @@ import {
   parseConfig,
   readConfig,
   searchHash,
-} from "../experiments/config.ts";
+} from "../experiments/sweep/config.ts";
 import { scratch } from "./_helpers.ts";
 
 const CONFIGS = fileURLToPath(new URL("../configs/", import.meta.url));

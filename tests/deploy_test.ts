@@ -7,9 +7,10 @@
 import assert from "node:assert/strict";
 import { parseAllDocuments } from "yaml";
 import { PROJECT_ROOT } from "../common/files.ts";
-import { expandCells } from "../experiments/axes.ts";
-import { parseConfig } from "../experiments/config.ts";
-import { readRecords, readSegments, shardCells } from "../experiments/runner.ts";
+import { expandCells } from "../experiments/sweep/axes.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { readRecords, readSegments } from "../experiments/store/records_io.ts";
+import { shardCells } from "../experiments/sweep/shards.ts";
 import { scratch } from "./_helpers.ts";
 import { runCli } from "./_cli.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";

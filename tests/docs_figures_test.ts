@@ -2,11 +2,11 @@
 
 import assert from "node:assert/strict";
 import { PROJECT_ROOT } from "../common/files.ts";
-import { parseConfig } from "../experiments/config.ts";
-import { runExperiment } from "../experiments/runner.ts";
-import { writeReport } from "../experiments/write_report.ts";
-import { decodeGreyPng, renderGrid } from "../experiments/images.ts";
-import { DOCS_FIGURES } from "../experiments/docs_figures.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { runExperiment } from "../experiments/scheduler/runner.ts";
+import { writeReport } from "../experiments/report/write_report.ts";
+import { decodeGreyPng, renderGrid } from "../experiments/store/images.ts";
+import { DOCS_FIGURES } from "../experiments/report/docs_figures.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { scratch } from "./_helpers.ts";
 import { runTask, taskFlags } from "./_task.ts";
@@ -96,7 +96,7 @@ Deno.test("docs:figures draws sketch-grid.png from the sketch runs alone, and th
   );
 
   // sketch-grid.png: a row per digit of the sketch runs' own images, by seed.
-  const { records } = await import("../experiments/runner.ts").then((m) =>
+  const { records } = await import("../experiments/store/records_io.ts").then((m) =>
     m.readRecords(`${results}/strategies/runs.jsonl`)
   );
   const sketch = records.filter((r) => r.strategy?.name === "sketch");

@@ -14,16 +14,17 @@ import {
   type ObjectiveSpec,
   shiftImage,
   totalVariation,
-} from "../experiments/objectives.ts";
+} from "../experiments/search/objectives.ts";
 import {
   advanceTogether,
   createSearch,
   runSearch,
   type SearchOptions,
-} from "../experiments/search.ts";
-import { parseConfig } from "../experiments/config.ts";
-import { readRecords, runExperiment } from "../experiments/runner.ts";
-import { mergeShards } from "../experiments/shards.ts";
+} from "../experiments/search/search.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { readRecords } from "../experiments/store/records_io.ts";
+import { runExperiment } from "../experiments/scheduler/runner.ts";
+import { mergeShards } from "../experiments/store/merge.ts";
 import { fakeScoring } from "./_fake_scorer.ts";
 import { comparable, scratch } from "./_helpers.ts";
 

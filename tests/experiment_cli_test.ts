@@ -2,8 +2,8 @@
 
 import assert from "node:assert/strict";
 import { exists } from "../common/files.ts";
-import { readRecords } from "../experiments/runner.ts";
-import { decodeGreyPng } from "../experiments/images.ts";
+import { readRecords } from "../experiments/store/records_io.ts";
+import { decodeGreyPng } from "../experiments/store/images.ts";
 import { createScorer } from "../infer/providers.ts";
 import { comparable, scratch } from "./_helpers.ts";
 import { runCli, spawnCli } from "./_cli.ts";

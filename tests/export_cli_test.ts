@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { sha256Hex } from "../common/files.ts";
-import { compareParity, PARITY_MAX_DIFF } from "../train/export_checked.ts";
+import { compareParity, PARITY_MAX_DIFF } from "../cli/_export_checked.ts";
 import { scratch } from "./_helpers.ts";
 import { runCli } from "./_cli.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";

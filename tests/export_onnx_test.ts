@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import onnxProto from "onnx-proto";
-import { loadMnist } from "../train/mnist.ts";
+import { loadMnist } from "../common/mnist.ts";
 import { loadTfjsModel } from "../train/artifacts.ts";
 import { useBackend } from "../train/backend.ts";
 import { predictProbabilities } from "../train/train.ts";

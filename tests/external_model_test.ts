@@ -3,11 +3,11 @@
 import assert from "node:assert/strict";
 import { exists } from "../common/files.ts";
 import { createScorer, softmaxRows } from "../infer/providers.ts";
-import { checkModelIo } from "../infer/model_io.ts";
-import { readRecords } from "../experiments/runner.ts";
-import { decodeGreyPng } from "../experiments/images.ts";
-import { parseConfig } from "../experiments/config.ts";
-import { loadMnist } from "../train/mnist.ts";
+import { checkModelIo } from "../common/model_io.ts";
+import { readRecords } from "../experiments/store/records_io.ts";
+import { decodeGreyPng } from "../experiments/store/images.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { loadMnist } from "../common/mnist.ts";
 import { maxAbsDiff, scratch } from "./_helpers.ts";
 import { runCli } from "./_cli.ts";
 import { TEST_MODELS_DIR } from "./_models.ts";

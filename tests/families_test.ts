@@ -5,10 +5,10 @@
 
 import assert from "node:assert/strict";
 import { createPrng } from "../common/prng.ts";
-import { runSearch, type SearchOptions } from "../experiments/search.ts";
-import { greedy, type Perturbation } from "../experiments/strategies/greedy.ts";
-import { cellKey, cellSeed, expandCells } from "../experiments/axes.ts";
-import { parseConfig } from "../experiments/config.ts";
+import { runSearch, type SearchOptions } from "../experiments/search/search.ts";
+import { greedy, type Perturbation } from "../experiments/search/strategies/greedy.ts";
+import { cellKey, cellSeed, expandCells } from "../experiments/sweep/axes.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
 import { createScorer } from "../infer/providers.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
 import { goldenFor } from "./_helpers.ts";

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { createPrng } from "../common/prng.ts";
-import { decodeGreyPng, encodeGreyPng, renderGrid } from "../experiments/images.ts";
+import { decodeGreyPng, encodeGreyPng, renderGrid } from "../experiments/store/images.ts";
 
 Deno.test("a PNG decodes to exactly the levels that were encoded", () => {
   const prng = createPrng(1);

@@ -5,11 +5,11 @@
  */
 
 import assert from "node:assert/strict";
-import { createPixelJudges, type PixelJudges } from "../experiments/pixel_judges.ts";
-import { createJudge } from "../experiments/judges.ts";
-import { parseConfig } from "../experiments/config.ts";
-import { loadMnist } from "../train/mnist.ts";
-import { readRecords } from "../experiments/runner.ts";
+import { createPixelJudges, type PixelJudges } from "../experiments/judge/pixel_judges.ts";
+import { createJudge } from "../experiments/judge/judges.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { loadMnist } from "../common/mnist.ts";
+import { readRecords } from "../experiments/store/records_io.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { exists } from "../common/files.ts";
 import { scratch, TMP } from "./_helpers.ts";

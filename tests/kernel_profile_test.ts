@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { useBackend } from "../train/backend.ts";
 import { installFastGradients } from "../train/fast_gradients.ts";
-import { loadMnist } from "../train/mnist.ts";
+import { loadMnist } from "../common/mnist.ts";
 import { profileTrainingKernels } from "../train/kernel_profile.ts";
 
 Deno.test({

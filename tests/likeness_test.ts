@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { createPrng } from "../common/prng.ts";
-import { correlation, measureLikeness } from "../experiments/likeness.ts";
+import { correlation, measureLikeness } from "../experiments/analysis/likeness.ts";
 
 /** The definition, pair by pair: what the linear-time formula must equal. */
 function bruteForce(images: { digit: number; pixels: Uint8Array }[]) {

@@ -3,8 +3,9 @@
 import assert from "node:assert/strict";
 import { exists, PROJECT_ROOT } from "../common/files.ts";
 import { acquireLock, liveHolder, LockedError } from "../common/lock.ts";
-import { parseConfig } from "../experiments/config.ts";
-import { readRecords, runExperiment } from "../experiments/runner.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { readRecords } from "../experiments/store/records_io.ts";
+import { runExperiment } from "../experiments/scheduler/runner.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { scratch } from "./_helpers.ts";
 import { CLI_FLAGS, runCli, spawnCli } from "./_cli.ts";

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { TMP } from "./_helpers.ts";
 import { FileFormatError, UsageError } from "../common/errors.ts";
-import { loadMnist, parseIdxImages, parseIdxLabels } from "../train/mnist.ts";
+import { loadMnist, parseIdxImages, parseIdxLabels } from "../common/mnist.ts";
 import { scratch } from "./_helpers.ts";
 
 const DATA = fileURLToPath(new URL("./testdata/", import.meta.url));

@@ -6,9 +6,9 @@
 
 import assert from "node:assert/strict";
 import { createPrng } from "../common/prng.ts";
-import { antitheticGradient, nes } from "../experiments/strategies/nes.ts";
-import { latent } from "../experiments/strategies/latent.ts";
-import { createGaussian, PIXELS } from "../experiments/strategies/strategy.ts";
+import { antitheticGradient, nes } from "../experiments/search/strategies/nes.ts";
+import { latent } from "../experiments/search/strategies/latent.ts";
+import { createGaussian, PIXELS } from "../experiments/search/strategies/strategy.ts";
 
 /** `pairs` standard normal vectors of `dim`, row by row, from a seeded PRNG. */
 function normalNoise(pairs: number, dim: number, seed: number): Float64Array {

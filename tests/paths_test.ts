@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { PROJECT_ROOT } from "../common/files.ts";
-import { readRecords } from "../experiments/runner.ts";
+import { readRecords } from "../experiments/store/records_io.ts";
 import { scratch } from "./_helpers.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
 

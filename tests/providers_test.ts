@@ -5,14 +5,9 @@ import { TMP } from "./_helpers.ts";
 import onnxProto from "onnx-proto";
 import { FileFormatError, UnavailableError, UsageError } from "../common/errors.ts";
 import { exists } from "../common/files.ts";
-import { loadMnist } from "../train/mnist.ts";
-import {
-  createScorer,
-  ORT_NODE_BIN_DIR,
-  parseProviderName,
-  PROVIDER_NAMES,
-  PROVIDERS,
-} from "../infer/providers.ts";
+import { loadMnist } from "../common/mnist.ts";
+import { createScorer, ORT_NODE_BIN_DIR } from "../infer/providers.ts";
+import { parseProviderName, PROVIDER_NAMES, PROVIDERS } from "../common/provider_names.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };

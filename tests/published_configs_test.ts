@@ -2,8 +2,8 @@
 
 import assert from "node:assert/strict";
 import { PROJECT_ROOT } from "../common/files.ts";
-import { readConfig, searchHash } from "../experiments/config.ts";
-import { cellKey, cellSeed, expandCells } from "../experiments/axes.ts";
+import { readConfig, searchHash } from "../experiments/sweep/config.ts";
+import { cellKey, cellSeed, expandCells } from "../experiments/sweep/axes.ts";
 
 Deno.test("every configs/*.json the README names is in configs/", async () => {
   const readme = await Deno.readTextFile(`${PROJECT_ROOT}/README.md`);

@@ -1,9 +1,10 @@
 /** Rates and totals: one unit (network queries) in segments, summary and report, as records count it. */
 
 import assert from "node:assert/strict";
-import { parseConfig } from "../experiments/config.ts";
-import { readSegments, runExperiment } from "../experiments/runner.ts";
-import { writeReport } from "../experiments/write_report.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { readSegments } from "../experiments/store/records_io.ts";
+import { runExperiment } from "../experiments/scheduler/runner.ts";
+import { writeReport } from "../experiments/report/write_report.ts";
 import { fakeScoring } from "./_fake_scorer.ts";
 import { scratch } from "./_helpers.ts";
 

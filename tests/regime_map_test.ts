@@ -1,15 +1,11 @@
 /** The regime map: its cells from summary groups, and the regimes where 7 and 9 are hardest. */
 
 import assert from "node:assert/strict";
-import {
-  budgetTable,
-  closestBudgets,
-  hardestSevenNine,
-  mapCells,
-  regimeMapSpec,
-} from "../experiments/regime_map.ts";
-import { renderSvg } from "../experiments/plots.ts";
-import type { GroupSummary } from "../experiments/statistics.ts";
+import { budgetTable } from "../experiments/report/tables.ts";
+import { closestBudgets, hardestSevenNine, mapCells } from "../experiments/analysis/regime_map.ts";
+import { regimeMapSpec } from "../experiments/report/plots.ts";
+import { renderSvg } from "../experiments/report/plots.ts";
+import type { GroupSummary } from "../experiments/analysis/statistics.ts";
 
 function group(digit: number, converged: number, extra: Partial<GroupSummary> = {}): GroupSummary {
   return {

@@ -1,10 +1,11 @@
 /** renderReport(): the Markdown a results folder gets, from data alone. */
 
 import assert from "node:assert/strict";
-import { parseConfig } from "../experiments/config.ts";
-import { readRecords, runExperiment } from "../experiments/runner.ts";
-import { renderReport } from "../experiments/report.ts";
-import { summarize } from "../experiments/statistics.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { readRecords } from "../experiments/store/records_io.ts";
+import { runExperiment } from "../experiments/scheduler/runner.ts";
+import { renderReport } from "../experiments/report/markdown.ts";
+import { summarize } from "../experiments/analysis/statistics.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { scratch } from "./_helpers.ts";
 

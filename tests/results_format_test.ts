@@ -1,11 +1,13 @@
 /** Results folders of other versions: old ones migrated, newer and foreign ones refused clearly. */
 
 import assert from "node:assert/strict";
-import { parseConfig } from "../experiments/config.ts";
-import { readRecords, runExperiment } from "../experiments/runner.ts";
-import { readResultsConfig, writeReport } from "../experiments/write_report.ts";
-import { parseStoredConfig, RESULTS_FORMAT } from "../experiments/results_format.ts";
-import { migrateResults } from "../experiments/migrate.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { readRecords } from "../experiments/store/records_io.ts";
+import { runExperiment } from "../experiments/scheduler/runner.ts";
+import { readResultsConfig } from "../experiments/store/results_format.ts";
+import { writeReport } from "../experiments/report/write_report.ts";
+import { parseStoredConfig, RESULTS_FORMAT } from "../experiments/store/results_format.ts";
+import { migrateResults } from "../experiments/store/migrate.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { scratch } from "./_helpers.ts";
 

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { createPrng } from "../common/prng.ts";
 import { PROJECT_ROOT } from "../common/files.ts";
-import { parseConfig } from "../experiments/config.ts";
-import { runExperiment } from "../experiments/runner.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { runExperiment } from "../experiments/scheduler/runner.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { scratch } from "./_helpers.ts";
 import { runTask } from "./_task.ts";
@@ -15,7 +15,7 @@ import {
   parseSeedSets,
   type RobustnessRun,
   seedSetFigures,
-} from "../experiments/robustness.ts";
+} from "../experiments/analysis/robustness.ts";
 
 const run = (digit: number, seed: number, evaluations: number, converged = true) => ({
   digit,

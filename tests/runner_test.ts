@@ -2,18 +2,13 @@
 
 import assert from "node:assert/strict";
 import { UsageError } from "../common/errors.ts";
-import { parseConfig, type ResolvedConfig } from "../experiments/config.ts";
-import {
-  cellKey,
-  cellSeed,
-  expandCells,
-  imageFile,
-  readRecords,
-  runExperiment,
-  type RunRecord,
-  shardCells,
-} from "../experiments/runner.ts";
-import { decodeGreyPng } from "../experiments/images.ts";
+import { parseConfig, type ResolvedConfig } from "../experiments/sweep/config.ts";
+import { cellKey, cellSeed, expandCells } from "../experiments/sweep/axes.ts";
+import { imageFile, type RunRecord } from "../experiments/store/records.ts";
+import { readRecords } from "../experiments/store/records_io.ts";
+import { runExperiment } from "../experiments/scheduler/runner.ts";
+import { shardCells } from "../experiments/sweep/shards.ts";
+import { decodeGreyPng } from "../experiments/store/images.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { comparable, scratch } from "./_helpers.ts";
 

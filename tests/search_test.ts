@@ -8,7 +8,7 @@ import {
   PIXELS,
   runSearch,
   type SearchOptions,
-} from "../experiments/search.ts";
+} from "../experiments/search/search.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 
 const BASE = {

@@ -8,8 +8,11 @@
 
 import assert from "node:assert/strict";
 import { PROJECT_ROOT } from "../common/files.ts";
-import { parseConfig } from "../experiments/config.ts";
-import { expandCells, readRecords, type RunRecord, shardCells } from "../experiments/runner.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { expandCells } from "../experiments/sweep/axes.ts";
+import { readRecords } from "../experiments/store/records_io.ts";
+import { type RunRecord } from "../experiments/store/records.ts";
+import { shardCells } from "../experiments/sweep/shards.ts";
 import { comparable, scratch } from "./_helpers.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
 

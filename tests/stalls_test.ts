@@ -6,8 +6,8 @@ import {
   rivalOf,
   type StallRecord,
   stallRows,
-  stallTable,
-} from "../experiments/stalls.ts";
+} from "../experiments/analysis/stalls.ts";
+import { stallTable } from "../experiments/report/tables.ts";
 
 /** A run of `digit` that ends with `p` on the target and `rivalP` on `rival` (the rest spread). */
 function run(

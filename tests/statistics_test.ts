@@ -1,7 +1,7 @@
 /** Tests of the statistics: Wilson intervals, quantiles, grouping. */
 
 import assert from "node:assert/strict";
-import { quantile, summarize, wilsonInterval } from "../experiments/statistics.ts";
+import { quantile, summarize, wilsonInterval } from "../experiments/analysis/statistics.ts";
 
 const close = (a: number, b: number, tol = 1e-4) =>
   assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);

@@ -1,11 +1,12 @@
 /** Sweeps of strategies × objectives: batching, shards and resume give identical records. */
 
 import assert from "node:assert/strict";
-import { parseConfig } from "../experiments/config.ts";
-import { readRecords, runExperiment } from "../experiments/runner.ts";
-import { mergeShards } from "../experiments/shards.ts";
-import { writeReport } from "../experiments/write_report.ts";
-import { STRATEGY_NAMES } from "../experiments/strategies/registry.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { readRecords } from "../experiments/store/records_io.ts";
+import { runExperiment } from "../experiments/scheduler/runner.ts";
+import { mergeShards } from "../experiments/store/merge.ts";
+import { writeReport } from "../experiments/report/write_report.ts";
+import { STRATEGY_NAMES } from "../experiments/search/strategies/registry.ts";
 import { fakeScorer, fakeScoring } from "./_fake_scorer.ts";
 import { comparable, scratch } from "./_helpers.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";

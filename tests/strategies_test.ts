@@ -2,18 +2,22 @@
 
 import assert from "node:assert/strict";
 import { createPrng } from "../common/prng.ts";
-import { OBJECTIVES } from "../experiments/objectives.ts";
+import { OBJECTIVES } from "../experiments/search/objectives.ts";
 import {
   advanceTogether,
   createSearch,
   PIXELS,
   runSearch,
   type SearchOptions,
-} from "../experiments/search.ts";
-import { STRATEGIES, STRATEGY_NAMES } from "../experiments/strategies/registry.ts";
-import { squareSide } from "../experiments/strategies/square.ts";
-import { createKindShares, initialShares, sketch } from "../experiments/strategies/sketch.ts";
-import { drawStroke } from "../experiments/strategies/_raster.ts";
+} from "../experiments/search/search.ts";
+import { STRATEGIES, STRATEGY_NAMES } from "../experiments/search/strategies/registry.ts";
+import { squareSide } from "../experiments/search/strategies/square.ts";
+import {
+  createKindShares,
+  initialShares,
+  sketch,
+} from "../experiments/search/strategies/sketch.ts";
+import { drawStroke } from "../experiments/search/strategies/_raster.ts";
 import { fakeScorer, fakeScoring } from "./_fake_scorer.ts";
 
 const NEW = STRATEGY_NAMES.filter((n) => n !== "greedy");

@@ -6,18 +6,17 @@
 import assert from "node:assert/strict";
 import { exists } from "../common/files.ts";
 import { acquireLock } from "../common/lock.ts";
-import { parseConfig, type ResolvedConfig } from "../experiments/config.ts";
-import { decodeGreyPng } from "../experiments/images.ts";
-import { migrateResults } from "../experiments/migrate.ts";
-import {
-  expandCells,
-  readRecords,
-  runExperiment,
-  type RunRecord,
-  shardCells,
-} from "../experiments/runner.ts";
-import { mergeShards } from "../experiments/shards.ts";
-import { readResultsConfig, writeReport } from "../experiments/write_report.ts";
+import { parseConfig, type ResolvedConfig } from "../experiments/sweep/config.ts";
+import { decodeGreyPng } from "../experiments/store/images.ts";
+import { migrateResults } from "../experiments/store/migrate.ts";
+import { expandCells } from "../experiments/sweep/axes.ts";
+import { readRecords } from "../experiments/store/records_io.ts";
+import { runExperiment } from "../experiments/scheduler/runner.ts";
+import { type RunRecord } from "../experiments/store/records.ts";
+import { shardCells } from "../experiments/sweep/shards.ts";
+import { mergeShards } from "../experiments/store/merge.ts";
+import { readResultsConfig } from "../experiments/store/results_format.ts";
+import { writeReport } from "../experiments/report/write_report.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { comparable, scratch } from "./_helpers.ts";
 import { runCli } from "./_cli.ts";

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { coreCount, defaultWorkersFor, MIN_SLICE } from "../train/workers.ts";
-import { MODEL_NAMES, TRAINING_DEFAULTS } from "../train/model_names.ts";
+import { MODEL_NAMES, TRAINING_DEFAULTS } from "../common/model_names.ts";
 
 /** Runs `fn` with `navigator.hardwareConcurrency` reading `cores`. */
 function withCores<T>(cores: number, fn: () => T): T {

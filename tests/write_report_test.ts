@@ -2,11 +2,11 @@
 
 import assert from "node:assert/strict";
 import { exists } from "../common/files.ts";
-import { parseConfig } from "../experiments/config.ts";
-import { runExperiment } from "../experiments/runner.ts";
-import { currentBaseline, writeReport } from "../experiments/write_report.ts";
-import { decodeGreyPng } from "../experiments/images.ts";
-import { stallRows } from "../experiments/stalls.ts";
+import { parseConfig } from "../experiments/sweep/config.ts";
+import { runExperiment } from "../experiments/scheduler/runner.ts";
+import { currentBaseline, writeReport } from "../experiments/report/write_report.ts";
+import { decodeGreyPng } from "../experiments/store/images.ts";
+import { stallRows } from "../experiments/analysis/stalls.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { scratch } from "./_helpers.ts";
 

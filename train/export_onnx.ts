@@ -8,6 +8,13 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import onnxProto from "onnx-proto";
 import { writeFileAtomic } from "../common/files.ts";
+import {
+  INPUT_NAME,
+  LATENT_NAME,
+  OUTPUT_NAME,
+  PIXELS_NAME,
+  PRODUCER_NAME,
+} from "../common/model_io.ts";
 import { validateOnnx } from "./onnx_validate.ts";
 
 const { onnx } = onnxProto;
@@ -15,13 +22,6 @@ const { onnx } = onnxProto;
 /** The opset and IR version we write (ONNX 1.16: IR 10, opset 21). */
 export const ONNX_OPSET = 21;
 export const ONNX_IR_VERSION = 10;
-/** Names of the graph's input and output. */
-export const INPUT_NAME = "image";
-export const OUTPUT_NAME = "probabilities";
-/** A decoder's input and output names. */
-export const LATENT_NAME = "latent";
-export const PIXELS_NAME = "pixels";
-export const PRODUCER_NAME = "identikit";
 export const PRODUCER_VERSION = "0.1.0";
 
 /** Options for {@linkcode exportOnnx}. */
@@ -218,6 +218,8 @@ function activation(b: Builder, name: string, layerName: string): void {
     );}
 }
 
+// Over 80 lines: one branch per tfjs layer class, each a few ONNX nodes; a table of small
+// functions would only move the branches apart.
 function exportLayer(b: Builder, layer: tfl.layers.Layer): void {
   const cls = layer.getClassName();
   const config = layer.getConfig() as Record<string, unknown>;

@@ -7,8 +7,8 @@
 
 import * as tf from "@tensorflow/tfjs-core";
 import { buildModel, compileModel } from "./models.ts";
-import { TRAINING_DEFAULTS } from "./model_names.ts";
-import type { MnistSet } from "./mnist.ts";
+import { TRAINING_DEFAULTS } from "../common/model_names.ts";
+import type { MnistSet } from "../common/mnist.ts";
 import { sliceGradient, sumAndStep } from "./worker_step.ts";
 
 /** One kernel's share of a training step. */

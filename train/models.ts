@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { deriveSeed } from "../common/prng.ts";
-import { type ModelName, TRAINING_DEFAULTS, type TrainingDefaults } from "./model_names.ts";
+import { type ModelName, TRAINING_DEFAULTS, type TrainingDefaults } from "../common/model_names.ts";
 
 /** Builds (uncompiled) classifier `name` with every initializer seeded from `seed`. */
 export function buildModel(name: ModelName, seed: number): tfl.Sequential {

@@ -14,7 +14,7 @@
 
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import type { ModelName } from "./model_names.ts";
+import type { ModelName } from "../common/model_names.ts";
 import { splitEvenly } from "./workers.ts";
 import type { GradRequest, UpdateRequest, WorkerInit } from "./parallel_worker.ts";
 
@@ -55,6 +55,8 @@ export interface ParallelOptions {
   learningRate: number;
 }
 
+// Over 80 lines: the trainer's methods close over the workers and the shared weight buffers it
+// starts; they are one object's state, not separable steps.
 /**
  * Starts `options.workers` workers whose replicas begin from `network`'s current weights and
  * optimizer state (a fresh network, or one a checkpoint restored).

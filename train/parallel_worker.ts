@@ -15,7 +15,7 @@ import { deriveSeed } from "../common/prng.ts";
 import { useBackend } from "./backend.ts";
 import { installFastGradients } from "./fast_gradients.ts";
 import { buildModel } from "./models.ts";
-import type { ModelName } from "./model_names.ts";
+import type { ModelName } from "../common/model_names.ts";
 import { sliceGradient, sumAndStep } from "./worker_step.ts";
 
 /** What the coordinator sends first. */

@@ -5,7 +5,7 @@ import { DEFAULT_MODELS_DIR, sha256Hex, writeJsonAtomic } from "../common/files.
 import { acquireLock } from "../common/lock.ts";
 import { useBackend } from "./backend.ts";
 import { installFastGradients } from "./fast_gradients.ts";
-import { loadMnist, MNIST_SPLITS } from "./mnist.ts";
+import { loadMnist, MNIST_SPLITS } from "../common/mnist.ts";
 import { buildModel, compileModel, countParameters } from "./models.ts";
 import {
   type Architecture,
@@ -13,7 +13,7 @@ import {
   maxTrainImages,
   type ModelName,
   TRAINING_DEFAULTS,
-} from "./model_names.ts";
+} from "../common/model_names.ts";
 import { buildVae, evaluateVae, trainVae } from "./vae.ts";
 import { saveTfjsModel } from "./artifacts.ts";
 import { evaluateAccuracy, trainModel, type TrainProgress } from "./train.ts";
@@ -117,6 +117,8 @@ export async function trainAndSave(
   }
 }
 
+// Over 80 lines: the pipeline's steps in order (data, network, checkpoint, workers, training,
+// export), each using what the one before made, under one finally that releases the workers.
 async function trainAndSaveClassifier(
   model: ModelName,
   options: TrainAndSaveOptions,

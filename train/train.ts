@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { createPrng, deriveSeed, shuffleInPlace } from "../common/prng.ts";
 import { accuracy } from "../common/probabilities.ts";
-import type { MnistSet } from "./mnist.ts";
+import type { MnistSet } from "../common/mnist.ts";
 import type { TrainPosition } from "./checkpoint.ts";
 import type { BatchTrainer } from "./parallel.ts";
 
@@ -57,6 +57,8 @@ interface SeedableLayer {
   seed?: number;
 }
 
+// Over 80 lines: one epoch loop whose shuffling, dropout seeds, checkpoints and stop signal share
+// its counters; the parts are short and read in the order they run.
 /**
  * Trains a compiled model on `data` with seeded shuffling and per-step dropout seeds, so the
  * same seed gives the same weights on the same machine.

@@ -7,8 +7,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { createPrng, deriveSeed, shuffleInPlace } from "../common/prng.ts";
-import type { MnistSet } from "./mnist.ts";
-import { TRAINING_DEFAULTS } from "./model_names.ts";
+import type { MnistSet } from "../common/mnist.ts";
+import { TRAINING_DEFAULTS } from "../common/model_names.ts";
 import type { TrainProgress } from "./train.ts";
 
 /** The latent vector's length. */

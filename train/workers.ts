@@ -3,7 +3,7 @@
  * here: the CLIs read these before deciding to load it).
  */
 
-import { type ModelName, TRAINING_DEFAULTS } from "./model_names.ts";
+import { type ModelName, TRAINING_DEFAULTS } from "../common/model_names.ts";
 
 /** The number of cores this machine offers (`bench:train` measures that many workers). */
 export function coreCount(): number {

@@ -1,0 +1,356 @@
+/** Figures as Vega-Lite specs, rendered to SVG headlessly with Vega (no canvas, no browser). */
+
+import * as vega from "vega";
+import * as vl from "vega-lite";
+import { quantile } from "../analysis/statistics.ts";
+import { type GroupSummary, SEED_SUCCESS, type Setting } from "../analysis/statistics.ts";
+import type { MapCell } from "../analysis/regime_map.ts";
+
+export type { Setting };
+
+export type Spec = vl.TopLevelSpec;
+
+/** Renders a Vega-Lite spec to an SVG string. */
+export async function renderSvg(spec: Spec): Promise<string> {
+  const compiled = vl.compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+
+/** Digits along x, labels upright. */
+const DIGIT_X = {
+  field: "digit",
+  type: "ordinal",
+  title: "digit",
+  axis: { labelAngle: 0 },
+} as const;
+
+/** Settings side by side within a digit, one colour each, with the full label in the legend. */
+function bySetting(values: { setting: Setting }[]) {
+  return {
+    color: {
+      field: "setting",
+      type: "ordinal",
+      title: legendTitle(values),
+      legend: { labelLimit: 400 },
+    },
+    xOffset: { field: "setting" },
+  } as const;
+}
+
+/** "masks" while settings are plain mask counts, "setting" once they carry a regime. */
+const legendTitle = (values: { setting: Setting }[]): string =>
+  values.some((v) => typeof v.setting === "string") ? "setting" : "masks";
+const DIGIT_COLOR = { field: "digit", type: "nominal", title: "digit" } as const;
+
+/** An interval on a [0, 1] y axis: from each value's `low` to its `high`. */
+function intervalY(title: string): {
+  y: { field: string; type: "quantitative"; title: string; scale: { domain: number[] } };
+  y2: { field: string };
+} {
+  return {
+    y: { field: "low", type: "quantitative", title, scale: { domain: [0, 1] } },
+    y2: { field: "high" },
+  };
+}
+
+/** Runs that stopped keep their last value, so medians over seeds stay defined to the end. */
+export function confidenceBands(
+  runs: { digit: number; trajectory: number[]; setting?: Setting }[],
+): {
+  digit: string;
+  setting: Setting;
+  iteration: number;
+  median: number;
+  low: number;
+  high: number;
+}[] {
+  const groups = new Map<string, { digit: number; setting: Setting; trajectories: number[][] }>();
+  for (const r of runs) {
+    const key = `${r.digit}|${r.setting ?? ""}`;
+    if (!groups.has(key)) {
+      groups.set(key, { digit: r.digit, setting: r.setting ?? "", trajectories: [] });
+    }
+    groups.get(key)!.trajectories.push(r.trajectory);
+  }
+  const rows = [];
+  const sorted = [...groups.values()].sort((a, b) =>
+    a.digit - b.digit || String(a.setting).localeCompare(String(b.setting), "en", { numeric: true })
+  );
+  for (const { digit, setting, trajectories } of sorted) {
+    const length = Math.max(...trajectories.map((t) => t.length));
+    for (let i = 0; i < length; i++) {
+      const values = trajectories.filter((t) => t.length > 0).map((t) =>
+        t[Math.min(i, t.length - 1)]
+      );
+      rows.push({
+        digit: String(digit),
+        setting,
+        iteration: i + 1,
+        median: quantile(values, 0.5),
+        low: quantile(values, 0.1),
+        high: quantile(values, 0.9),
+      });
+    }
+  }
+  return rows;
+}
+
+/** curves.svg: best confidence vs iteration per digit, median line and p10–p90 band over seeds. */
+export function curvesSpec(
+  runs: { digit: number; trajectory: number[]; setting?: Setting }[],
+  target: number,
+): Spec {
+  const bands = confidenceBands(runs);
+  // Several settings: one line style each (and a band only per digit × setting).
+  const dash = new Set(bands.map((b) => b.setting)).size > 1
+    ? {
+      strokeDash: {
+        field: "setting",
+        type: "ordinal",
+        title: legendTitle(bands),
+        legend: { labelLimit: 400 },
+      },
+    } as const
+    : {};
+  return {
+    $schema: SCHEMA,
+    title: "Best confidence vs iteration (median over seeds, band p10–p90)",
+    width: 560,
+    height: 320,
+    layer: [
+      {
+        data: { values: bands },
+        mark: { type: "area", opacity: 0.15 },
+        encoding: {
+          x: { field: "iteration", type: "quantitative", title: "iteration" },
+          ...intervalY("confidence for the target digit"),
+          color: DIGIT_COLOR,
+          detail: { field: "setting" },
+        },
+      },
+      {
+        data: { values: bands },
+        mark: { type: "line", strokeWidth: 1.5 },
+        encoding: {
+          x: { field: "iteration", type: "quantitative" },
+          y: { field: "median", type: "quantitative" },
+          color: DIGIT_COLOR,
+          detail: { field: "setting" },
+          ...dash,
+        },
+      },
+      {
+        data: { values: [{ target }] },
+        mark: { type: "rule", strokeDash: [4, 4], color: "black" },
+        encoding: { y: { field: "target", type: "quantitative" } },
+      },
+    ],
+  };
+}
+
+/** success.svg: success rate per digit with its 95 % Wilson interval; the seed's 7 and 9 marked. */
+export function successSpec(groups: (GroupSummary & { setting: Setting })[]): Spec {
+  const values = groups.map((g) => ({
+    digit: String(g.digit),
+    setting: g.setting,
+    rate: g.successRate,
+    low: g.wilsonLow,
+    high: g.wilsonHigh,
+  }));
+  return {
+    $schema: SCHEMA,
+    title: "Runs reaching the target (95 % Wilson interval); ◆ = the seed's figures",
+    width: 480,
+    height: 260,
+    layer: [
+      {
+        data: { values },
+        mark: { type: "rule" },
+        encoding: {
+          x: DIGIT_X,
+          ...intervalY("success rate"),
+          ...bySetting(values),
+        },
+      },
+      {
+        data: { values },
+        mark: { type: "point", filled: true, size: 60 },
+        encoding: {
+          x: { field: "digit", type: "ordinal" },
+          y: { field: "rate", type: "quantitative" },
+          ...bySetting(values),
+        },
+      },
+      {
+        data: { values: SEED_SUCCESS.map((s) => ({ digit: String(s.digit), rate: s.rate })) },
+        mark: { type: "point", shape: "diamond", size: 120, color: "black", filled: false },
+        encoding: {
+          x: { field: "digit", type: "ordinal" },
+          y: { field: "rate", type: "quantitative" },
+        },
+      },
+    ],
+  };
+}
+
+/** evaluations.svg: evaluations to reach the target per digit, one dot per converged run. */
+export function evaluationsSpec(
+  runs: { digit: number; converged: boolean; evaluations: number; setting: Setting }[],
+): Spec {
+  const values = runs.filter((r) => r.converged).map((r) => ({
+    digit: String(r.digit),
+    setting: r.setting,
+    evaluations: r.evaluations,
+  }));
+  return {
+    $schema: SCHEMA,
+    title: "Evaluations to reach the target (converged runs; tick = median)",
+    width: 480,
+    height: 260,
+    layer: [
+      {
+        data: { values },
+        mark: { type: "point", opacity: 0.6 },
+        encoding: {
+          x: DIGIT_X,
+          y: {
+            field: "evaluations",
+            type: "quantitative",
+            title: "network evaluations",
+            scale: { type: "log" },
+          },
+          ...bySetting(values),
+        },
+      },
+      {
+        data: { values },
+        mark: { type: "tick", thickness: 2, size: 18 },
+        encoding: {
+          x: { field: "digit", type: "ordinal" },
+          y: { aggregate: "median", field: "evaluations", type: "quantitative" },
+          ...bySetting(values),
+        },
+      },
+    ],
+  };
+}
+
+/** baseline.svg: histograms of the maximum softmax on noise and on real test digits. */
+export function baselineSpec(
+  histograms: { source: string; bin: number; fraction: number }[],
+): Spec {
+  return {
+    $schema: SCHEMA,
+    title: "Maximum softmax: uniform noise vs real MNIST test digits",
+    width: 480,
+    height: 220,
+    data: { values: histograms },
+    mark: { type: "bar", opacity: 0.7 },
+    encoding: {
+      x: {
+        field: "bin",
+        type: "quantitative",
+        bin: { binned: true, step: 0.05 },
+        title: "max softmax",
+        scale: { domain: [0, 1] },
+      },
+      x2: { field: "binEnd" },
+      y: { field: "fraction", type: "quantitative", title: "fraction of images", stack: null },
+      color: { field: "source", type: "nominal", title: null },
+    },
+    transform: [{ calculate: "datum.bin + 0.05", as: "binEnd" }],
+  };
+}
+
+/** Distance to the nearest training digit: real test digits vs the identikits of each setting. */
+export function distanceSpec(
+  histograms: { source: string; bin: number; fraction: number }[],
+  p95: number,
+  step = 0.5,
+): Spec {
+  return {
+    $schema: SCHEMA,
+    title: "Distance to the nearest MNIST training digit (dashed: real digits' 95th percentile)",
+    width: 520,
+    height: 240,
+    layer: [
+      {
+        data: { values: histograms },
+        mark: { type: "line", interpolate: "step-after", strokeWidth: 2 },
+        encoding: {
+          x: { field: "bin", type: "quantitative", title: "Euclidean distance (pixels in [0, 1])" },
+          y: { field: "fraction", type: "quantitative", title: "fraction of images" },
+          color: { field: "source", type: "nominal", title: null },
+        },
+      },
+      {
+        data: { values: [{ p95 }] },
+        mark: { type: "rule", strokeDash: [4, 4] },
+        encoding: { x: { field: "p95", type: "quantitative" } },
+      },
+    ],
+    description: `bins of ${step}`,
+  };
+}
+
+/** regimes.svg: success rate per digit (columns) per regime (rows), a panel per model. */
+export function regimeMapSpec(cells: MapCell[]): Spec {
+  const seed = [...new Set(cells.map((c) => c.model))].flatMap((model) =>
+    SEED_SUCCESS.map((s) => ({
+      model,
+      regime: "the seed (reported)",
+      digit: s.digit,
+      rate: s.rate,
+      label: `${Math.round(s.rate * 100)}`,
+    }))
+  );
+  const values = [
+    ...cells.map((c) => ({
+      ...c,
+      label: `${Math.round(c.rate * 100)}${
+        c.stuckRate > 0 ? `/${Math.round(c.stuckRate * 100)}s` : ""
+      }`,
+    })),
+    ...seed,
+  ];
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: "Success % per digit per regime (n/ms: n % stuck); bottom row: the seed's 7 and 9",
+    // Row labels name the masks last: the default limit (180 px) would cut them off (0: none).
+    config: { axis: { labelLimit: 0 } },
+    data: { values },
+    facet: { column: { field: "model", type: "nominal", title: null } },
+    spec: {
+      width: 300,
+      height: { step: 18 },
+      layer: [
+        {
+          mark: { type: "rect" },
+          encoding: {
+            x: { field: "digit", type: "ordinal", title: "digit" },
+            y: { field: "regime", type: "nominal", title: null, sort: null },
+            color: {
+              field: "rate",
+              type: "quantitative",
+              title: "success",
+              scale: { domain: [0, 1], scheme: "redyellowgreen" },
+            },
+          },
+        },
+        {
+          mark: { type: "text", fontSize: 8 },
+          encoding: {
+            x: { field: "digit", type: "ordinal" },
+            y: { field: "regime", type: "nominal", sort: null },
+            text: { field: "label" },
+          },
+        },
+      ],
+    },
+  };
+}
