@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import process from "node:process";
 import cliProgress from "cli-progress";
 import { describeError, UsageError } from "../common/errors.ts";
+import { DEFAULT_MODELS_DIR } from "../common/files.ts";
 
 /** Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
@@ -42,6 +43,22 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
   } catch (error) {
     throw new UsageError((error as Error).message, { hint: usage });
   }
+}
+
+/** `--model` and `--models-dir`: the flags of every task that works on one model of the zoo. */
+export const MODEL_FLAGS = {
+  model: { type: "string", default: "cnn" },
+  "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
+} as const;
+
+/** {@linkcode parseFlags} for a task on one model of the zoo: {@linkcode MODEL_FLAGS} and `flags`. */
+export function parseModelFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  { flags, usage }: { flags: T; usage: string },
+): ReturnType<
+  typeof parseArgs<{ options: typeof MODEL_FLAGS & T; allowPositionals: true; strict: true }>
+> {
+  return parseFlags(args, { usage, flags: { ...MODEL_FLAGS, ...flags } });
 }
 
 /** Parses an integer flag within [min, max], or throws a usage error naming the flag. */

@@ -3,8 +3,8 @@
  * hash), but only after the new file matches the tfjs model on the 10,000 test images.
  */
 
-import { EXIT, parseFlags, runMain } from "./_cli.ts";
-import { DEFAULT_MODELS_DIR, sha256Hex, writeJsonAtomic } from "../common/files.ts";
+import { EXIT, parseModelFlags, runMain } from "./_cli.ts";
+import { sha256Hex, writeJsonAtomic } from "../common/files.ts";
 import { UsageError } from "../common/errors.ts";
 import { isGenerator, MODEL_NAMES, parseModelName } from "../common/model_names.ts";
 import { useBackend } from "../train/backend.ts";
@@ -23,11 +23,9 @@ the old files as they were.`;
 
 if (import.meta.main) {
   await runMain(async () => {
-    const { values } = parseFlags(Deno.args, {
+    const { values } = parseModelFlags(Deno.args, {
       usage: USAGE,
       flags: {
-        model: { type: "string", default: "cnn" },
-        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
         "max-diff": { type: "string", default: String(PARITY_MAX_DIFF) },
       },
     });

@@ -1,7 +1,6 @@
 /** `deno task train`: trains a classifier on MNIST (tfjs wasm), then exports it to ONNX. */
 
-import { DEFAULT_MODELS_DIR } from "../common/files.ts";
-import { EXIT, intFlag, parseFlags, runMain } from "./_cli.ts";
+import { EXIT, intFlag, parseModelFlags, runMain } from "./_cli.ts";
 import { trainWithProgress } from "./_train_progress.ts";
 import {
   maxTrainImages,
@@ -34,17 +33,15 @@ ${MODEL_NAMES.map((m) => `  ${m.padEnd(8)} ${TRAINING_DEFAULTS[m].description}`)
 
 if (import.meta.main) {
   await runMain(async () => {
-    const { values } = parseFlags(Deno.args, {
+    const { values } = parseModelFlags(Deno.args, {
       usage: USAGE,
       flags: {
-        model: { type: "string", default: "cnn" },
         epochs: { type: "string" },
         steps: { type: "string" },
         batch: { type: "string" },
         seed: { type: "string" },
         limit: { type: "string" },
         workers: { type: "string" },
-        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
       },
     });
     const model = parseModelName(values.model);

@@ -50,31 +50,18 @@ export function buildCnn(seed: number, tutorial = false): tfl.Sequential {
       : tfl.initializers.glorotUniform({ seed: deriveSeed(seed, layer) });
   const bias = tutorial ? { biasInitializer: tfl.initializers.constant({ value: 0.1 }) } : {};
   const model = tfl.sequential({ name: "cnn" });
-  model.add(tfl.layers.conv2d({
-    inputShape: [28, 28, 1],
+  addConvPool(model, 1, {
     filters: 32,
-    kernelSize: 5,
     padding: "same",
-    activation: "relu",
     kernelInitializer: init("conv1"),
     ...bias,
-    name: "conv1",
-  }));
-  model.add(
-    tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: "pool1" }),
-  );
-  model.add(tfl.layers.conv2d({
+  });
+  addConvPool(model, 2, {
     filters: 64,
-    kernelSize: 5,
     padding: "same",
-    activation: "relu",
     kernelInitializer: init("conv2"),
     ...bias,
-    name: "conv2",
-  }));
-  model.add(
-    tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: "pool2" }),
-  );
+  });
   model.add(tfl.layers.flatten({ name: "flatten" }));
   model.add(tfl.layers.dense({
     units: 1024,
@@ -98,28 +85,35 @@ export function buildCnn(seed: number, tutorial = false): tfl.Sequential {
 export function buildLenet(seed: number): tfl.Sequential {
   const init = (layer: string) => tfl.initializers.glorotUniform({ seed: deriveSeed(seed, layer) });
   const model = tfl.sequential({ name: "lenet" });
-  model.add(tfl.layers.conv2d({
-    inputShape: [28, 28, 1],
-    filters: 6,
-    kernelSize: 5,
-    padding: "valid",
-    activation: "relu",
-    kernelInitializer: init("conv1"),
-    name: "conv1",
-  }));
-  model.add(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: "pool1" }));
-  model.add(tfl.layers.conv2d({
-    filters: 16,
-    kernelSize: 5,
-    padding: "valid",
-    activation: "relu",
-    kernelInitializer: init("conv2"),
-    name: "conv2",
-  }));
-  model.add(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: "pool2" }));
+  addConvPool(model, 1, { filters: 6, padding: "valid", kernelInitializer: init("conv1") });
+  addConvPool(model, 2, { filters: 16, padding: "valid", kernelInitializer: init("conv2") });
   model.add(tfl.layers.flatten({ name: "flatten" }));
   addDenseHead(model, [120, 84], init);
   return model;
+}
+
+/**
+ * Block `i` of a convolutional network: a 5×5 ReLU convolution `conv<i>` (the first one takes
+ * the 28×28×1 image), then a 2×2 max pool `pool<i>`.
+ */
+function addConvPool(
+  model: tfl.Sequential,
+  i: 1 | 2,
+  layer: {
+    filters: number;
+    padding: "same" | "valid";
+    kernelInitializer: ReturnType<typeof tfl.initializers.glorotUniform>;
+    biasInitializer?: ReturnType<typeof tfl.initializers.constant>;
+  },
+): void {
+  model.add(tfl.layers.conv2d({
+    ...(i === 1 ? { inputShape: [28, 28, 1] } : {}),
+    kernelSize: 5,
+    activation: "relu",
+    ...layer,
+    name: `conv${i}`,
+  }));
+  model.add(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i}` }));
 }
 
 /** ReLU layers of `hidden` units (fc1, fc2, …), then a softmax over the ten digits. */

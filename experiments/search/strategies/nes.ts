@@ -5,13 +5,8 @@
  */
 
 import { z } from "zod";
-import {
-  createGaussian,
-  LEVEL_VALUES,
-  type Optimizer,
-  PIXELS,
-  type StrategyDefinition,
-} from "./strategy.ts";
+import { createGaussian, LEVEL_VALUES, PIXELS } from "./strategy.ts";
+import type { Optimizer, StrategyDefinition } from "./strategy.ts";
 
 const schema = z.strictObject({
   name: z.literal("nes"),
