@@ -23,6 +23,7 @@ function run(
   );
   return {
     cell: `${digit}-${seed}-500`,
+    image: `images/${digit}-${seed}-500.png`,
     digit,
     seed,
     converged: end.converged ?? false,
@@ -82,10 +83,13 @@ Deno.test("stallRows(): per digit with failures, how they ended, rivals most com
       // 0.15 / 0.21, 0.1 / 0.14, 0.3 / 0.4: the middle one.
       medianRivalShare: 0.15 / (1 - 0.79),
       // The most common rival's runs first (by seed), then the other's.
-      pictured: ["7-1-500", "7-3-500", "7-2-500"],
+      pictured: ["images/7-1-500.png", "images/7-3-500.png", "images/7-2-500.png"],
     },
   );
-  assert.deepStrictEqual(stallRows(records, 2)[0].pictured, ["7-1-500", "7-3-500"]);
+  assert.deepStrictEqual(stallRows(records, 2)[0].pictured, [
+    "images/7-1-500.png",
+    "images/7-3-500.png",
+  ]);
   assert.deepStrictEqual(stallRows(records.filter((r) => r.converged)), []);
 });
 

@@ -65,6 +65,37 @@ Deno.test("a regime edited A → B → A: every record's image reproduces its ow
   assert.strictEqual(summary.runs, 1);
 });
 
+Deno.test("regimes run one at a time, then swept together: grid.png shows each record's own image", async () => {
+  const dir = await scratch("trust-aba-both");
+  await run(regime(0.5), dir);
+  await run(regime(0.2), dir);
+  const both = {
+    ...regime(0.5),
+    perturbations: [...regime(0.5).perturbations, ...regime(0.2).perturbations],
+  };
+  const third = await run(both, dir);
+  assert.deepStrictEqual([third.ran, third.skipped], [0, 2]);
+  // Both records keep the id they were run under ("1-1-30"); their images differ.
+  assert.deepStrictEqual(third.records.map((r) => r.cell), ["1-1-30", "1-1-30"]);
+  await writeReport(dir);
+  const grid = decodeGreyPng(await Deno.readFile(`${dir}/grid.png`));
+  const tile = (c: number) => {
+    // renderGrid's layout: 3× scale, 2 px gaps.
+    const x0 = 2 + c * (84 + 2), y0 = 2;
+    return Uint8Array.from(
+      { length: 784 },
+      (_, i) => grid.levels[(y0 + Math.floor(i / 28) * 3) * grid.width + x0 + (i % 28) * 3],
+    );
+  };
+  const own = await Promise.all(
+    third.records.map(async (r) => decodeGreyPng(await Deno.readFile(`${dir}/${r.image}`)).levels),
+  );
+  assert.notDeepStrictEqual(own[0], own[1]);
+  const shown = [tile(0), tile(1)];
+  const key = (a: Uint8Array) => a.join(",");
+  assert.deepStrictEqual(shown.map(key).sort(), own.map(key).sort());
+});
+
 Deno.test("the report refuses two records of different cells that name one image", async () => {
   const dir = await scratch("trust-shared");
   await run(regime(0.5), dir);

@@ -90,7 +90,7 @@ Deno.test("failed runs get stalls.png (a row per digit, their own images) and a 
   // Two rows (3 and 7) of three runs, at renderGrid's 3× with 2-pixel separators.
   assert.deepStrictEqual([width, height], [3 * 84 + 4 * 2, 2 * 84 + 3 * 2]);
   const rows = stallRows(records);
-  const pictured = records.find((r) => r.cell === rows[0].pictured[0])!;
+  const pictured = records.find((r) => r.image === rows[0].pictured[0])!;
   const expected = decodeGreyPng(await Deno.readFile(`${dir}/${pictured.image}`)).levels;
   // The top-left tile is that run's image, upscaled 3×.
   for (let y = 0; y < 28; y++) {

@@ -9,6 +9,8 @@ import { quantile } from "./statistics.ts";
 /** What of a record this needs. */
 export interface StallRecord {
   cell: string;
+  /** The record's image file (what stalls.png pictures; cell ids can repeat, images never). */
+  image: string;
   digit: number;
   seed: number;
   converged: boolean;
@@ -41,7 +43,7 @@ export interface StallRow {
   medianRival: number;
   /** Median share of the rival in what the target lacks: p(rival) / (1 − p(target)). */
   medianRivalShare: number;
-  /** Cells pictured in stalls.png's row for this digit, in order (grouped by rival). */
+  /** Images pictured in stalls.png's row for this digit, in order (grouped by rival). */
   pictured: string[];
 }
 
@@ -95,7 +97,7 @@ export function stallRows(records: StallRecord[], perRow = STALL_PICTURES): Stal
     const atLimit = failed.filter((r) => !r.stuck);
     const pictured = [...failed].sort((a, b) =>
       rankOf(a) - rankOf(b) || a.seed - b.seed || (a.cell < b.cell ? -1 : a.cell > b.cell ? 1 : 0)
-    ).slice(0, perRow).map((r) => r.cell);
+    ).slice(0, perRow).map((r) => r.image);
     rows.push({
       digit,
       runs: all.length,

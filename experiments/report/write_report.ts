@@ -105,7 +105,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
   const images = await readImages(dir, records);
   const columns = columnOrder(config, order);
   const rows = [...config.digits].sort((a, b) => a - b).map((digit) =>
-    records.filter((r) => r.digit === digit).sort(columns).map((r) => images.get(r.cell)!)
+    records.filter((r) => r.digit === digit).sort(columns).map((r) => images.get(r.image)!)
   );
   await writeBoard(`${dir}/grid.png`, rows);
   const stalls = await writeStalls(dir, records, images);
@@ -117,7 +117,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
   const drawn = await writeFigures(dir, config, { summary, runs, baseline, setting });
 
   const likeness = records.length > 1
-    ? measureLikeness(records.map((r) => ({ digit: r.digit, pixels: images.get(r.cell)! })))
+    ? measureLikeness(records.map((r) => ({ digit: r.digit, pixels: images.get(r.image)! })))
     : null;
   const model = (await exists(`${dir}/model.json`))
     ? JSON.parse(await Deno.readTextFile(`${dir}/model.json`))
@@ -175,7 +175,9 @@ async function readImages(dir: string, records: RunRecord[]): Promise<Map<string
           "cell's line from the records and re-run the experiment to redo that cell.",
       });
     });
-    images.set(r.cell, decodeGreyPng(bytes, r.image).levels);
+    // By image, not by cell id: ids leave out single-valued axes, so two records of one report
+    // (run under different single regimes, now both swept) can share an id, never an image.
+    images.set(r.image, decodeGreyPng(bytes, r.image).levels);
   }
   return images;
 }
@@ -193,7 +195,7 @@ async function writeStalls(
   } else {
     await writeBoard(
       `${dir}/stalls.png`,
-      stalls.map((row) => row.pictured.map((cell) => images.get(cell)!)),
+      stalls.map((row) => row.pictured.map((image) => images.get(image)!)),
     );
   }
   return stalls;
