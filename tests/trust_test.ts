@@ -12,7 +12,7 @@ import { migrateResults } from "../experiments/store/migrate.ts";
 import { expandCells } from "../experiments/sweep/axes.ts";
 import { readRecords } from "../experiments/store/records_io.ts";
 import { runExperiment } from "../experiments/scheduler/runner.ts";
-import { type RunRecord } from "../experiments/store/records.ts";
+import { reproducible, type RunRecord } from "../experiments/store/records.ts";
 import { shardCells } from "../experiments/sweep/shards.ts";
 import { mergeShards } from "../experiments/store/merge.ts";
 import { readResultsConfig } from "../experiments/store/results_format.ts";
@@ -148,6 +148,29 @@ Deno.test("a 2-shard sweep grown by two seeds and a mask count, rerun shard by s
   assert.deepStrictEqual(comparable(merged.records), comparable(whole.records));
   // Merged records keep the config's cell order, as an unsharded run writes them.
   assert.deepStrictEqual(merged.records.map((r) => r.cell), whole.records.map((r) => r.cell));
+});
+
+Deno.test("re-sharded from 2 to 3 shards as a second regime is added, the cells run twice merge as one", async () => {
+  const one = regime(0.5);
+  const two = {
+    ...one,
+    digits: [1, 4, 7],
+    perturbations: [...one.perturbations, ...regime(0.2).perturbations],
+  };
+  const first = { ...one, digits: [1, 4, 7] };
+  const dir = await scratch("trust-reshard");
+  for (const index of [0, 1]) await run(first, dir, { shard: { index, count: 2 } });
+  for (const index of [0, 1, 2]) await run(two, dir, { shard: { index, count: 3 } });
+  const merged = await mergeShards(dir, await readResultsConfig(dir));
+  // Some cells are in a 2-shard file (id "1-1-30") and a 3-shard file ("1-1-30-d0.05-a0.5"):
+  // the same run under two names, not a conflict.
+  assert.deepStrictEqual([merged.missing, merged.conflicts], [[], []]);
+  const whole = await run(two, await scratch("trust-reshard-whole"));
+  const same = (records: RunRecord[]) => records.map((r) => JSON.stringify(reproducible(r)));
+  assert.deepStrictEqual(same(merged.records), same(whole.records));
+  for (const [again, recorded] of await rescored(dir, merged.records)) {
+    assert.strictEqual(again, recorded);
+  }
 });
 
 Deno.test("--fresh deletes nothing while another process holds the folder, then waits for it", async () => {

@@ -94,9 +94,15 @@ export async function imageFile(
   return `images/${id}-${identity.slice(0, 12)}.png`;
 }
 
-/** A record's fields that the same cell always reproduces: all but its timings. */
-export function reproducible(record: RunRecord): Omit<RunRecord, "wallMs" | "shareMs"> {
-  const { wallMs: _w, shareMs: _s, ...rest } = record;
+/**
+ * What the same cell, run again under the same search, always reproduces: all but its timings,
+ * and all but its names (`cell` and `image`), which follow the config's id format at the time it
+ * ran (a regime added later appends to ids), not the cell itself.
+ */
+export function reproducible(
+  record: RunRecord,
+): Omit<RunRecord, "wallMs" | "shareMs" | "cell" | "image"> {
+  const { wallMs: _w, shareMs: _s, cell: _c, image: _i, ...rest } = record;
   return rest;
 }
 
