@@ -29,6 +29,12 @@ export interface LockHolder {
 export interface Lock {
   /** The previous holder when it was taken over (it had died or stopped beating). */
   tookOver?: LockHolder;
+  /**
+   * Who took the lock over from us, when a process on another host found our heartbeat stopped
+   * (this process stalled for longer than its staleness): from then on the lock is not ours, and
+   * its holder must stop writing what it protected. Null while the lock is ours.
+   */
+  lostTo(): LockHolder | null;
   /** Releases the lock and removes the lock file. Idempotent. */
   release(): Promise<void>;
 }
@@ -46,11 +52,14 @@ export class LockedError extends UsageError {
   }
 }
 
-/** This machine's name, or "unknown-host" where the permission to read it is not granted. */
+/** What {@linkcode hostName} says where the permission to read the host name is not granted. */
+export const UNKNOWN_HOST = "unknown-host";
+
+/** This machine's name, or {@linkcode UNKNOWN_HOST} where the permission is not granted. */
 export function hostName(): string {
   // Query first: calling without the permission would prompt in a terminal.
   if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state !== "granted") {
-    return "unknown-host";
+    return UNKNOWN_HOST;
   }
   return Deno.hostname();
 }
@@ -97,21 +106,27 @@ async function tryAcquire(path: string, options: LockOptions): Promise<Lock> {
   let file: Deno.FsFile;
   for (let attempt = 0;; attempt++) {
     file = await Deno.open(path, { read: true, write: true, create: true });
-    if (!(await file.tryLock(true))) {
-      file.close();
-      throw new LockedError(path, await readHolder(path), hint);
+    let same = false;
+    try {
+      if (!(await file.tryLock(true))) throw new LockedError(path, await readHolder(path), hint);
+      // A releasing holder removes the file before it lets go: make sure ours is still the one
+      // at `path`, or a third process could lock a new file there at the same time.
+      const [mine, there] = [await file.stat(), await Deno.stat(path).catch(() => null)];
+      same = there !== null && there.ino === mine.ino && there.dev === mine.dev;
+    } finally {
+      if (!same) file.close();
     }
-    // A releasing holder removes the file before it lets go: make sure ours is still the one
-    // at `path`, or a third process could lock a new file there at the same time.
-    const [mine, there] = [await file.stat(), await Deno.stat(path).catch(() => null)];
-    if (there && there.ino === mine.ino && there.dev === mine.dev) break;
-    file.close();
+    if (same) break;
     if (attempt === 5) throw new LockedError(path, await readHolder(path), hint);
   }
   let ok = false;
   try {
     const previous = await readHolder(path);
-    if (previous && previous.host !== self.host && await stillBeating(path, staleMs)) {
+    // Without the permission to read the host name every host calls itself "unknown-host": such
+    // a holder may be on another host, so it is watched like one.
+    const elsewhere = previous !== null &&
+      (previous.host !== self.host || self.host === UNKNOWN_HOST);
+    if (elsewhere && await stillBeating(path, staleMs)) {
       // flock may not reach across hosts on a shared volume: a beating holder is alive.
       throw new LockedError(
         path,
@@ -123,7 +138,20 @@ async function tryAcquire(path: string, options: LockOptions): Promise<Lock> {
     }
     const since = new Date().toISOString();
     let beat = 0;
+    let lostTo: LockHolder | null = null;
+    let stopBeating = () => {};
+    const ours = (h: LockHolder | null) =>
+      h !== null && h.host === self.host && h.pid === self.pid && h.since === since;
     const write = async () => {
+      if (beat > 0) {
+        // Taken over while we stalled: never overwrite the new holder's file.
+        const now = await readHolder(path);
+        if (!ours(now)) {
+          lostTo = now ?? { host: "?", pid: 0, since: "?", heartbeat: "?" };
+          stopBeating();
+          return;
+        }
+      }
       const holder: LockHolder = {
         ...self,
         since,
@@ -143,16 +171,21 @@ async function tryAcquire(path: string, options: LockOptions): Promise<Lock> {
       beating = beating.then(write).catch(() => {/* a missed beat only ages the heartbeat */});
     }, heartbeatMs);
     Deno.unrefTimer(timer);
+    stopBeating = () => clearInterval(timer);
     let released = false;
     ok = true;
     return {
       ...(previous ? { tookOver: previous } : {}),
+      lostTo: () => lostTo,
       async release() {
         if (released) return;
         released = true;
         clearInterval(timer);
         await beating;
-        await Deno.remove(path).catch(() => {/* already gone */});
+        // Only our own file: one taken over belongs to its new holder.
+        if (lostTo === null && ours(await readHolder(path))) {
+          await Deno.remove(path).catch(() => {/* already gone */});
+        }
         file.close(); // closing drops the OS lock
       },
     };

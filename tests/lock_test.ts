@@ -89,6 +89,44 @@ Deno.test("acquireLock(): a dead holder's file is taken over; another host's is 
   await late.release();
 });
 
+Deno.test("a holder taken over while it stalled neither overwrites nor removes the new holder's file", async () => {
+  const dir = await scratch("lock-lost");
+  const path = `${dir}/runs.jsonl.lock`;
+  const lock = await acquireLock(path, { self: me, heartbeatMs: 20 });
+  // A process on another host found our file standing still and took the lock over.
+  const now = new Date().toISOString();
+  const taker = JSON.stringify({ host: "node9", pid: 5, since: now, heartbeat: now, beat: 0 });
+  await Deno.writeTextFile(path, taker);
+  await new Promise((r) => setTimeout(r, 120));
+  assert.strictEqual(await Deno.readTextFile(path), taker, "our heartbeat overwrote the taker's");
+  assert.deepStrictEqual([lock.lostTo()?.host, lock.lostTo()?.pid], ["node9", 5]);
+  await lock.release();
+  assert.strictEqual(await Deno.readTextFile(path), taker, "release removed the taker's file");
+});
+
+Deno.test("without the host name, a holder's file is watched before it is taken over", async () => {
+  const dir = await scratch("lock-unknown-host");
+  const path = `${dir}/runs.jsonl.lock`;
+  const now = new Date().toISOString();
+  let beat = 0;
+  const write = () =>
+    Deno.writeTextFileSync(
+      path,
+      JSON.stringify({ host: "unknown-host", pid: 2, since: now, heartbeat: now, beat: beat++ }),
+    );
+  write();
+  const beating = setInterval(write, 50);
+  try {
+    // Every host says "unknown-host" then: this holder may be elsewhere, and it beats.
+    await assert.rejects(
+      acquireLock(path, { self: { host: "unknown-host", pid: 1 }, staleMs: 1_000 }),
+      { name: "LockedError" },
+    );
+  } finally {
+    clearInterval(beating);
+  }
+});
+
 Deno.test("acquireLock() with waitMs takes a lock once its holder lets go, and refuses after waitMs", async () => {
   const dir = await scratch("lock-wait");
   const path = `${dir}/folder.lock`;

@@ -7,6 +7,7 @@
 
 import { writeFileAtomic } from "../../common/files.ts";
 import { createPrng } from "../../common/prng.ts";
+import type { Lock } from "../../common/lock.ts";
 import {
   advanceTogether,
   candidatesPerStep,
@@ -85,7 +86,7 @@ export async function runExperiment(
   const lock = await lockRecords(options.resultsDir, options.shard, options.log);
   try {
     const hash = await prepareLocked(options.resultsDir, config, options);
-    return await runCells(config, options, hash, file);
+    return await runCells(config, options, hash, { file, lock });
   } finally {
     await lock.release();
   }
@@ -104,7 +105,7 @@ async function runCells(
   config: ResolvedConfig,
   options: RunOptions,
   hash: string,
-  file: string,
+  { file, lock }: { file: string; lock: Lock },
 ): Promise<RunOutcome> {
   const { resultsDir, shard } = options;
   const { records: existing, repaired } = await readRecords(file, { repair: true });
@@ -134,6 +135,7 @@ async function runCells(
       await step(active, options.score, meter);
       for (const a of active.filter((a) => a.search.done)) {
         const record = await finishCell(a, hash, resultsDir, newAxes, options.judge);
+        refuseIfLost(lock, file);
         // One write per record: a kill leaves at most a torn last line, which resume repairs.
         await appendRecord(out, record);
         done.set(cellKey(record), record);
@@ -156,6 +158,16 @@ async function runCells(
     repaired,
     interrupted,
   };
+}
+
+/** A run whose records lock was taken over (it stalled past the staleness) writes no more. */
+function refuseIfLost(lock: Lock, file: string): void {
+  const other = lock.lostTo();
+  if (other) {
+    throw new Error(
+      `Stopped: pid ${other.pid} on host ${other.host} took over the lock on ${file} while this run stalled, so this run writes no more records there (the new holder resumes the cells)`,
+    );
+  }
 }
 
 function startCell(config: ResolvedConfig, cell: Cell): Running {
