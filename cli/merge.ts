@@ -3,7 +3,7 @@
  * missing or duplicated (naming them), then writes runs.jsonl, the summary and the report.
  */
 
-import { EXIT, intFlag, parseFlags, runMain } from "./_cli.ts";
+import { EXIT, intFlag, parseFlags, requireAccess, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR, exists, writeFileAtomic } from "../common/files.ts";
 import { listNames, type MergeResult, mergeShards } from "../experiments/store/merge.ts";
@@ -27,17 +27,22 @@ if (import.meta.main) {
       throw new UsageError("Expected one results folder", { hint: USAGE });
     }
     const dir = positionals[0].replace(/\/$/, "");
+    requireAccess(dir, "write", { flag: "results folder", allowed: "results/" });
     const wait = intFlag("wait", values.wait, { fallback: 0, min: 0 });
     if (wait > 0 && (await waitForShards(dir, wait)) === null) return EXIT.failure;
-    const config = await readResultsConfig(dir);
-    // Under the folder lock, with no run writing: no shard appends, and no run prepares or
-    // --fresh-deletes the folder, while runs.jsonl is rewritten from the shard files.
+    await readResultsConfig(dir); // a folder that is not one is named before anything is locked
+    // Under the folder lock, with no run writing: no shard appends, and no run prepares,
+    // grows the config or --fresh-deletes the folder, while runs.jsonl is rewritten.
     const lock = await lockFolder(dir, "merge");
     try {
-      return await finish(dir, config, await mergeShards(dir, config), values["models-dir"]);
+      const config = await readResultsConfig(dir);
+      await writeMerged(dir, config, await mergeShards(dir, config));
     } finally {
       await lock.release();
     }
+    // The report only reads: shards starting now need not wait for it (a baseline takes a while).
+    await rebuildReport(dir, values["models-dir"]);
+    return EXIT.ok;
   });
 }
 
@@ -87,12 +92,8 @@ async function waitForShards(dir: string, seconds: number): Promise<MergeResult 
   }
 }
 
-async function finish(
-  dir: string,
-  config: StoredConfig,
-  merged: MergeResult,
-  modelsDir: string,
-): Promise<number> {
+/** Checks the merge and writes runs.jsonl, or refuses naming every problem. */
+async function writeMerged(dir: string, config: StoredConfig, merged: MergeResult): Promise<void> {
   if (merged.files.length === 0) {
     throw new UsageError(`Cannot merge ${dir}: it has no shard files (runs.<i>-of-<n>.jsonl)`, {
       hint: "Run the shards first: `deno task experiment CONFIG --shard i/n`.",
@@ -129,6 +130,4 @@ async function finish(
   console.error(
     `Merged ${merged.records.length} cells from ${merged.files.join(", ")} into ${dir}/runs.jsonl`,
   );
-  await rebuildReport(dir, modelsDir);
-  return EXIT.ok;
 }

@@ -3,7 +3,7 @@
  * the current results format (images named by each record's whole identity, stable shards).
  */
 
-import { EXIT, parseFlags, runMain } from "./_cli.ts";
+import { EXIT, parseFlags, requireAccess, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { migrateResults } from "../experiments/store/migrate.ts";
 import { RESULTS_FORMAT } from "../experiments/store/results_format.ts";
@@ -28,6 +28,7 @@ if (import.meta.main) {
       throw new UsageError("Expected one results folder", { hint: USAGE });
     }
     const dir = positionals[0].replace(/\/$/, "");
+    requireAccess(dir, "write", { flag: "results folder", allowed: "results/" });
     const done = await migrateResults(dir);
     if (done.from === RESULTS_FORMAT) {
       console.error(`${dir} is already in results format ${RESULTS_FORMAT}: nothing to do`);

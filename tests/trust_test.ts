@@ -18,7 +18,7 @@ import { mergeShards } from "../experiments/store/merge.ts";
 import { readResultsConfig } from "../experiments/store/results_format.ts";
 import { writeReport } from "../experiments/report/write_report.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
-import { comparable, scratch } from "./_helpers.ts";
+import { comparable, scratch, TMP } from "./_helpers.ts";
 import { runCli } from "./_cli.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -279,12 +279,41 @@ Deno.test("a format-2 folder is refused with the command that migrates it; migra
     "the kept record is byte for byte the one this version writes",
   );
   assert.strictEqual((await migrateResults(dir)).from, 3, "a second migration does nothing");
+  const cli = await runCli("cli/migrate.ts", [dir]);
+  assert.strictEqual(cli.code, 0, cli.stderr);
+  assert.match(cli.stderr, /is already in results format 3: nothing to do/);
+  const notFolder = await runCli("cli/migrate.ts", [`${dir}/runs.jsonl`]);
+  assert.strictEqual(notFolder.code, 2);
+  assert.match(
+    notFolder.stderr,
+    /runs\.jsonl is not an identikit results folder: it is not a folder/,
+  );
   // The dropped cell runs again; then every record shows its own image.
   const resumed = await run(regime(0.5), dir);
   assert.deepStrictEqual([resumed.ran, resumed.skipped], [1, 0]);
   const all = (await readRecords(`${dir}/runs.jsonl`)).records;
   assert.deepStrictEqual(comparable(all), comparable([b, a]));
   for (const [again, recorded] of await rescored(dir, all)) assert.strictEqual(again, recorded);
+});
+
+Deno.test("migrate gives no record an image that a killed run (a torn last line) overwrote", async () => {
+  const dir = await scratch("trust-migrate-torn");
+  const a = (await run(regime(0.5), dir)).records[0];
+  const b = (await run(regime(0.2), await scratch("trust-migrate-torn-b"))).records[0];
+  // Format 2: the 0.2 run wrote images/1-1-30.png, then was killed while appending its record.
+  await Deno.copyFile(`${TMP}/trust-migrate-torn-b/${b.image}`, `${dir}/images/1-1-30.png`);
+  await Deno.remove(`${dir}/${a.image}`);
+  await asFormat2(dir, { "runs.jsonl": [a] });
+  const torn = JSON.stringify({ ...b, image: "images/1-1-30.png" }).slice(0, 90);
+  await Deno.writeTextFile(`${dir}/runs.jsonl`, torn, { append: true });
+  const migrated = await migrateResults(dir);
+  assert.deepStrictEqual(migrated.dropped, [{ cell: "1-1-30", file: "runs.jsonl" }]);
+  assert.deepStrictEqual((await readRecords(`${dir}/runs.jsonl`)).records, []);
+  const again = await run(regime(0.5), dir);
+  assert.deepStrictEqual([again.ran, again.skipped], [1, 0]);
+  for (const [score1, recorded] of await rescored(dir, again.records)) {
+    assert.strictEqual(score1, recorded);
+  }
 });
 
 Deno.test("migrate puts an old sharded folder's records into their stable shards, so resumed shards run nothing", async () => {

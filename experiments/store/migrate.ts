@@ -34,14 +34,23 @@ const identity = (r: RunRecord) => `${cellKey(r)}\u0000${r.searchHash}`;
 
 /**
  * Migrates `dir` in place under its folder lock (no run may be writing). Safe to run again after
- * an interruption: each step is atomic, and config.json is marked last.
+ * an interruption: each file is replaced atomically, no record is ever in none of them, and
+ * config.json is marked last.
  */
 export async function migrateResults(dir: string): Promise<Migration> {
   const path = `${dir}/config.json`;
-  if (!(await exists(path))) {
-    throw new UsageError(`${dir} is not an identikit results folder: it has no config.json`, {
-      hint: "Pass results/<name>, a folder written by `deno task experiment`.",
-    });
+  const folder = await Deno.stat(dir).catch(() => null);
+  if (!folder?.isDirectory || !(await exists(path))) {
+    throw new UsageError(
+      `${dir} is not an identikit results folder: ${
+        folder === null
+          ? "it does not exist"
+          : folder.isDirectory
+          ? "it has no config.json"
+          : "it is not a folder"
+      }`,
+      { hint: "Pass results/<name>, a folder written by `deno task experiment`." },
+    );
   }
   const lock = await lockFolder(dir, "migrate");
   try {
@@ -53,11 +62,21 @@ export async function migrateResults(dir: string): Promise<Migration> {
       .filter((name) => name === "runs.jsonl" || isShardRecordsFile(name))
       .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
     const read = new Map<string, RunRecord[]>();
+    const tornImages = new Set<string>();
     for (const file of files) {
-      // A torn last line is left out: its cell runs again.
-      read.set(file, (await readRecords(`${dir}/${file}`, { skipTorn: true })).records);
+      // A torn last line is left out: its cell runs again. Its run had written its image first,
+      // over the image of any earlier record of the same id, so that image has no owner now.
+      const { records, torn } = await readRecords(`${dir}/${file}`, { skipTorn: true });
+      read.set(file, records);
+      if (torn) {
+        const bytes = await Deno.readFile(`${dir}/${file}`);
+        const tail = new TextDecoder().decode(bytes.subarray(bytes.lastIndexOf(0x0a) + 1));
+        const id = /^\{"cell":"([^"]+)"/.exec(tail)?.[1];
+        if (id) tornImages.add(`images/${id}.png`);
+      }
     }
     const owners = imageOwners(read);
+    for (const image of tornImages) owners.set(image, null);
     const dropped: Migration["dropped"] = [];
     const kept = new Map<string, RunRecord[]>();
     const renames = new Map<string, string>();
@@ -80,14 +99,17 @@ export async function migrateResults(dir: string): Promise<Migration> {
         await Deno.copyFile(`${dir}/${from}`, `${dir}/${to}`);
       }
     }
+    // Two passes, each file replaced atomically, so that an interruption loses no record: first
+    // every file gains the records moving into it (a moved record is then in two files, which a
+    // second migration or a merge keeps once), then each file gives up the ones that moved out.
+    const lines = (records: RunRecord[]) => records.map((r) => JSON.stringify(r) + "\n").join("");
     for (const [file, records] of regrouped) {
-      await writeFileAtomic(
-        `${dir}/${file}`,
-        records.map((r) => JSON.stringify(r) + "\n").join(""),
-      );
+      const staying = new Set(records.map(identity));
+      const leaving = (kept.get(file) ?? []).filter((r) => !staying.has(identity(r)));
+      await writeFileAtomic(`${dir}/${file}`, lines([...records, ...leaving]));
     }
-    for (const file of files) {
-      if (!regrouped.has(file)) await Deno.remove(`${dir}/${file}`);
+    for (const [file, records] of regrouped) {
+      await writeFileAtomic(`${dir}/${file}`, lines(records));
     }
     await writeJsonAtomic(path, { ...config, format: RESULTS_FORMAT });
     const wanted = new Set(renames.values());

@@ -185,10 +185,13 @@ export async function readResultsConfig(dir: string): Promise<StoredConfig> {
   try {
     read = await readStoredConfig(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new UsageError(`${dir} is not an identikit results folder: it has no config.json`, {
-        hint: "Pass results/<name>, a folder written by `deno task experiment`.",
-      });
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      throw new UsageError(
+        `${dir} is not an identikit results folder: ${
+          error instanceof Deno.errors.NotFound ? "it has no config.json" : "it is not a folder"
+        }`,
+        { hint: "Pass results/<name>, a folder written by `deno task experiment`." },
+      );
     }
     throw error;
   }
