@@ -75,13 +75,16 @@ export async function lockFolder(
 export async function liveWriters(
   dir: string,
 ): Promise<{ records: string; holder: LockHolder }[]> {
-  const live: { records: string; holder: LockHolder }[] = [];
+  const names: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
-    if (!entry.name.endsWith(`.jsonl${LOCK_SUFFIX}`)) continue;
-    const holder = await liveHolder(`${dir}/${entry.name}`);
-    if (holder) live.push({ records: entry.name.slice(0, -LOCK_SUFFIX.length), holder });
+    if (entry.name.endsWith(`.jsonl${LOCK_SUFFIX}`)) names.push(entry.name);
   }
-  return live.sort((a, b) => a.records.localeCompare(b.records));
+  // All at once: a lock left by a dead holder on another host takes its staleness to judge.
+  const holders = await Promise.all(names.map((name) => liveHolder(`${dir}/${name}`)));
+  return names.flatMap((name, i) => {
+    const holder = holders[i];
+    return holder ? [{ records: name.slice(0, -LOCK_SUFFIX.length), holder }] : [];
+  }).sort((a, b) => a.records.localeCompare(b.records));
 }
 
 /** Everything a run and its report write (besides config.json, rewritten anyway). */
