@@ -7,10 +7,9 @@
 
 /// <reference lib="dom" />
 
-import type * as Ort from "onnxruntime-web";
-import { checkModelIo, LAYOUT_DIMS, type ModelIo } from "../common/model_io.ts";
 import { createPrng, createSearch, PIXELS } from "../experiments/search/mod.ts";
 import { type LiveRun, liveRun } from "./live_cell.ts";
+import { openWebScorer } from "./web_scorer.ts";
 
 /** What a finished live run leaves for scripts. */
 export interface LiveResult {
@@ -35,53 +34,6 @@ const CLASSES = 10;
 
 function element<T extends HTMLElement>(id: string): T {
   return document.getElementById(id) as T;
-}
-
-/** A `score(batch) → probabilities` over one session, honouring the model's io. */
-async function openScorer(
-  run: LiveRun,
-): Promise<(images: Float32Array, count: number) => Promise<Float32Array>> {
-  // Loaded at run time from the server's copy of onnxruntime-web's dist/, not bundled.
-  const ortUrl = new URL("/ort/ort.wasm.min.mjs", location.href).href;
-  const ort = await import(ortUrl) as typeof Ort;
-  ort.env.wasm.wasmPaths = "/ort/";
-  // Threads only where the page is cross-origin isolated (the server sends COOP/COEP).
-  ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? 0 : 1;
-  ort.env.logLevel = "error";
-  const response = await fetch(`/models/${run.model}.onnx`);
-  if (!response.ok) {
-    throw new Error(`No model "${run.model}": /models/${run.model}.onnx is ${response.status}`);
-  }
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const io: ModelIo = checkModelIo(bytes, `${run.model}.onnx`);
-  const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: ["wasm"],
-    graphOptimizationLevel: "all",
-  });
-  const dims = LAYOUT_DIMS[io.layout];
-  return async (images, count) => {
-    const tensor = new ort.Tensor("float32", images.subarray(0, count * PIXELS), [count, ...dims]);
-    try {
-      const out = (await session.run({ [io.input]: tensor }))[io.outputName];
-      const raw = out.data as Float32Array;
-      return io.output === "logits" ? softmaxRows(raw, count) : raw;
-    } finally {
-      tensor.dispose();
-    }
-  };
-}
-
-/** Row-wise stable softmax (a model that gives logits). */
-function softmaxRows(logits: Float32Array, count: number): Float32Array {
-  const out = new Float32Array(count * CLASSES);
-  for (let r = 0; r < count; r++) {
-    const o = r * CLASSES;
-    let max = -Infinity, sum = 0;
-    for (let k = 0; k < CLASSES; k++) max = Math.max(max, logits[o + k]);
-    for (let k = 0; k < CLASSES; k++) sum += out[o + k] = Math.exp(logits[o + k] - max);
-    for (let k = 0; k < CLASSES; k++) out[o + k] /= sum;
-  }
-  return out;
 }
 
 function drawImage(canvas: HTMLCanvasElement, levels: ArrayLike<number>): void {
@@ -125,7 +77,7 @@ async function runLive(run: LiveRun): Promise<LiveResult> {
   const status = element<HTMLParagraphElement>("status");
   const canvas = element<HTMLCanvasElement>("image");
   status.textContent = `Opening ${run.model}…`;
-  const score = await openScorer(run);
+  const score = await openWebScorer(run.model);
   const digit = run.cell.digit;
   const search = createSearch(run.search, createPrng(run.prngSeed));
   const started = performance.now();

@@ -11,7 +11,6 @@ import type { StrategySpec } from "../experiments/search/strategies/strategy.ts"
 import { GREEDY_DEFAULTS } from "../experiments/search/strategies/greedy.ts";
 import { type Cell, cellSeed, expandCells } from "../experiments/sweep/axes.ts";
 import { cellSearch } from "../experiments/sweep/cell_search.ts";
-import type { ResolvedConfig } from "../experiments/sweep/config.ts";
 
 /**
  * The config fields the search reads, at the config schema's defaults
@@ -85,7 +84,8 @@ export function liveRun(params: URLSearchParams): LiveRun {
     strategies: [strategy],
     objectives: [objective as ObjectiveName],
   });
-  const config = { ...LIVE_DEFAULTS, target } as ResolvedConfig;
+  // The config's fields the search reads (config.ts itself reads files: not for a page).
+  const config = { ...LIVE_DEFAULTS, target } as Parameters<typeof cellSearch>[0];
   return { model, cell, search: cellSearch(config, cell), prngSeed: cellSeed(cell) };
 }
 

@@ -73,8 +73,9 @@ export async function bundleLive(root: string): Promise<string> {
 /** Starts the studio; resolves once it listens. */
 export async function startStudio(options: StudioOptions): Promise<Studio> {
   const script = await bundleLive(options.root);
-  const handler = studioHandler(options, script);
   const hostname = options.host ?? "127.0.0.1";
+  const hosts = new Set<string>();
+  const handler = studioHandler(options, script, LOOPBACK.has(hostname) ? hosts : undefined);
   const { promise, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
     { port: options.port, hostname, onListen: (addr) => resolve(addr) },
@@ -82,13 +83,22 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   );
   const addr = await promise;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  for (const name of [host, "localhost"]) hosts.add(`${name}:${addr.port}`);
   return { url: `http://${host}:${addr.port}/`, shutdown: () => server.shutdown() };
 }
 
-/** The request handler: what each path serves, and every refusal. */
+/** Addresses only this machine reaches. */
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/**
+ * The request handler: what each path serves, and every refusal. With `hosts` (a server on a
+ * loopback address), a request naming another host is refused: a web page elsewhere cannot
+ * reach the studio through a name that resolves to 127.0.0.1 (DNS rebinding).
+ */
 export function studioHandler(
   options: StudioOptions,
   script: string,
+  hosts?: ReadonlySet<string>,
 ): (request: Request) => Promise<Response> {
   const roots: Record<string, string> = {
     models: options.modelsDir,
@@ -98,6 +108,9 @@ export function studioHandler(
   return async (request) => {
     if (request.method !== "GET" && request.method !== "HEAD") {
       return refuse(405, "read-only: GET and HEAD only");
+    }
+    if (hosts && !hosts.has(new URL(request.url).host)) {
+      return refuse(403, "this studio answers only to its own address");
     }
     const segments = pathSegments(request.url);
     if (segments === null) return refuse(403, "path traversal refused");
