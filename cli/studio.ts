@@ -23,7 +23,7 @@ else of the project.
                     deno run --allow-read=. --allow-run=deno --allow-net=H cli/studio.ts --host H
   --models-dir D    the models folder to serve (default models/)
   --results-dir D   the results folder to serve (default results/)
-  -h, --help        this text`;
+  --help, -h        this text`;
 
 if (import.meta.main) {
   await runMain(async () => {

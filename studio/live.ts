@@ -66,6 +66,16 @@ function drawBars(probabilities: ArrayLike<number>, digit: number): void {
   );
 }
 
+const channel = new MessageChannel();
+
+/** Resolves in a new task (not a timer: no 4 ms clamp), so that the page may render. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
+  });
+}
+
 function toBase64(bytes: Uint8Array): string {
   let text = "";
   for (const b of bytes) text += String.fromCharCode(b);
@@ -102,8 +112,9 @@ async function runLive(run: LiveRun): Promise<LiveResult> {
       status.textContent = `step ${search.iteration}, ${evaluations} evaluations, ${
         (performance.now() - started).toFixed(0)
       } ms`;
-      // Let the page paint the step.
-      await new Promise((resolve) => requestAnimationFrame(resolve));
+      // Let the page paint: a task boundary, where the browser renders when a frame is due.
+      // (Waiting for a frame at each improvement would add up to 16 ms a step to the search.)
+      await nextTask();
     }
   }
   const result = search.result();

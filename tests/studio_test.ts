@@ -72,6 +72,20 @@ async function startStudio(
   };
 }
 
+/** `deno run <the studio task's flags> cli/studio.ts args` to its end. */
+async function studioCli(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command("deno", {
+    args: ["run", "--no-prompt", ...await taskFlags("studio"), "cli/studio.ts", ...args],
+    cwd: PROJECT_ROOT,
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
 /** Sends one raw HTTP/1.1 request (the path exactly as given, never normalised). */
 async function rawGet(
   url: string,
@@ -194,6 +208,21 @@ Deno.test("deno task studio prints its URL, binds 127.0.0.1 and serves read-only
   } finally {
     await studio.stop();
   }
+});
+
+Deno.test("deno task studio lists its flags, and refuses a bad port or an address it may not bind (exit 2)", async () => {
+  const help = await studioCli(["--help"]);
+  assert.equal(help.code, 0);
+  for (const flag of ["--port", "--host", "--models-dir", "--results-dir", "--help"]) {
+    assert.match(help.stdout, new RegExp(`^  ${flag}`, "m"), flag);
+  }
+  const port = await studioCli(["--port", "abc"]);
+  assert.equal(port.code, 2);
+  assert.match(port.stderr, /--port must be an integer from 0 to 65535, received "abc"/);
+  const host = await studioCli(["--host", "0.0.0.0", "--port", "0"]);
+  assert.equal(host.code, 2);
+  assert.match(host.stderr, /Cannot listen on 0\.0\.0\.0:0: no permission/);
+  assert.match(host.stderr, /--allow-net=0\.0\.0\.0 cli\/studio\.ts --host 0\.0\.0\.0/);
 });
 
 Deno.test("the studio refuses path traversal, symlinks out of its folders and everything else", async () => {
