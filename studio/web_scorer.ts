@@ -34,16 +34,43 @@ export async function openWebScorer(
     graphOptimizationLevel: "all",
   });
   const dims = LAYOUT_DIMS[io.layout];
-  return async (images, count) => {
-    const tensor = new ort.Tensor("float32", images.subarray(0, count * PIXELS), [count, ...dims]);
+  const runChunk = async (chunk: Float32Array, n: number): Promise<Float32Array> => {
+    // A file that fixes its batch size gets exactly that many images (the last chunk padded).
+    const m = io.fixedBatch ?? n;
+    const fed = new Float32Array(m * PIXELS);
+    fed.set(chunk.subarray(0, n * PIXELS));
+    mapInput(io, fed, n * PIXELS);
+    const tensor = new ort.Tensor("float32", fed, [m, ...dims]);
     try {
-      const out = (await session.run({ [io.input]: tensor }))[io.outputName];
-      const raw = out.data as Float32Array;
-      return io.output === "logits" ? softmaxRows(raw, count) : raw;
+      const raw = (await session.run({ [io.input]: tensor }))[io.outputName].data as Float32Array;
+      return io.output === "logits" ? softmaxRows(raw, n) : raw.slice(0, n * CLASSES);
     } finally {
       tensor.dispose();
     }
   };
+  // The first run sets up the session's buffers (about 0.2 s): done here, not in the search.
+  await runChunk(new Float32Array(PIXELS), 1);
+  return async (images, count) => {
+    const size = io.fixedBatch ?? count;
+    if (size >= count) return await runChunk(images, count);
+    const out = new Float32Array(count * CLASSES);
+    for (let offset = 0; offset < count; offset += size) {
+      const n = Math.min(size, count - offset);
+      const chunk = images.subarray(offset * PIXELS, (offset + n) * PIXELS);
+      out.set(await runChunk(chunk, n), offset * CLASSES);
+    }
+    return out;
+  };
+}
+
+/** Pixels in [0, 1] to the model's input scale, in place (identikit's own models: as they are). */
+function mapInput(io: ModelIo, x: Float32Array, n: number): void {
+  const scale = io.scale;
+  if ("mean" in scale) {
+    for (let i = 0; i < n; i++) x[i] = (x[i] - scale.mean) / scale.std;
+  } else if (scale.min !== 0 || scale.max !== 1) {
+    for (let i = 0; i < n; i++) x[i] = scale.min + x[i] * (scale.max - scale.min);
+  }
 }
 
 /** Row-wise stable softmax (a model that gives logits). */
