@@ -310,13 +310,16 @@ async function cliRecords(
   }
 }
 
+/** A run of a model that is not there. */
+const MISSING_MODEL = "model=nope&digit=1&run=1";
+
 const LIVE_QUERIES = [1, 4, 7].map((digit) =>
   `model=cnn&digit=${digit}&strategy=sketch&seed=1&target=0.8&run=1`
 );
 
 Deno.test({
   name:
-    `the live page loads without console errors and its sketch search equals the CLI's record${skipped}`,
+    `the live page loads without console errors, its sketch search equals the CLI's record, a missing model is named${skipped}`,
   ignore: NO_BROWSER !== null,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -330,7 +333,15 @@ Deno.test({
       // Playwright probes /proc, which Deno grants only with --allow-all: the browser gets its
       // own process, the suite keeps its narrow permissions.
       const out = await new Deno.Command("deno", {
-        args: ["run", "-A", "tests/_browser.ts", studio.url.trim(), screenshots, ...LIVE_QUERIES],
+        args: [
+          "run",
+          "-A",
+          "tests/_browser.ts",
+          studio.url.trim(),
+          screenshots,
+          ...LIVE_QUERIES,
+          MISSING_MODEL,
+        ],
         cwd: PROJECT_ROOT,
         stdin: "null",
         env: { NO_COLOR: "1" },
@@ -341,8 +352,15 @@ Deno.test({
     } finally {
       await studio.stop();
     }
-    assert.deepEqual(report.consoleErrors, []);
+    // The missing model's 404 is the one console error, and the page says what is missing.
+    assert.deepEqual(
+      report.consoleErrors.filter((e: string) => !e.includes("model=nope")),
+      [],
+    );
+    const missing = report.runs.pop();
+    assert.match(missing.error, /No model "nope": \/models\/nope\.onnx is 404/);
     const cli = await cliRecords(LIVE_QUERIES);
+    assert.equal(report.runs.length, LIVE_QUERIES.length);
     for (const [i, run] of report.runs.entries()) {
       assert.equal(run.error, undefined, run.query);
       const { converged, iterations, evaluations, pixels } = run.result;
