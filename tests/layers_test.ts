@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const FOLDERS = ["common", "experiments", "train", "infer", "cli"];
+const FOLDERS = ["common", "experiments", "train", "infer", "cli", "studio"];
 
 /** The rooms of experiments/, lowest first: each may import only its own and lower ones. */
 const EXPERIMENT_LAYERS = [
@@ -40,6 +40,8 @@ interface Module {
   local: string[];
   /** Bare specifiers: npm packages, node: modules. */
   packages: string[];
+  /** Local modules imported for their types only (erased: never bundled, never run). */
+  typeOnly: string[];
 }
 
 function stripComments(text: string): string {
@@ -55,6 +57,8 @@ const SPECIFIER = new RegExp(
   ].join("|"),
   "g",
 );
+
+const TYPE_ONLY = /(?:^|[;\s])import\s+type\s[^;]*?\sfrom\s*["'](\.[^"']+)["']/g;
 
 function normalize(path: string): string {
   const parts: string[] = [];
@@ -74,7 +78,10 @@ function readModule(path: string): Module {
       local.push(normalize(path.split("/").slice(0, -1).join("/") + "/" + specifier));
     } else packages.push(specifier);
   }
-  return { path, code, local, packages };
+  const typeOnly = [...code.matchAll(TYPE_ONLY)].map((match) =>
+    normalize(path.split("/").slice(0, -1).join("/") + "/" + match[1])
+  );
+  return { path, code, local, packages, typeOnly };
 }
 
 function listModules(): Map<string, Module> {
@@ -103,6 +110,13 @@ function ruleBroken(from: string, to: string): string | null {
   const a = roomOf(from), b = roomOf(to);
   if (!FOLDERS.some((f) => to.startsWith(f + "/"))) return `imports ${to}, outside the library`;
   if (a === "cli" || a === b || b === "common") return null;
+  // The studio's page runs the search core and a cell's seed as the CLI does; never a second
+  // search, and nothing that reads files or opens the CLI's sessions.
+  if (a === "studio") {
+    return b === "experiments/search" || b === "experiments/sweep"
+      ? null
+      : `studio/ imports only itself, common/, experiments/search/ and experiments/sweep/`;
+  }
   if (a === "common") return "common/ imports only common/";
   if (a === "train" || a === "infer") {
     return `${a}/ imports only itself and common/ (cli/ crosses between train/, infer/ and experiments/)`;
@@ -118,15 +132,16 @@ function ruleBroken(from: string, to: string): string | null {
   return lb > la ? `${a} imports the higher layer ${b}` : null;
 }
 
-/** Every module reachable from `path` (itself included). */
-function closure(path: string): Set<string> {
+/** Every module reachable from `path` (itself included); `run`: through imports of values only. */
+function closure(path: string, { run = false } = {}): Set<string> {
   const seen = new Set<string>();
   const stack = [path];
   while (stack.length > 0) {
     const next = stack.pop()!;
     if (seen.has(next)) continue;
     seen.add(next);
-    stack.push(...(MODULES.get(next)?.local ?? []));
+    const m = MODULES.get(next);
+    stack.push(...(m?.local ?? []).filter((to) => !run || !m!.typeOnly.includes(to)));
   }
   return seen;
 }
@@ -194,7 +209,8 @@ Deno.test("one module opens onnxruntime sessions, and parsing a config does not 
       m.packages.some((p) => p.startsWith("onnxruntime")) || /InferenceSession/.test(m.code)
     )
     .map((m) => m.path);
-  assert.deepStrictEqual(onOrt, ["infer/providers.ts"]);
+  // The CLI's (infer/providers.ts) and the browser page's (studio/web_scorer.ts, bundled).
+  assert.deepStrictEqual(onOrt, ["infer/providers.ts", "studio/web_scorer.ts"]);
   const config = [...closure("experiments/sweep/config.ts")];
   assert.deepStrictEqual(
     config.filter((p) => p.startsWith("infer/") || p.startsWith("train/")),
@@ -223,4 +239,25 @@ Deno.test("the zoo's catalogue and the tensor names each live in one module that
   for (const name of ["INPUT_NAME", "OUTPUT_NAME", "LATENT_NAME", "PIXELS_NAME"]) {
     assert.deepStrictEqual(defines(name), ["common/model_io.ts"], name);
   }
+});
+
+Deno.test("the studio's page bundles pure code: the search core, cell seeds, model io, no Deno", () => {
+  const problems: string[] = [];
+  // What the bundle holds: type-only imports (cell_search.ts names ResolvedConfig) are erased.
+  const page = closure("studio/live.ts", { run: true });
+  assert.ok(page.has("experiments/search/search.ts") && page.has("experiments/sweep/axes.ts"));
+  for (const path of page) {
+    const m = MODULES.get(path)!;
+    const pure = PURE_COMMON.includes(path) || path === "common/model_io.ts" ||
+      path.startsWith("experiments/search/") || path.startsWith("studio/") ||
+      ["experiments/sweep/axes.ts", "experiments/sweep/cell_search.ts"].includes(path);
+    if (!pure) problems.push(`${path} is bundled into the page but is not pure`);
+    if (/\bDeno\./.test(m.code)) problems.push(`${path} uses Deno.`);
+    for (const p of m.packages) {
+      if (![...CORE_PACKAGES, "onnx-proto", "onnxruntime-web"].includes(p)) {
+        problems.push(`${path} imports ${p}`);
+      }
+    }
+  }
+  assert.deepStrictEqual(problems, []);
 });

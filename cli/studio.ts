@@ -1,0 +1,74 @@
+/**
+ * `deno task studio [--port P] [--host H]`: serves the studio (the live page, models/ and
+ * results/, read-only) and prints its URL on one line of stdout.
+ */
+
+import { intFlag, parseFlags, runMain } from "./_cli.ts";
+import { UsageError } from "../common/errors.ts";
+import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR, PROJECT_ROOT } from "../common/files.ts";
+import { startStudio } from "../studio/server.ts";
+
+const USAGE = `Usage: deno task studio [--port 8000] [--host 127.0.0.1]
+         [--models-dir models] [--results-dir results]
+
+Serves the studio at http://127.0.0.1:<port>/ (printed on one line of stdout) until stopped:
+  /live?model=cnn&digit=3&strategy=sketch&seed=1&target=0.99&run=1
+runs that search in the page with onnxruntime-web, the same search as the CLI's record of
+that cell; without run=1 a form starts it. Serves models/ and results/ read-only, and nothing
+else of the project.
+
+  --port P          port to listen on (default 8000; 0 picks a free one)
+  --host H          address to bind (default 127.0.0.1, this machine only). The task may only
+                    listen on 127.0.0.1; for another address run it with that permission:
+                    deno run --allow-read=. --allow-run=deno --allow-net=H cli/studio.ts --host H
+  --models-dir D    the models folder to serve (default models/)
+  --results-dir D   the results folder to serve (default results/)
+  --help, -h        this text`;
+
+if (import.meta.main) {
+  await runMain(async () => {
+    const { values, positionals } = parseFlags(Deno.args, {
+      usage: USAGE,
+      flags: {
+        port: { type: "string" },
+        host: { type: "string", default: "127.0.0.1" },
+        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
+        "results-dir": { type: "string", default: DEFAULT_RESULTS_DIR },
+      },
+    });
+    if (positionals.length > 0) {
+      throw new UsageError(`Unexpected argument "${positionals[0]}"`, { hint: USAGE });
+    }
+    const port = intFlag("port", values.port, { fallback: 8000, min: 0, max: 65535 });
+    const host = values.host;
+    let studio;
+    try {
+      studio = await startStudio({
+        port,
+        host,
+        modelsDir: values["models-dir"],
+        resultsDir: values["results-dir"],
+        root: PROJECT_ROOT,
+      });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) {
+        throw new UsageError(`Cannot listen on ${host}:${port}: no permission`, {
+          hint: `deno task studio may only listen on 127.0.0.1; for --host ${host} run ` +
+            `deno run --allow-read=. --allow-run=deno --allow-net=${host} cli/studio.ts --host ${host}`,
+        });
+      }
+      if (error instanceof Deno.errors.AddrInUse) {
+        throw new UsageError(`Cannot listen on ${host}:${port}: the port is in use`, {
+          hint: "Choose another with --port (0 picks a free one).",
+        });
+      }
+      throw error;
+    }
+    console.log(studio.url);
+    const { promise, resolve } = Promise.withResolvers<void>();
+    Deno.addSignalListener("SIGINT", () => resolve());
+    Deno.addSignalListener("SIGTERM", () => resolve());
+    await promise;
+    await studio.shutdown();
+  });
+}

@@ -1,0 +1,198 @@
+/**
+ * The studio's web server: serves `models/`, `results/`, its own page and script, and the few
+ * onnxruntime-web files the page loads, read-only, and refuses everything else.
+ */
+
+import { LIVE_HTML } from "./page.ts";
+
+/** Where the studio serves from and listens. */
+export interface StudioOptions {
+  /** Port to listen on (0: any free one). */
+  port: number;
+  /** Address to bind (default 127.0.0.1: this machine only). */
+  host?: string;
+  modelsDir: string;
+  resultsDir: string;
+  /** The project's root (for `deno bundle` and node_modules/onnxruntime-web). */
+  root: string;
+}
+
+/** A running studio. */
+export interface Studio {
+  /** `http://host:port/`. */
+  url: string;
+  shutdown(): Promise<void>;
+}
+
+/** The only onnxruntime-web files the page needs (the wasm backend, one or several threads). */
+const ORT_FILES = ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"];
+
+const CONTENT_TYPES: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  mjs: "text/javascript; charset=utf-8",
+  wasm: "application/wasm",
+  onnx: "application/octet-stream",
+  json: "application/json; charset=utf-8",
+  jsonl: "application/x-ndjson; charset=utf-8",
+  md: "text/markdown; charset=utf-8",
+  png: "image/png",
+  svg: "image/svg+xml",
+  csv: "text/csv; charset=utf-8",
+};
+
+/**
+ * Headers of every answer: cross-origin isolation (COOP/COEP), so that onnxruntime-web may use
+ * wasm threads; no sniffing; nothing embeds or fetches us from elsewhere.
+ */
+const COMMON_HEADERS: Record<string, string> = {
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-embedder-policy": "require-corp",
+  "cross-origin-resource-policy": "same-origin",
+  "x-content-type-options": "nosniff",
+  "cache-control": "no-store",
+};
+
+/** The live page's script, bundled from studio/live.ts with the search core as it is. */
+export async function bundleLive(root: string): Promise<string> {
+  const output = await new Deno.Command("deno", {
+    args: ["bundle", "--platform", "browser", "--quiet", `${root}/studio/live.ts`],
+    cwd: root,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!output.success) {
+    throw new Error(
+      `Cannot bundle studio/live.ts: ${new TextDecoder().decode(output.stderr).trim()}`,
+    );
+  }
+  return new TextDecoder().decode(output.stdout);
+}
+
+/** Starts the studio; resolves once it listens. */
+export async function startStudio(options: StudioOptions): Promise<Studio> {
+  const script = await bundleLive(options.root);
+  const hostname = options.host ?? "127.0.0.1";
+  const hosts = new Set<string>();
+  const handler = studioHandler(options, script, LOOPBACK.has(hostname) ? hosts : undefined);
+  const { promise, resolve } = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve(
+    { port: options.port, hostname, onListen: (addr) => resolve(addr) },
+    handler,
+  );
+  const addr = await promise;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  for (const name of [host, "localhost"]) hosts.add(`${name}:${addr.port}`);
+  return { url: `http://${host}:${addr.port}/`, shutdown: () => server.shutdown() };
+}
+
+/** Addresses only this machine reaches. */
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/**
+ * The request handler: what each path serves, and every refusal. With `hosts` (a server on a
+ * loopback address), a request naming another host is refused: a web page elsewhere cannot
+ * reach the studio through a name that resolves to 127.0.0.1 (DNS rebinding).
+ */
+export function studioHandler(
+  options: StudioOptions,
+  script: string,
+  hosts?: ReadonlySet<string>,
+): (request: Request) => Promise<Response> {
+  const roots: Record<string, string> = {
+    models: options.modelsDir,
+    results: options.resultsDir,
+    ort: `${options.root}/node_modules/onnxruntime-web/dist`,
+  };
+  return async (request) => {
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return refuse(405, "read-only: GET and HEAD only");
+    }
+    if (hosts && !hosts.has(new URL(request.url).host)) {
+      return refuse(403, "this studio answers only to its own address");
+    }
+    const segments = pathSegments(request.url);
+    if (segments === null) return refuse(403, "path traversal refused");
+    const [top, ...rest] = segments;
+    if (segments.length === 0) return redirect("/live");
+    if (top === "live" && rest.length === 0) return answer(LIVE_HTML, "html");
+    if (top === "assets" && rest.length === 1 && rest[0] === "live.js") {
+      return answer(script, "js");
+    }
+    if (top === "ort" && (rest.length !== 1 || !ORT_FILES.includes(rest[0]))) {
+      return refuse(404, "not found");
+    }
+    if (top in roots && rest.length > 0) return await serveFile(roots[top], rest);
+    return refuse(404, "not found");
+  };
+}
+
+/**
+ * The request path's decoded segments, or null for anything that could leave a folder: `.` or
+ * `..` (also percent-encoded), empty segments (`//`, an absolute path), encoded slashes or
+ * backslashes, NUL. Parsed from the raw request target, before any normalisation.
+ */
+export function pathSegments(url: string): string[] | null {
+  const target = url.replace(/^[a-z]+:\/\/[^/]*/i, "").replace(/[?#].*$/s, "");
+  if (!target.startsWith("/")) return null;
+  if (target === "/") return [];
+  const segments: string[] = [];
+  for (const raw of target.slice(1).split("/")) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      return null;
+    }
+    if (
+      segment === "" || segment === "." || segment === ".." || /[/\\\0]/.test(segment) ||
+      /^[A-Za-z]:/.test(segment)
+    ) return null;
+    segments.push(segment);
+  }
+  return segments;
+}
+
+/**
+ * A file under `root`, if its real path (symlinks resolved) is still under root's real path
+ * and it is a plain file; a symlink out of the folder is refused (403), anything else 404.
+ */
+async function serveFile(root: string, segments: string[]): Promise<Response> {
+  let realRoot: string, real: string;
+  try {
+    realRoot = await Deno.realPath(root);
+    real = await Deno.realPath(`${root}/${segments.join("/")}`);
+  } catch {
+    return refuse(404, "not found");
+  }
+  if (!real.startsWith(realRoot + "/")) return refuse(403, "outside the served folders");
+  const info = await Deno.stat(real);
+  if (!info.isFile) return refuse(404, "not found");
+  const extension = real.slice(real.lastIndexOf(".") + 1).toLowerCase();
+  const file = await Deno.open(real, { read: true });
+  return new Response(file.readable, {
+    headers: {
+      ...COMMON_HEADERS,
+      "content-type": CONTENT_TYPES[extension] ?? "application/octet-stream",
+      "content-length": String(info.size),
+    },
+  });
+}
+
+function answer(body: string, extension: string): Response {
+  return new Response(body, {
+    headers: { ...COMMON_HEADERS, "content-type": CONTENT_TYPES[extension] },
+  });
+}
+
+function redirect(location: string): Response {
+  return new Response(null, { status: 302, headers: { ...COMMON_HEADERS, location } });
+}
+
+function refuse(status: number, reason: string): Response {
+  return new Response(`${status} ${reason}\n`, {
+    status,
+    headers: { ...COMMON_HEADERS, "content-type": "text/plain; charset=utf-8" },
+  });
+}
