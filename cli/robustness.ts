@@ -135,10 +135,14 @@ function limitsFor(
   const limit = (name: string, value: string | undefined, otherwise: number | undefined) =>
     value === undefined ? otherwise : intFlag(name, value, { fallback: 0 });
   const p = limit("limit-p90", p90, fallback?.p90);
-  return {
-    median: limit("limit-median", median, fallback?.median)!,
-    ...(p !== undefined ? { p90: p } : {}),
-  };
+  const m = limit("limit-median", median, fallback?.median)!;
+  if (p !== undefined && p < m) {
+    throw new UsageError(
+      `--limit-p90 ${p} is below the median's limit ${m}: a p90 is never below its median, so no set could pass`,
+      { hint: "Give --limit-p90 at least --limit-median (for example 100 and 300)." },
+    );
+  }
+  return { median: m, ...(p !== undefined ? { p90: p } : {}) };
 }
 
 function count(n: number): string {

@@ -297,6 +297,10 @@ Deno.test("deno task robustness prints the module's estimate for a results folde
       /--seed-sets: Cannot read seed set "x"/,
     ],
     [["tests/tmp/no-such-folder"], /is not an identikit results folder: it has no config.json/],
+    [
+      [relative, "--limit-median", "700", "--limit-p90", "50"],
+      /--limit-p90 50 is below the median's limit 700: a p90 is never below its median/,
+    ],
   ];
   for (const [args, message] of cases) {
     const bad = await runTask("robustness", "cli/robustness.ts", args);
