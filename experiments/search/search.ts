@@ -62,6 +62,11 @@ export interface SearchOptions {
   patience: number;
   /** "blank": all black; "noise": uniform random pixels from the PRNG. */
   base: "blank" | "noise";
+  /**
+   * A start of one's own (784 8-bit levels, row-major: a drawing, a real digit): replaces
+   * `base`, and draws nothing from the PRNG for it.
+   */
+  baseImage?: Uint8Array;
   /** The strategy and its parameters; the seed's greedy search when absent. */
   strategy?: StrategySpec;
   /** What the strategy maximises (default: the strategy's own `objective`, else "probability"). */
@@ -130,6 +135,10 @@ export interface SearchStepper {
   /** The current best confidence and step, for progress displays. */
   readonly best: number;
   readonly iteration: number;
+  /** The best image so far as 8-bit levels (a live view: copy it to keep it), for displays. */
+  readonly image: Uint8Array;
+  /** The ten probabilities of {@linkcode SearchStepper.image} (the first model's). */
+  readonly probabilities: readonly number[];
   result(): SearchResult;
 }
 
@@ -181,7 +190,16 @@ export function createSearch(options: SearchOptions, prng: Prng): SearchStepper 
   const objective = compileObjective(objectiveOf(options));
   const { models, copies, shifts } = objective;
   const base = new Uint8Array(PIXELS);
-  if (options.base === "noise") { for (let i = 0; i < PIXELS; i++) base[i] = prng.nextInt(256); }
+  if (options.baseImage) {
+    if (options.baseImage.length !== PIXELS) {
+      throw new RangeError(
+        `Cannot search: baseImage must hold ${PIXELS} levels (28×28), received ${options.baseImage.length}`,
+      );
+    }
+    base.set(options.baseImage);
+  } else if (options.base === "noise") {
+    for (let i = 0; i < PIXELS; i++) base[i] = prng.nextInt(256);
+  }
   const bestImage = base.slice();
   const trajectory: number[] = [];
   let optimizer: Optimizer | undefined;
@@ -221,6 +239,12 @@ export function createSearch(options: SearchOptions, prng: Prng): SearchStepper 
     },
     get iteration() {
       return iteration;
+    },
+    get image() {
+      return bestImage;
+    },
+    get probabilities() {
+      return bestProbabilities;
     },
     models,
     prepare() {
