@@ -5,6 +5,7 @@
 
 import type { ExternalModel, JudgeRef, ResolvedConfig } from "../sweep/config.ts";
 import { PIXEL_JUDGES, searchModelNames } from "../sweep/config.ts";
+import { decoderNames } from "../sweep/search_models.ts";
 import { modelLabel } from "./model_file.ts";
 import type { JudgeFn, Verdict } from "../store/records.ts";
 import type { ScoreFn } from "../search/search.ts";
@@ -33,13 +34,7 @@ const isPixelJudge = (j: JudgeRef): j is PixelJudgeName =>
 export function sweepModels(config: ResolvedConfig): SweepModels {
   // The config's model comes first and is opened on its own: the others are what is extra.
   const search = searchModelNames(config).slice(1) as ModelName[];
-  const decoders = [
-    ...new Set(
-      config.strategies.flatMap((s) =>
-        s.name === "latent" ? [String(s.decoder ?? "vae") as ModelName] : []
-      ),
-    ),
-  ];
+  const decoders = decoderNames(config.strategies) as ModelName[];
   const judges = (config.judges ?? []).filter((j) => !isPixelJudge(j)) as (
     | ModelName
     | ExternalModel

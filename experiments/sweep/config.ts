@@ -8,15 +8,8 @@ import { canonicalJson } from "../../common/canonical_json.ts";
 export { canonicalJson };
 import { MODEL_NAMES } from "../../common/model_names.ts";
 import { PROVIDER_NAMES } from "../../common/provider_names.ts";
-import {
-  COMBINE_NAMES,
-  DEFAULT_OBJECTIVE,
-  OBJECTIVE_NAMES,
-  type ObjectiveChoice,
-  objectiveModels,
-  PRIMARY_MODEL,
-} from "../search/objectives.ts";
-import { isGenerator, type ModelName } from "../../common/model_names.ts";
+import { DEFAULT_OBJECTIVE, OBJECTIVE_NAMES, type ObjectiveChoice } from "../search/objectives.ts";
+import type { ModelName } from "../../common/model_names.ts";
 import {
   GREEDY_DEFAULTS,
   type Perturbation,
@@ -24,6 +17,10 @@ import {
 } from "../search/strategies/greedy.ts";
 import { STRATEGIES, STRATEGY_NAMES, StrategySchema } from "../search/strategies/registry.ts";
 import type { StrategySpec } from "../search/strategies/strategy.ts";
+import { searchModelNames } from "./search_models.ts";
+import { ClassifierName, Objective, ObjectiveSpecSchema } from "./objective_schema.ts";
+
+export { ObjectiveSpecSchema, searchModelNames };
 
 /** The judges that look at pixels, built in. */
 export const PIXEL_JUDGES = ["nearest", "mean", "plausible"] as const;
@@ -74,33 +71,6 @@ export const ExternalModelSchema = z.strictObject({
 
 /** An external model as a config describes it. */
 export type ExternalModel = z.output<typeof ExternalModelSchema>;
-
-/** A zoo model that classifies (a generator cannot be asked for digits). */
-const ClassifierName = z.enum(MODEL_NAMES.filter((m) => !isGenerator(m)) as [string, ...string[]]);
-
-/** An objective with ensembles, shifted copies or penalties (see `ObjectiveSpec`). */
-export const ObjectiveSpecSchema = z.strictObject({
-  name: z.enum(OBJECTIVE_NAMES).describe("The per-model objective"),
-  models: z.array(ClassifierName).min(1).optional()
-    .refine((m) => m === undefined || new Set(m).size === m.length, {
-      error: "must not repeat a model",
-    })
-    .describe("The search models (trained on first use); default: the config's model"),
-  combine: z.enum(COMBINE_NAMES).default("min").describe(
-    "How the models' and copies' objectives combine: the worst (min) or the average (mean)",
-  ),
-  jitter: z.int().min(0).max(3).default(0).describe(
-    "Also score each candidate shifted by 1…jitter pixels left, right, up and down",
-  ),
-  tv: z.number().min(0).max(100).default(0).describe(
-    "Weight of the total-variation penalty (per 100 pixels of full-scale differences)",
-  ),
-  ink: z.number().min(0).max(100).default(0).describe(
-    "Weight of the ink penalty (per 100 pixels of full ink; an MNIST digit has about 1)",
-  ),
-});
-
-const Objective = z.union([z.enum(OBJECTIVE_NAMES), ObjectiveSpecSchema]);
 
 /** Defaults with which most digits reach 0.99 at 500 masks (see the README). */
 export const DEFAULT_PERTURBATION = GREEDY_DEFAULTS.perturbation;
@@ -255,21 +225,6 @@ export function validateConfig(data: unknown): ResolvedConfig | string {
     ...(c.judges === undefined ? {} : { judges: c.judges as JudgeRef[] }),
   };
   return judgesInSearch(resolved) ?? resolved;
-}
-
-/**
- * Every model the config's searches ask, by name (an external model by its path): the config's
- * model first, then the models of its objectives and of strategies' pinned objectives.
- */
-export function searchModelNames(config: ResolvedConfig): string[] {
-  const primary = typeof config.model === "string" ? config.model : config.model.onnx;
-  return [
-    ...new Set([
-      primary,
-      ...[...config.objectives, ...config.strategies.flatMap((s) => s.objective ?? [])]
-        .flatMap((o) => objectiveModels(o).map((m) => (m === PRIMARY_MODEL ? primary : m))),
-    ]),
-  ];
 }
 
 /**
