@@ -25,11 +25,17 @@ export interface ConfigRecords {
 
 /**
  * Reads `dir`'s config.json and runs.jsonl as the report does: only the config's cells, made
- * under its search. Bad input (no config.json, a damaged record) is a UsageError.
+ * under its search. Bad input (no config.json, a damaged record) is a UsageError. With
+ * `skipTorn`, a last line still being written (a live run's) is left unread instead.
  */
-export async function readConfigRecords(dir: string): Promise<ConfigRecords> {
+export async function readConfigRecords(
+  dir: string,
+  options: { skipTorn?: boolean } = {},
+): Promise<ConfigRecords> {
   const config = await readResultsConfig(dir);
-  const { records: all } = await readRecords(`${dir}/runs.jsonl`);
+  const { records: all } = await readRecords(`${dir}/runs.jsonl`, {
+    skipTorn: options.skipTorn ?? false,
+  });
   const cells = expandCells(config);
   const wanted = new Set(cells.map(cellKey));
   const records = all.filter((r) =>
