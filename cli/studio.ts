@@ -1,17 +1,22 @@
 /**
- * `deno task studio [--port P] [--host H]`: serves the studio (the live page, models/ and
- * results/, read-only) and prints its URL on one line of stdout.
+ * `deno task studio [--port P] [--host H]`: serves the studio (its pages, models/ and results/,
+ * read-only) and prints its URL on one line of stdout; `--export DIR` writes the same pages
+ * with their data as a static site instead.
  */
 
 import { intFlag, parseFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR, PROJECT_ROOT } from "../common/files.ts";
 import { startStudio } from "../studio/server.ts";
+import { exportStudio } from "../studio/export.ts";
 
 const USAGE = `Usage: deno task studio [--port 8000] [--host 127.0.0.1]
          [--models-dir models] [--results-dir results]
+       deno task studio --export site
 
 Serves the studio at http://127.0.0.1:<port>/ (printed on one line of stdout) until stopped:
+the results folders and models (/), a sweep's boards (/sweep.html?name=N), a run with its
+replay (/run.html?sweep=N&image=F), and the live page, where
   /live?model=cnn&digit=3&strategy=sketch&seed=1&target=0.99&run=1
 runs that search in the page with onnxruntime-web, the same search as the CLI's record of
 that cell; without run=1 a form starts it. Serves models/ and results/ read-only, and nothing
@@ -23,6 +28,10 @@ else of the project.
                     deno run --allow-read=. --allow-run=deno --allow-net=H cli/studio.ts --host H
   --models-dir D    the models folder to serve (default models/)
   --results-dir D   the results folder to serve (default results/)
+  --export DIR      write the pages and the data they show as a static site into DIR (a new
+                    or empty folder, or an earlier export), then exit; serve it with any
+                    static file server. The task may write site/ only; for another folder:
+                    deno run --allow-read=. --allow-run=deno --allow-write=DIR cli/studio.ts --export DIR
   --help, -h        this text`;
 
 if (import.meta.main) {
@@ -34,11 +43,13 @@ if (import.meta.main) {
         host: { type: "string", default: "127.0.0.1" },
         "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
         "results-dir": { type: "string", default: DEFAULT_RESULTS_DIR },
+        export: { type: "string" },
       },
     });
     if (positionals.length > 0) {
       throw new UsageError(`Unexpected argument "${positionals[0]}"`, { hint: USAGE });
     }
+    if (values.export !== undefined) return await exportSite(values.export, values);
     const port = intFlag("port", values.port, { fallback: 8000, min: 0, max: 65535 });
     const host = values.host;
     let studio;
@@ -71,4 +82,41 @@ if (import.meta.main) {
     await promise;
     await studio.shutdown();
   });
+}
+
+/** `--export DIR`: the static site, with a clear error where the task may not write. */
+async function exportSite(
+  dir: string,
+  values: { "models-dir": string; "results-dir": string },
+): Promise<void> {
+  if (dir.trim() === "") {
+    throw new UsageError("--export needs a folder, received an empty name", {
+      hint: "e.g. deno task studio --export site",
+    });
+  }
+  try {
+    const summary = await exportStudio(
+      {
+        dir,
+        modelsDir: values["models-dir"],
+        resultsDir: values["results-dir"],
+        root: PROJECT_ROOT,
+      },
+      (line) => console.error(line),
+    );
+    console.error(
+      `Wrote ${summary.dir}: ${summary.sweeps} sweeps, ${summary.images} images, ${summary.models} models.`,
+    );
+    console.error(
+      `Serve it with any static file server, e.g. python3 -m http.server -d ${dir}, and open /index.html.`,
+    );
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new UsageError(`Cannot export to ${dir}: no permission to write there`, {
+        hint: `deno task studio may write site/ only; for ${dir} run ` +
+          `deno run --allow-read=. --allow-run=deno --allow-write=${dir} cli/studio.ts --export ${dir}`,
+      });
+    }
+    throw error;
+  }
 }

@@ -5,12 +5,14 @@
  */
 
 import type { SearchOptions } from "../experiments/search/search.ts";
-import { OBJECTIVE_NAMES, type ObjectiveName } from "../experiments/search/objectives.ts";
+import type { ObjectiveChoice } from "../experiments/search/objectives.ts";
 import { STRATEGIES, StrategySchema } from "../experiments/search/strategies/registry.ts";
 import type { StrategySpec } from "../experiments/search/strategies/strategy.ts";
 import { GREEDY_DEFAULTS } from "../experiments/search/strategies/greedy.ts";
 import { type Cell, cellSeed, expandCells } from "../experiments/sweep/axes.ts";
 import { cellSearch } from "../experiments/sweep/cell_search.ts";
+import { Objective } from "../experiments/sweep/objective_schema.ts";
+import { decoderNames, searchModelNames } from "../experiments/sweep/search_models.ts";
 
 /**
  * The config fields the search reads, at the config schema's defaults
@@ -24,7 +26,19 @@ export const LIVE_DEFAULTS = Object.freeze({
 });
 
 /** The page's parameters that are not the strategy's own. */
-const PAGE_KEYS = new Set(["model", "digit", "strategy", "seed", "target", "objective", "run"]);
+const PAGE_KEYS = new Set([
+  "model",
+  "digit",
+  "strategy",
+  "seed",
+  "target",
+  "objective",
+  "maxIterations",
+  "maxEvaluations",
+  "patience",
+  "provider",
+  "run",
+]);
 
 /** What the page runs: the model's name, the cell, its search and its PRNG seed. */
 export interface LiveRun {
@@ -32,16 +46,22 @@ export interface LiveRun {
   cell: Cell;
   search: SearchOptions;
   prngSeed: number;
+  /** Models the objective names besides `model` (ensembles). */
+  models: string[];
+  /** Decoders the strategy renders with (latent). */
+  decoders: string[];
 }
 
 /**
- * Reads a live URL's query (`model`, `digit`, `strategy`, `seed`, `target`, `objective`, and
- * the strategy's parameters by name, numbers or `a,b` ranges) into the CLI's cell. Throws a
+ * Reads a live URL's query (`model`, `digit`, `strategy`, `seed`, `target`, `maxIterations`,
+ * `maxEvaluations`, `patience`, `objective` — a name, or a config's objective object as JSON —
+ * and the strategy's parameters by name, numbers or `a,b` ranges) into the CLI's cell. Throws a
  * RangeError naming the parameter and how to fix it.
  */
 export function liveRun(params: URLSearchParams): LiveRun {
   const model = params.get("model") ?? "cnn";
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(model)) {
+  // "@own": the page's dropped file (studio/live.ts), which no URL can name otherwise.
+  if (!/^(@own|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$/.test(model)) {
     throw new RangeError(`model must be a model's name in models/, received "${model}"`);
   }
   const digit = integer(params, "digit", 0, 9, 0);
@@ -68,12 +88,7 @@ export function liveRun(params: URLSearchParams): LiveRun {
       }`,
     );
   }
-  const objective = params.get("objective") ?? "probability";
-  if (!(OBJECTIVE_NAMES as readonly string[]).includes(objective)) {
-    throw new RangeError(
-      `Unknown objective "${objective}"; valid objectives: ${OBJECTIVE_NAMES.join(", ")}`,
-    );
-  }
+  const objective = objectiveOf(params.get("objective"));
   const strategy = parsed.data as StrategySpec;
   // The axes of a config with one value each: greedy's own axes at their defaults.
   const [cell] = expandCells({
@@ -82,11 +97,50 @@ export function liveRun(params: URLSearchParams): LiveRun {
     masks: [GREEDY_DEFAULTS.masks],
     perturbations: [{ ...GREEDY_DEFAULTS.perturbation }],
     strategies: [strategy],
-    objectives: [objective as ObjectiveName],
+    objectives: [objective],
   });
+  const maxEvaluations = params.has("maxEvaluations")
+    ? integer(params, "maxEvaluations", 1, 1e9, 1)
+    : undefined;
   // The config's fields the search reads (config.ts itself reads files: not for a page).
-  const config = { ...LIVE_DEFAULTS, target } as Parameters<typeof cellSearch>[0];
-  return { model, cell, search: cellSearch(config, cell), prngSeed: cellSeed(cell) };
+  const config = {
+    ...LIVE_DEFAULTS,
+    target,
+    maxIterations: integer(params, "maxIterations", 1, 1e9, LIVE_DEFAULTS.maxIterations),
+    patience: integer(params, "patience", 1, 1e9, LIVE_DEFAULTS.patience),
+    ...(maxEvaluations === undefined ? {} : { maxEvaluations }),
+  } as Parameters<typeof cellSearch>[0];
+  return {
+    model,
+    cell,
+    search: cellSearch(config, cell),
+    prngSeed: cellSeed(cell),
+    models: searchModelNames({ model, objectives: [objective], strategies: [strategy] })
+      .filter((m) => m !== model),
+    decoders: decoderNames([strategy]),
+  };
+}
+
+/** The `objective` parameter: a name or a JSON object, resolved as a config resolves it. */
+function objectiveOf(text: string | null): ObjectiveChoice {
+  let value: unknown = text ?? "probability";
+  if (text?.trim().startsWith("{")) {
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new RangeError(`objective is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const parsed = Objective.safeParse(value);
+  if (!parsed.success) {
+    throw new RangeError(
+      `Invalid objective ${JSON.stringify(value)}: ${
+        parsed.error.issues.map((i) => `${i.path.join(".") || "objective"} ${i.message}`)
+          .join("; ")
+      } (a name: probability, logprob, margin; or an object as in a config)`,
+    );
+  }
+  return parsed.data as ObjectiveChoice;
 }
 
 function integer(

@@ -3,7 +3,8 @@
  * onnxruntime-web files the page loads, read-only, and refuses everything else.
  */
 
-import { LIVE_HTML } from "./page.ts";
+import { PAGE_NAMES, pageHtml, type PageName } from "./pages.ts";
+import { nearestData, siteIndex, sweepData } from "./site_data.ts";
 
 /** Where the studio serves from and listens. */
 export interface StudioOptions {
@@ -24,8 +25,20 @@ export interface Studio {
   shutdown(): Promise<void>;
 }
 
-/** The only onnxruntime-web files the page needs (the wasm backend, one or several threads). */
-const ORT_FILES = ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"];
+/**
+ * The only onnxruntime-web files the pages need: the wasm backend (one or several threads) and
+ * the WebGPU build with the wasm files it loads.
+ */
+export const ORT_FILES: readonly string[] = [
+  "ort.wasm.min.mjs",
+  "ort-wasm-simd-threaded.mjs",
+  "ort-wasm-simd-threaded.wasm",
+  "ort.webgpu.min.mjs",
+  "ort-wasm-simd-threaded.jsep.mjs",
+  "ort-wasm-simd-threaded.jsep.wasm",
+  "ort-wasm-simd-threaded.asyncify.mjs",
+  "ort-wasm-simd-threaded.asyncify.wasm",
+];
 
 const CONTENT_TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
@@ -53,10 +66,10 @@ const COMMON_HEADERS: Record<string, string> = {
   "cache-control": "no-store",
 };
 
-/** The live page's script, bundled from studio/live.ts with the search core as it is. */
-export async function bundleLive(root: string): Promise<string> {
+/** The pages' one script, bundled from studio/app.ts with the search core as it is. */
+export async function bundleApp(root: string): Promise<string> {
   const output = await new Deno.Command("deno", {
-    args: ["bundle", "--platform", "browser", "--quiet", `${root}/studio/live.ts`],
+    args: ["bundle", "--platform", "browser", "--quiet", `${root}/studio/app.ts`],
     cwd: root,
     stdin: "null",
     stdout: "piped",
@@ -64,7 +77,7 @@ export async function bundleLive(root: string): Promise<string> {
   }).output();
   if (!output.success) {
     throw new Error(
-      `Cannot bundle studio/live.ts: ${new TextDecoder().decode(output.stderr).trim()}`,
+      `Cannot bundle studio/app.ts: ${new TextDecoder().decode(output.stderr).trim()}`,
     );
   }
   return new TextDecoder().decode(output.stdout);
@@ -72,7 +85,7 @@ export async function bundleLive(root: string): Promise<string> {
 
 /** Starts the studio; resolves once it listens. */
 export async function startStudio(options: StudioOptions): Promise<Studio> {
-  const script = await bundleLive(options.root);
+  const script = await bundleApp(options.root);
   const hostname = options.host ?? "127.0.0.1";
   const hosts = new Set<string>();
   const handler = studioHandler(options, script, LOOPBACK.has(hostname) ? hosts : undefined);
@@ -100,6 +113,7 @@ export function studioHandler(
   script: string,
   hosts?: ReadonlySet<string>,
 ): (request: Request) => Promise<Response> {
+  const nearestCache = new Map<string, { stamp: string; value: Promise<unknown> }>();
   const roots: Record<string, string> = {
     models: options.modelsDir,
     results: options.resultsDir,
@@ -115,17 +129,57 @@ export function studioHandler(
     const segments = pathSegments(request.url);
     if (segments === null) return refuse(403, "path traversal refused");
     const [top, ...rest] = segments;
-    if (segments.length === 0) return redirect("/live");
-    if (top === "live" && rest.length === 0) return answer(LIVE_HTML, "html");
-    if (top === "assets" && rest.length === 1 && rest[0] === "live.js") {
+    if (segments.length === 0) return answer(pageHtml("index"), "html");
+    if (rest.length === 0) {
+      const page = top === "live" ? "live" : top.replace(/\.html$/, "") as PageName;
+      if (PAGE_NAMES.includes(page) && (top === "live" || top === `${page}.html`)) {
+        return answer(pageHtml(page), "html");
+      }
+    }
+    if (top === "assets" && rest.length === 1 && rest[0] === "app.js") {
       return answer(script, "js");
     }
+    if (top === "data") return await data(rest);
     if (top === "ort" && (rest.length !== 1 || !ORT_FILES.includes(rest[0]))) {
       return refuse(404, "not found");
     }
     if (top in roots && rest.length > 0) return await serveFile(roots[top], rest);
     return refuse(404, "not found");
   };
+
+  /** `data/index.json`, `data/sweeps/<name>.json`, `data/nearest/<name>.json`. */
+  async function data(rest: string[]): Promise<Response> {
+    const dirs = { modelsDir: options.modelsDir, resultsDir: options.resultsDir };
+    if (rest.length === 1 && rest[0] === "index.json") {
+      return answer(JSON.stringify(await siteIndex(dirs)), "json");
+    }
+    const name = rest.length === 2 && rest[1].endsWith(".json") ? rest[1].slice(0, -5) : null;
+    if (name === null || !(rest[0] === "sweeps" || rest[0] === "nearest")) {
+      return refuse(404, "not found");
+    }
+    // The folder must be a results folder inside results/ (no symlink out of it).
+    const inside = await resolveInside(options.resultsDir, [name, "config.json"]);
+    if (inside instanceof Response) return inside;
+    try {
+      const body = rest[0] === "sweeps"
+        ? await sweepData(options.resultsDir, name)
+        : await cachedNearest(name);
+      return answer(JSON.stringify(body), "json");
+    } catch (error) {
+      return refuse(404, `cannot show results/${name}: ${(error as Error).message}`);
+    }
+  }
+
+  /** The nearest digits of a folder, computed once per state of its records. */
+  async function cachedNearest(name: string): Promise<unknown> {
+    const stat = await Deno.stat(`${options.resultsDir}/${name}/runs.jsonl`);
+    const stamp = `${stat.mtime?.getTime()}:${stat.size}`;
+    const hit = nearestCache.get(name);
+    if (hit?.stamp === stamp) return await hit.value;
+    const value = nearestData(options.resultsDir, name);
+    nearestCache.set(name, { stamp, value });
+    return await value;
+  }
 }
 
 /**
@@ -154,19 +208,10 @@ export function pathSegments(url: string): string[] | null {
   return segments;
 }
 
-/**
- * A file under `root`, if its real path (symlinks resolved) is still under root's real path
- * and it is a plain file; a symlink out of the folder is refused (403), anything else 404.
- */
+/** A plain file under `root` (see {@linkcode resolveInside}); anything else 404. */
 async function serveFile(root: string, segments: string[]): Promise<Response> {
-  let realRoot: string, real: string;
-  try {
-    realRoot = await Deno.realPath(root);
-    real = await Deno.realPath(`${root}/${segments.join("/")}`);
-  } catch {
-    return refuse(404, "not found");
-  }
-  if (!real.startsWith(realRoot + "/")) return refuse(403, "outside the served folders");
+  const real = await resolveInside(root, segments);
+  if (real instanceof Response) return real;
   const info = await Deno.stat(real);
   if (!info.isFile) return refuse(404, "not found");
   const extension = real.slice(real.lastIndexOf(".") + 1).toLowerCase();
@@ -180,14 +225,26 @@ async function serveFile(root: string, segments: string[]): Promise<Response> {
   });
 }
 
+/**
+ * The real path of `segments` under `root` (symlinks resolved), or the refusal: 403 when it
+ * leaves root's real path, 404 when it does not exist.
+ */
+async function resolveInside(root: string, segments: string[]): Promise<string | Response> {
+  let realRoot: string, real: string;
+  try {
+    realRoot = await Deno.realPath(root);
+    real = await Deno.realPath(`${root}/${segments.join("/")}`);
+  } catch {
+    return refuse(404, "not found");
+  }
+  if (!real.startsWith(realRoot + "/")) return refuse(403, "outside the served folders");
+  return real;
+}
+
 function answer(body: string, extension: string): Response {
   return new Response(body, {
     headers: { ...COMMON_HEADERS, "content-type": CONTENT_TYPES[extension] },
   });
-}
-
-function redirect(location: string): Response {
-  return new Response(null, { status: 302, headers: { ...COMMON_HEADERS, location } });
 }
 
 function refuse(status: number, reason: string): Response {

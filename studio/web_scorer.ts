@@ -1,38 +1,102 @@
 /**
  * The browser's one module on onnxruntime-web (infer/providers.ts is the CLI's, and reads
- * files): opens a model the studio serves and scores batches of images with it, honouring the
- * model's input layout and output kind as the CLI's scorer does.
+ * files): opens the models the studio serves, or a file dropped on the page, and scores batches
+ * of images with them, honouring each model's input layout and output kind as the CLI's scorer
+ * does; opens decoders for the latent search. WebGPU where the browser has it, else wasm (several
+ * threads where the page is cross-origin isolated).
  */
 
 /// <reference lib="dom" />
 
 import type * as Ort from "onnxruntime-web";
-import { checkModelIo, LAYOUT_DIMS, type ModelIo } from "../common/model_io.ts";
-import { PIXELS } from "../experiments/search/mod.ts";
+import {
+  checkModelIo,
+  LATENT_NAME,
+  LAYOUT_DIMS,
+  type ModelIo,
+  type ModelIoSpec,
+  PIXELS_NAME,
+} from "../common/model_io.ts";
+import { PIXELS, PRIMARY_MODEL, type ScoreFn, type Scoring } from "../experiments/search/mod.ts";
 
 const CLASSES = 10;
 
-/** A `score(batch) → probabilities` over one session, honouring the model's io. */
-export async function openWebScorer(
-  model: string,
-): Promise<(images: Float32Array, count: number) => Promise<Float32Array>> {
-  // Loaded at run time from the server's copy of onnxruntime-web's dist/, not bundled.
-  const ortUrl = new URL("/ort/ort.wasm.min.mjs", location.href).href;
-  const ort = await import(ortUrl) as typeof Ort;
-  ort.env.wasm.wasmPaths = "/ort/";
-  // Threads only where the page is cross-origin isolated (the server sends COOP/COEP).
-  ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? 0 : 1;
-  ort.env.logLevel = "error";
-  const response = await fetch(`/models/${model}.onnx`);
-  if (!response.ok) {
-    throw new Error(`No model "${model}": /models/${model}.onnx is ${response.status}`);
+/** Which onnxruntime-web backend the page asks for. */
+export type WebProvider = "auto" | "wasm" | "webgpu";
+
+let ortModule: Promise<{ ort: typeof Ort; provider: "wasm" | "webgpu" }> | null = null;
+
+/** Whether this browser offers a WebGPU adapter. */
+async function hasWebGpu(): Promise<boolean> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
   }
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const io: ModelIo = checkModelIo(bytes, `${model}.onnx`);
-  const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: ["wasm"],
-    graphOptimizationLevel: "all",
-  });
+}
+
+/**
+ * Loads onnxruntime-web once per page, from the served copy of its dist/ (not bundled): the
+ * WebGPU build when asked for or (auto) when the browser has an adapter, else the wasm build.
+ */
+export function loadOrt(provider: WebProvider = "auto"): Promise<{
+  ort: typeof Ort;
+  provider: "wasm" | "webgpu";
+}> {
+  ortModule ??= (async () => {
+    const gpu = provider === "webgpu" || (provider === "auto" && await hasWebGpu());
+    const file = gpu ? "ort.webgpu.min.mjs" : "ort.wasm.min.mjs";
+    const ort = await import(new URL(`ort/${file}`, document.baseURI).href) as typeof Ort;
+    ort.env.wasm.wasmPaths = new URL("ort/", document.baseURI).href;
+    // Threads only where the page is cross-origin isolated (the studio sends COOP/COEP).
+    ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? 0 : 1;
+    ort.env.logLevel = "error";
+    return { ort, provider: gpu ? "webgpu" as const : "wasm" as const };
+  })();
+  return ortModule;
+}
+
+/** A model file: by name from the served models/, or bytes dropped on the page with their io. */
+export type ModelSource = string | { name: string; bytes: Uint8Array; spec?: ModelIoSpec };
+
+/** Fetches `models/<name>.onnx`, with an error that names what is missing. */
+async function fetchModel(name: string): Promise<Uint8Array> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+    throw new RangeError(`model must be a model's name in models/, received "${name}"`);
+  }
+  const response = await fetch(`models/${name}.onnx`);
+  if (!response.ok) {
+    throw new Error(`No model "${name}": /models/${name}.onnx is ${response.status}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * A `score(batch) → probabilities` over one session. The file gets the CLI's load-time checks
+ * (`checkModelIo`: input shape, layout, output kind) before onnxruntime sees it.
+ */
+export async function openWebScorer(source: ModelSource, provider?: WebProvider): Promise<ScoreFn> {
+  const { ort, provider: chosen } = await loadOrt(provider);
+  const name = typeof source === "string" ? source : source.name;
+  const bytes = typeof source === "string" ? await fetchModel(source) : source.bytes;
+  const io: ModelIo = checkModelIo(
+    bytes,
+    `${name}${name.endsWith(".onnx") ? "" : ".onnx"}`,
+    typeof source === "string" ? undefined : source.spec ?? {},
+  );
+  let session: Ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: chosen === "webgpu" ? ["webgpu", "wasm"] : ["wasm"],
+      graphOptimizationLevel: "all",
+    });
+  } catch (error) {
+    throw new Error(
+      `Cannot open ${name}: onnxruntime-web refused it (${(error as Error).message})`,
+    );
+  }
   const dims = LAYOUT_DIMS[io.layout];
   const runChunk = async (chunk: Float32Array, n: number): Promise<Float32Array> => {
     // A file that fixes its batch size gets exactly that many images (the last chunk padded).
@@ -60,6 +124,66 @@ export async function openWebScorer(
       out.set(await runChunk(chunk, n), offset * CLASSES);
     }
     return out;
+  };
+}
+
+/** A decoder (latent → 784 pixels) from models/, as infer/decoder.ts opens it for the CLI. */
+async function openWebDecoder(
+  name: string,
+  provider?: WebProvider,
+): Promise<(latents: Float32Array, count: number) => Promise<Float32Array>> {
+  const { ort } = await loadOrt(provider);
+  const session = await ort.InferenceSession.create(await fetchModel(name), {
+    executionProviders: ["wasm"],
+    graphOptimizationLevel: "all",
+  });
+  if (!session.inputNames.includes(LATENT_NAME) || !session.outputNames.includes(PIXELS_NAME)) {
+    throw new Error(
+      `${name}.onnx is not an identikit decoder: it needs an input "${LATENT_NAME}" and an output "${PIXELS_NAME}"`,
+    );
+  }
+  return async (latents, count) => {
+    const dim = latents.length / count;
+    const tensor = new ort.Tensor("float32", latents.slice(0, count * dim), [count, dim]);
+    try {
+      return (await session.run({ [LATENT_NAME]: tensor }))[PIXELS_NAME].data as Float32Array;
+    } finally {
+      tensor.dispose();
+    }
+  };
+}
+
+/**
+ * The search's scoring in the page: the primary model (the config's, or a dropped file), the
+ * other models its objective names and the decoders its strategy names, each opened once.
+ */
+export async function openWebScoring(
+  primary: ModelSource,
+  extra: { models?: string[]; decoders?: string[]; provider?: WebProvider } = {},
+): Promise<Scoring> {
+  const primaryName = typeof primary === "string" ? primary : primary.name;
+  const scorers = new Map<string, ScoreFn>([[
+    primaryName,
+    await openWebScorer(primary, extra.provider),
+  ]]);
+  for (const m of extra.models ?? []) {
+    if (m !== PRIMARY_MODEL && !scorers.has(m)) {
+      scorers.set(m, await openWebScorer(m, extra.provider));
+    }
+  }
+  const decoders = new Map<string, Awaited<ReturnType<typeof openWebDecoder>>>();
+  for (const d of extra.decoders ?? []) decoders.set(d, await openWebDecoder(d, extra.provider));
+  return {
+    score(model, images, count) {
+      const s = scorers.get(model === PRIMARY_MODEL ? primaryName : model);
+      if (!s) throw new Error(`Cannot score with model "${model}": it is not loaded`);
+      return s(images, count);
+    },
+    decode(decoder, latents, count) {
+      const d = decoders.get(decoder);
+      if (!d) throw new Error(`Cannot decode with "${decoder}": it is not loaded`);
+      return d(latents, count);
+    },
   };
 }
 

@@ -1,0 +1,114 @@
+/**
+ * `deno task studio --export DIR`: the studio's pages with the data they show, as a static
+ * site for any static host: the pages, their script, the onnxruntime-web files, the index, each
+ * sweep's records and nearest digits, the records' images and the served models.
+ */
+
+import { UsageError } from "../common/errors.ts";
+import { writeFileAtomic } from "../common/files.ts";
+import { PAGE_NAMES, pageHtml } from "./pages.ts";
+import { bundleApp, ORT_FILES } from "./server.ts";
+import { nearestData, siteIndex, sweepData } from "./site_data.ts";
+
+/** The file that marks a folder as a studio export (so a second export may replace it). */
+export const EXPORT_MARK = ".identikit-studio";
+
+/** What an export wrote. */
+export interface ExportSummary {
+  dir: string;
+  sweeps: number;
+  images: number;
+  models: number;
+}
+
+/**
+ * Writes the static site into `dir`: a new or empty folder, or an earlier export (which it
+ * updates). Any other non-empty folder is refused with a UsageError, so nothing of the user's is
+ * overwritten. `log` hears of each sweep as it is written.
+ */
+export async function exportStudio(
+  options: { dir: string; modelsDir: string; resultsDir: string; root: string },
+  log: (line: string) => void = () => {},
+): Promise<ExportSummary> {
+  const { dir } = options;
+  await checkTarget(dir);
+  const write = async (path: string, data: string | Uint8Array) => {
+    const full = `${dir}/${path}`;
+    await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
+    await writeFileAtomic(full, typeof data === "string" ? new TextEncoder().encode(data) : data);
+  };
+  for (const page of PAGE_NAMES) await write(`${page}.html`, pageHtml(page));
+  await write("assets/app.js", await bundleApp(options.root));
+  for (const file of ORT_FILES) {
+    await write(
+      `ort/${file}`,
+      await Deno.readFile(`${options.root}/node_modules/onnxruntime-web/dist/${file}`),
+    );
+  }
+  const index = await siteIndex(options);
+  await write("data/index.json", JSON.stringify(index));
+  let images = 0;
+  for (const sweep of index.sweeps.filter((s) => !s.problem)) {
+    const data = await sweepData(options.resultsDir, sweep.name);
+    await write(`data/sweeps/${sweep.name}.json`, JSON.stringify(data));
+    await write(
+      `data/nearest/${sweep.name}.json`,
+      JSON.stringify(await nearestData(options.resultsDir, sweep.name)),
+    );
+    for (const r of data.records) {
+      await write(
+        `results/${sweep.name}/${r.image}`,
+        await Deno.readFile(`${options.resultsDir}/${sweep.name}/${r.image}`),
+      );
+      images++;
+    }
+    log(`${sweep.name}: ${data.records.length} runs`);
+  }
+  for (const model of index.models) {
+    await write(
+      `models/${model.name}.onnx`,
+      await Deno.readFile(`${options.modelsDir}/${model.name}.onnx`),
+    );
+    try {
+      await write(
+        `models/${model.name}.json`,
+        await Deno.readFile(`${options.modelsDir}/${model.name}.json`),
+      );
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  await write(
+    EXPORT_MARK,
+    "A static export of the identikit studio (deno task studio --export).\n",
+  );
+  return {
+    dir,
+    sweeps: index.sweeps.filter((s) => !s.problem).length,
+    images,
+    models: index.models.length,
+  };
+}
+
+/** Refuses a target folder that holds anything but an earlier export. */
+async function checkTarget(dir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = [];
+    for await (const e of Deno.readDir(dir)) entries.push(e.name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    if (error instanceof Deno.errors.NotADirectory) {
+      throw new UsageError(`Cannot export to ${dir}: it is a file`, {
+        hint: "Name a new or empty folder (or an earlier export), e.g. --export site",
+      });
+    }
+    throw error;
+  }
+  if (entries.length > 0 && !entries.includes(EXPORT_MARK)) {
+    throw new UsageError(
+      `Cannot export to ${dir}: it is not empty and is not an earlier studio export`,
+      { hint: "Name a new or empty folder (or an earlier export), e.g. --export site" },
+    );
+  }
+}

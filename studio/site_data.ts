@@ -1,0 +1,266 @@
+/**
+ * What the studio's pages show, as JSON: the index of results folders and models, a sweep's
+ * records grouped by setting, and each record's nearest training digit. The server answers
+ * these on request; `--export` writes the same files for a static host.
+ */
+
+import { toBase64 } from "../common/base64.ts";
+import {
+  DEFAULT_MNIST_DIR,
+  MNIST_SPLITS,
+  parseIdxImages,
+  parseIdxLabels,
+} from "../common/mnist.ts";
+import { indexImages, type NearestIndex } from "../experiments/analysis/nearest.ts";
+import { readConfigRecords } from "../experiments/store/config_records.ts";
+import { decodeGreyPng } from "../experiments/store/images.ts";
+import type { RunRecord, Verdict } from "../experiments/store/records.ts";
+import type { StoredConfig } from "../experiments/store/results_format.ts";
+import { cellKey, settingKey, settingLabel } from "../experiments/sweep/axes.ts";
+
+/** A trained model as the home page lists it. */
+export interface ModelEntry {
+  name: string;
+  /** Test accuracy (classifiers) or null (generators). */
+  accuracy: number | null;
+  /** The ONNX file's sha256, first 12 hex digits. */
+  sha256: string | null;
+  description: string;
+}
+
+/** A results folder as the home page lists it. */
+export interface SweepEntry {
+  name: string;
+  description: string;
+  model: string;
+  /** Cells of the config, finished records, converged records. */
+  cells: number;
+  runs: number;
+  converged: number;
+  /** When runs.jsonl was last written (ISO), or null. */
+  date: string | null;
+  /** Up to ten images (one per digit) for the thumbnail board, relative to the folder. */
+  thumbnails: string[];
+  /** Why the folder cannot be shown (an older format, damaged files), or absent. */
+  problem?: string;
+}
+
+/** The home page's data. */
+export interface SiteIndex {
+  sweeps: SweepEntry[];
+  models: ModelEntry[];
+}
+
+/** One record as the sweep and run pages show it. */
+export interface SweepRecord {
+  cell: string;
+  /** The cell's key, which the run page uses to rebuild its cell for the replay. */
+  key: string;
+  /** Index into {@linkcode SweepData.settings}. */
+  setting: number;
+  digit: number;
+  seed: number;
+  converged: boolean;
+  stuck: boolean;
+  iterations: number;
+  evaluations: number;
+  initialConfidence: number;
+  finalConfidence: number;
+  finalProbabilities: number[];
+  trajectory: number[];
+  lastImprovement: number;
+  /** Relative to the folder (`images/<id>-<hash>.png`): unique per record. */
+  image: string;
+  judges?: Record<string, Verdict>;
+  wallMs: number;
+}
+
+/** A sweep page's data. */
+export interface SweepData {
+  name: string;
+  description: string;
+  /** The stored config (what a replay rebuilds its cell and search from). */
+  config: StoredConfig;
+  /** The config's model by name, or null for an external file (no replay in the page). */
+  model: string | null;
+  settings: { key: string; label: string }[];
+  digits: number[];
+  seeds: number[];
+  records: SweepRecord[];
+}
+
+/** A record's nearest training digit. */
+export interface NearestDigit {
+  index: number;
+  label: number;
+  /** Euclidean distance, pixels in [0, 1]. */
+  distance: number;
+  /** Base64 of its 784 levels. */
+  pixels: string;
+}
+
+/** Lists the results folders (each with its config's numbers) and the trained models. */
+export async function siteIndex(
+  dirs: { modelsDir: string; resultsDir: string },
+): Promise<SiteIndex> {
+  const sweeps: SweepEntry[] = [];
+  for (const name of await folderNames(dirs.resultsDir)) {
+    const dir = `${dirs.resultsDir}/${name}`;
+    if (!await isFile(`${dir}/config.json`)) continue;
+    try {
+      const { config, records, missing } = await readConfigRecords(dir, { skipTorn: true });
+      const byDigit = new Map<number, string>();
+      for (const r of records) if (!byDigit.has(r.digit)) byDigit.set(r.digit, r.image);
+      const stat = await Deno.stat(`${dir}/runs.jsonl`).catch(() => null);
+      sweeps.push({
+        name,
+        description: config.description ?? "",
+        model: modelName(config) ?? "external model",
+        cells: records.length + missing.length,
+        runs: records.length,
+        converged: records.filter((r) => r.converged).length,
+        date: stat?.mtime?.toISOString() ?? null,
+        thumbnails: [...byDigit].sort((a, b) => a[0] - b[0]).map(([, image]) => image),
+      });
+    } catch (error) {
+      sweeps.push({
+        name,
+        description: "",
+        model: "",
+        cells: 0,
+        runs: 0,
+        converged: 0,
+        date: null,
+        thumbnails: [],
+        problem: (error as Error).message,
+      });
+    }
+  }
+  const models: ModelEntry[] = [];
+  for await (const entry of readDirSafe(dirs.modelsDir)) {
+    if (!entry.isFile || !entry.name.endsWith(".onnx")) continue;
+    const name = entry.name.slice(0, -".onnx".length);
+    let meta: Record<string, unknown> = {};
+    try {
+      meta = JSON.parse(await Deno.readTextFile(`${dirs.modelsDir}/${name}.json`));
+    } catch { /* a model without its metadata file is still listed */ }
+    const sha = (meta.sha256 as { onnx?: string } | undefined)?.onnx;
+    models.push({
+      name,
+      accuracy: typeof meta.testAccuracy === "number" ? meta.testAccuracy : null,
+      sha256: sha ? sha.slice(0, 12) : null,
+      description: typeof meta.description === "string" ? meta.description : "",
+    });
+  }
+  models.sort((a, b) => a.name.localeCompare(b.name));
+  return { sweeps, models };
+}
+
+/** The records of `results/<name>` grouped by setting, in the config's cell order. */
+export async function sweepData(resultsDir: string, name: string): Promise<SweepData> {
+  const { config, records } = await readConfigRecords(`${resultsDir}/${name}`, { skipTorn: true });
+  const settings: { key: string; label: string }[] = [];
+  const settingIndex = new Map<string, number>();
+  const rows = records.map((r): SweepRecord => {
+    const key = settingKey(r);
+    let setting = settingIndex.get(key);
+    if (setting === undefined) {
+      setting = settings.length;
+      settingIndex.set(key, setting);
+      settings.push({ key, label: String(settingLabel(r, config)) });
+    }
+    return {
+      cell: r.cell,
+      key: cellKey(r),
+      setting,
+      digit: r.digit,
+      seed: r.seed,
+      converged: r.converged,
+      stuck: r.stuck,
+      iterations: r.iterations,
+      evaluations: r.evaluations,
+      initialConfidence: r.initialConfidence,
+      finalConfidence: r.finalConfidence,
+      finalProbabilities: r.finalProbabilities,
+      trajectory: r.trajectory,
+      lastImprovement: r.lastImprovement,
+      image: r.image,
+      ...(r.judges ? { judges: r.judges } : {}),
+      wallMs: r.wallMs,
+    };
+  });
+  return {
+    name,
+    description: config.description ?? "",
+    config,
+    model: modelName(config),
+    settings,
+    digits: config.digits,
+    seeds: config.seeds,
+    records: rows,
+  };
+}
+
+let trainIndex: Promise<{ index: NearestIndex; images: Uint8Array; labels: Uint8Array }> | null =
+  null;
+
+/** The MNIST training set's 8-bit images, indexed once per process (about 0.3 s, 47 MB). */
+function training(): Promise<{ index: NearestIndex; images: Uint8Array; labels: Uint8Array }> {
+  trainIndex ??= (async () => {
+    const { images: imageFile, labels: labelFile } = MNIST_SPLITS.train;
+    const path = (f: string) => `${DEFAULT_MNIST_DIR}/${f}`;
+    const set = parseIdxImages(await Deno.readFile(path(imageFile)), path(imageFile));
+    const labels = parseIdxLabels(await Deno.readFile(path(labelFile)), path(labelFile));
+    return { index: indexImages(set.pixels, set.count), images: set.pixels, labels };
+  })();
+  return trainIndex;
+}
+
+/** Each record's nearest training digit, by image file. */
+export async function nearestData(
+  resultsDir: string,
+  name: string,
+): Promise<Record<string, NearestDigit>> {
+  const dir = `${resultsDir}/${name}`;
+  const { records } = await readConfigRecords(dir, { skipTorn: true });
+  const { index, images, labels } = await training();
+  const out: Record<string, NearestDigit> = {};
+  for (const r of records as RunRecord[]) {
+    const { levels } = decodeGreyPng(await Deno.readFile(`${dir}/${r.image}`), r.image);
+    const { index: n, distance } = index.nearest(levels);
+    out[r.image] = {
+      index: n,
+      label: labels[n],
+      distance: Math.round(distance * 1e4) / 1e4,
+      pixels: toBase64(images.subarray(n * 784, (n + 1) * 784)),
+    };
+  }
+  return out;
+}
+
+/** The config's zoo model, or null for an external file. */
+function modelName(config: StoredConfig): string | null {
+  return typeof config.model === "string" ? config.model : null;
+}
+
+async function folderNames(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of readDirSafe(dir)) if (entry.isDirectory) names.push(entry.name);
+  return names.sort();
+}
+
+async function* readDirSafe(dir: string): AsyncIterable<Deno.DirEntry> {
+  try {
+    yield* Deno.readDir(dir);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * A sweep's page: one board per setting (rows: digits, columns: seeds, both labelled), a few
+ * boards and at most 20 seeds at a time, so no sweep becomes one giant image. Hovering an image
+ * shows its record; clicking opens the run.
+ */
+
+/// <reference lib="dom" />
+
+import type { NearestDigit, SweepData, SweepRecord } from "./site_data.ts";
+import {
+  drawBars,
+  element,
+  fetchJson,
+  fromBase64,
+  h,
+  imageUrl,
+  levelsCanvas,
+  showError,
+} from "./ui.ts";
+
+/** Settings per page and seeds per board. */
+const BOARDS_PER_PAGE = 4;
+const SEEDS_PER_BOARD = 20;
+
+/** Fills the sweep page from `data/sweeps/<name>.json`, then loads the nearest digits. */
+export async function startSweep(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  const name = params.get("name") ?? "";
+  const boards = element<HTMLDivElement>("boards");
+  let data: SweepData;
+  try {
+    if (name === "") throw new Error("no sweep named: open sweep.html?name=<results folder>");
+    data = await fetchJson<SweepData>(`data/sweeps/${encodeURIComponent(name)}.json`);
+  } catch (error) {
+    showError(boards, `Cannot show the sweep: ${(error as Error).message}`);
+    return;
+  }
+  document.title = `identikit · ${data.name}`;
+  element("title").textContent = data.name;
+  element("description").textContent = data.description;
+  const converged = data.records.filter((r) => r.converged).length;
+  element("summary").textContent =
+    `${data.records.length} runs of ${data.model ?? "an external model"}, ` +
+    `${converged} reached the target; ${data.settings.length} setting${
+      data.settings.length === 1 ? "" : "s"
+    }. ` +
+    `Orange frames: runs that did not. Hover an image for its record, click it for the run and its replay.`;
+  const pages = Math.ceil(data.settings.length / BOARDS_PER_PAGE);
+  const seedPages = Math.ceil(data.seeds.length / SEEDS_PER_BOARD);
+  const page = clamp(Number(params.get("page") ?? 1), 1, pages);
+  const seedPage = clamp(Number(params.get("seeds") ?? 1), 1, seedPages);
+  drawFacets(data, page, pages, seedPage, seedPages);
+  const seeds = data.seeds.slice((seedPage - 1) * SEEDS_PER_BOARD, seedPage * SEEDS_PER_BOARD);
+  const shown = data.settings.slice((page - 1) * BOARDS_PER_PAGE, page * BOARDS_PER_PAGE);
+  const byCell = new Map(data.records.map((r) => [`${r.setting}|${r.digit}|${r.seed}`, r]));
+  boards.replaceChildren(
+    ...shown.map((setting, i) => {
+      const index = (page - 1) * BOARDS_PER_PAGE + i;
+      return board(data, setting.label, index, seeds, byCell);
+    }),
+  );
+  const nearest: { value: Record<string, NearestDigit> | null; failed?: string } = { value: null };
+  attachCard(data, boards, nearest);
+  (globalThis as unknown as { identikitReady?: boolean }).identikitReady = true;
+  try {
+    nearest.value = await fetchJson(`data/nearest/${encodeURIComponent(name)}.json`);
+  } catch (error) {
+    nearest.failed = (error as Error).message;
+  }
+}
+
+function clamp(n: number, min: number, max: number): number {
+  return Number.isInteger(n) ? Math.min(Math.max(n, min), Math.max(max, min)) : min;
+}
+
+/** The toolbar: pages of settings (named by their settings) and windows of seeds. */
+function drawFacets(
+  data: SweepData,
+  page: number,
+  pages: number,
+  seedPage: number,
+  seedPages: number,
+): void {
+  const link = (p: number, s: number) =>
+    `sweep.html?name=${encodeURIComponent(data.name)}&page=${p}&seeds=${s}`;
+  const buttons: HTMLElement[] = [];
+  if (pages > 1) {
+    for (let p = 1; p <= pages; p++) {
+      const labels = data.settings.slice((p - 1) * BOARDS_PER_PAGE, p * BOARDS_PER_PAGE)
+        .map((s) => s.label).join(" · ");
+      buttons.push(
+        h(
+          "a",
+          { href: link(p, seedPage), title: labels },
+          h("button", {
+            type: "button",
+            "aria-pressed": String(p === page),
+          }, `${p}: ${labels.length > 48 ? labels.slice(0, 46) + "…" : labels}`),
+        ),
+      );
+    }
+  }
+  if (seedPages > 1) {
+    for (let s = 1; s <= seedPages; s++) {
+      const first = data.seeds[(s - 1) * SEEDS_PER_BOARD];
+      const last = data.seeds[Math.min(s * SEEDS_PER_BOARD, data.seeds.length) - 1];
+      buttons.push(
+        h(
+          "a",
+          { href: link(page, s) },
+          h("button", {
+            type: "button",
+            "aria-pressed": String(s === seedPage),
+          }, `seeds ${first}–${last}`),
+        ),
+      );
+    }
+  }
+  element("facets").replaceChildren(...buttons);
+}
+
+/** One setting's board: a row per digit, a column per seed, every image labelled. */
+function board(
+  data: SweepData,
+  label: string,
+  setting: number,
+  seeds: number[],
+  byCell: Map<string, SweepRecord>,
+): HTMLElement {
+  const grid = h("div", {
+    class: "board",
+    style: `grid-template-columns: 2rem repeat(${seeds.length}, 46px)`,
+  });
+  grid.append(h("span", {}), ...seeds.map((s) => h("span", { class: "col" }, `seed ${s}`)));
+  for (const digit of data.digits) {
+    grid.append(h("span", { class: "rowlabel" }, String(digit)));
+    for (const seed of seeds) {
+      const r = byCell.get(`${setting}|${digit}|${seed}`);
+      if (!r) {
+        grid.append(h("span", { class: "muted", title: "not run yet" }, "·"));
+        continue;
+      }
+      const i = data.records.indexOf(r);
+      const alt = `digit ${digit}, seed ${seed}: p = ${
+        r.finalConfidence.toFixed(4)
+      } after ${r.evaluations} evaluations`;
+      grid.append(
+        h(
+          "a",
+          {
+            href: `run.html?sweep=${encodeURIComponent(data.name)}&image=${
+              encodeURIComponent(r.image)
+            }`,
+            ...(r.converged ? {} : { class: "failed" }),
+          },
+          h("img", {
+            src: imageUrl(data.name, r.image),
+            alt,
+            "aria-label": alt,
+            "data-record": String(i),
+            loading: "lazy",
+          }),
+        ),
+      );
+    }
+  }
+  return h("section", { class: "setting" }, h("h2", {}, label || "the config's setting"), grid);
+}
+
+/** The hover card: a record's numbers, probabilities, judges, and its nearest training digit. */
+function attachCard(
+  data: SweepData,
+  boards: HTMLElement,
+  nearest: { value: Record<string, NearestDigit> | null; failed?: string },
+): void {
+  const card = element<HTMLDivElement>("card");
+  const show = (img: HTMLImageElement) => {
+    const r = data.records[Number(img.dataset.record)];
+    const bars = h("div", { class: "bars" });
+    drawBars(bars, r.finalProbabilities, r.digit);
+    const n = nearest.value?.[r.image];
+    const pair = h(
+      "div",
+      { class: "pair" },
+      h(
+        "figure",
+        {},
+        h("img", { src: img.src, width: "84", height: "84", class: "digit record", alt: "" }),
+        "this run",
+      ),
+      n
+        ? h(
+          "figure",
+          {},
+          levelsCanvas(fromBase64(n.pixels)),
+          `nearest training digit: a ${n.label}, distance ${n.distance.toFixed(2)}`,
+        )
+        : h("figure", {}, nearest.failed ? "no nearest digit" : "nearest training digit: loading…"),
+    );
+    const judges = Object.entries(r.judges ?? {}).map(([j, v]) =>
+      `${j}: ${v.label}${v.target ? " ✓" : " ✗"}${
+        v.p === undefined ? "" : ` (p ${v.p.toFixed(3)})`
+      }`
+    );
+    const fields: [string, string][] = [
+      ["digit, seed", `${r.digit}, ${r.seed}`],
+      ["setting", data.settings[r.setting].label || "—"],
+      ["result", r.converged ? "reached the target" : r.stuck ? "stuck" : "stopped at its budget"],
+      ["p(target)", r.finalConfidence.toFixed(4)],
+      ["steps", String(r.iterations)],
+      ["evaluations", r.evaluations.toLocaleString("en-US")],
+      ...(judges.length ? [["judges", judges.join("; ")] as [string, string]] : []),
+    ];
+    card.replaceChildren(
+      pair,
+      h("dl", {}, ...fields.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+      bars,
+    );
+    const box = img.getBoundingClientRect();
+    card.style.display = "block";
+    const left = box.right + 12 + 330 > innerWidth ? box.left - 342 : box.right + 12;
+    card.style.left = `${Math.max(4, left)}px`;
+    card.style.top = `${Math.max(4, Math.min(box.top, innerHeight - card.offsetHeight - 8))}px`;
+  };
+  boards.addEventListener("mouseover", (event) => {
+    const img = (event.target as HTMLElement).closest("img[data-record]");
+    if (img) show(img as HTMLImageElement);
+  });
+  boards.addEventListener("focusin", (event) => {
+    const img = (event.target as HTMLElement).querySelector("img[data-record]");
+    if (img) show(img as HTMLImageElement);
+  });
+  boards.addEventListener("mouseleave", () => (card.style.display = "none"));
+}
