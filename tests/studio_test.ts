@@ -13,8 +13,15 @@ import { parseConfig } from "../experiments/sweep/config.ts";
 import { runExperiment } from "../experiments/scheduler/runner.ts";
 import { decodeGreyPng } from "../experiments/store/images.ts";
 import { LIVE_DEFAULTS, liveRun } from "../studio/live_cell.ts";
+import { createPrng, createSearch, runSearch } from "../experiments/search/mod.ts";
+import { indexImages } from "../experiments/analysis/nearest.ts";
+import { cellKey } from "../experiments/sweep/axes.ts";
+import { divergence, pixelsChanged, replayPlan } from "../studio/replay.ts";
+import { createDecoder } from "../infer/decoder.ts";
+import { readConfigRecords } from "../experiments/store/config_records.ts";
 import { pathSegments } from "../studio/server.ts";
 import { CHROMIUM } from "./_browser.ts";
+import type { PagesPlan, PagesReport } from "./_browser_pages.ts";
 import { taskFlags } from "./_task.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
 import { scratch, TMP } from "./_helpers.ts";
@@ -190,10 +197,10 @@ Deno.test("deno task studio prints its URL, binds 127.0.0.1 and serves read-only
     assert.equal(live.status, 200);
     assert.equal(live.headers.get("cross-origin-opener-policy"), "same-origin");
     assert.equal(live.headers.get("cross-origin-embedder-policy"), "require-corp");
-    assert.match(await live.text(), /<script type="module" src="\/assets\/live.js">/);
+    assert.match(await live.text(), /<script type="module" src="assets\/app.js">/);
     for (
       const [path, type] of [
-        ["assets/live.js", "text/javascript"],
+        ["assets/app.js", "text/javascript"],
         ["ort/ort.wasm.min.mjs", "text/javascript"],
         ["ort/ort-wasm-simd-threaded.mjs", "text/javascript"],
         ["ort/ort-wasm-simd-threaded.wasm", "application/wasm"],
@@ -367,5 +374,331 @@ Deno.test({
       assert.deepEqual({ converged, iterations, evaluations, pixels }, cli[i], run.query);
       assert.equal(converged, true, run.query);
     }
+  },
+});
+
+Deno.test("indexImages() finds the exact nearest image, the lowest index among ties", () => {
+  const prng = createPrng(11);
+  const count = 400;
+  const images = new Uint8Array(count * 784);
+  // Sparse strokes and dense noise, as identikits and MNIST digits are.
+  for (let n = 0; n < count; n++) {
+    for (let i = 0; i < 784; i++) {
+      images[n * 784 + i] = n % 2 === 0 ? (prng.nextInt(10) === 0 ? 255 : 0) : prng.nextInt(256);
+    }
+  }
+  images.copyWithin(7 * 784, 3 * 784, 4 * 784); // image 7 is a twin of image 3
+  const index = indexImages(images, count);
+  for (let q = 0; q < 30; q++) {
+    const query = Uint8Array.from({ length: 784 }, () => prng.nextInt(q % 2 ? 256 : 40));
+    let best = Infinity, bestIndex = -1;
+    for (let n = 0; n < count; n++) {
+      let s = 0;
+      for (let i = 0; i < 784; i++) s += (images[n * 784 + i] - query[i]) ** 2;
+      if (s < best) [best, bestIndex] = [s, n];
+    }
+    assert.deepEqual(index.nearest(query), { index: bestIndex, distance: Math.sqrt(best) / 255 });
+  }
+  assert.deepEqual(index.nearest(images.slice(3 * 784, 4 * 784)), { index: 3, distance: 0 });
+});
+
+Deno.test("divergence() names the first step that parts, or where one trajectory ends", () => {
+  assert.equal(divergence([0.1, 0.5, 0.9], [0.1, 0.5, 0.9]), null);
+  assert.equal(divergence([0.1, 0.5000015, 0.9], [0.1, 0.5, 0.9]), null, "within the tolerance");
+  assert.equal(divergence([0.1, 0.51, 0.9], [0.1, 0.5, 0.9]), 2);
+  assert.equal(divergence([0.1, 0.5], [0.1, 0.5, 0.9]), 3);
+  assert.equal(pixelsChanged([0, 5, 9], [0, 6, 9]), 1);
+});
+
+Deno.test("a search from a base image of one's own starts there and draws nothing from the PRNG for it", async () => {
+  const base = new Uint8Array(784);
+  for (let y = 6; y < 22; y++) base[y * 28 + 14] = 255;
+  const seen: number[] = [];
+  const score = (images: Float32Array, count: number) => {
+    if (seen.length === 0) seen.push(images.reduce((a, b) => a + b, 0));
+    const out = new Float32Array(count * 10);
+    for (let n = 0; n < count; n++) {
+      let ink = 0;
+      for (let i = 0; i < 784; i++) ink += images[n * 784 + i];
+      const p = Math.min(0.99, ink / 60);
+      for (let k = 0; k < 10; k++) out[n * 10 + k] = k === 1 ? p : (1 - p) / 9;
+    }
+    return Promise.resolve(out);
+  };
+  const options = {
+    digit: 1,
+    target: 0.9,
+    maxIterations: 50,
+    patience: 20,
+    base: "noise" as const,
+  };
+  const result = await runSearch(score, {
+    ...options,
+    baseImage: base,
+    masks: 10,
+    prng: createPrng(3),
+  });
+  assert.equal(seen[0], 16, "the first image scored is the drawing (16 full pixels)");
+  assert.equal(result.initialConfidence, Math.fround(16 / 60));
+  // The same PRNG stream as a blank start's: the base draws nothing from it.
+  const blank = createSearch({ ...options, base: "blank", masks: 10 }, createPrng(3));
+  const drawn = createSearch({ ...options, baseImage: base, masks: 10 }, createPrng(3));
+  for (const s of [blank, drawn]) s.accept(await score(s.propose().images, 1));
+  // Both steps draw the same masks: off the drawing's ink, their candidates agree pixel for pixel.
+  const a = blank.propose(), b = drawn.propose();
+  assert.equal(a.count, b.count);
+  let compared = 0;
+  for (let i = 0; i < a.count * 784; i++) {
+    if (base[i % 784] !== 0) continue;
+    assert.equal(b.images[i], a.images[i], `candidate ${Math.floor(i / 784)}, pixel ${i % 784}`);
+    compared++;
+  }
+  assert.ok(a.images.some((v) => v > 0), "the blank start's masks drew something");
+  assert.equal(compared, a.count * (784 - 16));
+  assert.throws(
+    () => createSearch({ ...options, baseImage: new Uint8Array(10) }, createPrng(1)),
+    /baseImage must hold 784 levels \(28×28\), received 10/,
+  );
+});
+
+Deno.test("replayPlan() rebuilds the CLI's cell, search and seed from a record's key", () => {
+  const config = parseConfig({
+    name: "plan",
+    digits: [2, 5],
+    seeds: [1, 3],
+    strategy: [{ name: "sketch" }, { name: "latent", decoder: "vae", method: "es" }],
+    objective: { name: "margin", models: ["cnn", "mlp"] },
+  });
+  for (const cell of expandCells(config)) {
+    const plan = replayPlan(config, cellKey(cell));
+    assert.deepEqual(plan.cell, cell);
+    assert.deepEqual(plan.search, cellSearch(config, cell));
+    assert.equal(plan.prngSeed, cellSeed(cell));
+    assert.deepEqual(plan.models, ["mlp"]);
+    assert.deepEqual(plan.decoders, cell.strategy?.name === "latent" ? ["vae"] : []);
+  }
+  assert.throws(() => replayPlan(config, "9|9"), /The config has no cell 9\|9/);
+});
+
+/**
+ * A results folder of two sweeps made in-process on the tiny models: sketch on the CNN, and the
+ * latent search through the tiny VAE against the CNN and the MLP together (identikit.json's
+ * setting, small budgets).
+ */
+async function studioResults(): Promise<string> {
+  for (const name of ["cnn", "mlp", "vae"] as const) await tinyModel(name);
+  const root = await scratch("studio-sweeps");
+  const open = async (name: string) =>
+    await createScorer("node-cpu", `${TEST_MODELS_DIR}/${name}.onnx`);
+  const [cnn, mlp] = [await open("cnn"), await open("mlp")];
+  const decoder = await createDecoder(
+    await Deno.readFile(`${TEST_MODELS_DIR}/vae.onnx`),
+    "vae.onnx",
+  );
+  try {
+    const scoring = {
+      score: (model: string, images: Float32Array, count: number) =>
+        (model === "mlp" ? mlp : cnn).score(images, count),
+      decode: (_: string, latents: Float32Array, count: number) => decoder.decode(latents, count),
+    };
+    const sweeps = [
+      parseConfig({
+        name: "sketches",
+        description: "sketch on the tiny CNN",
+        digits: [1, 4, 7],
+        seeds: [1, 2],
+        target: 0.8,
+        strategy: { name: "sketch" },
+      }),
+      parseConfig({
+        name: "latents",
+        description: "the latent search on the tiny VAE, against the tiny CNN and MLP",
+        digits: [0, 3],
+        seeds: [1],
+        target: 0.8,
+        maxEvaluations: 600,
+        strategy: { name: "latent", decoder: "vae", method: "es", candidates: 16 },
+        objective: { name: "margin", models: ["cnn", "mlp"], combine: "min" },
+      }),
+    ];
+    for (const config of sweeps) {
+      await runExperiment(config, {
+        resultsDir: `${root}/${config.name}`,
+        score: scoring,
+        modelSha256: "tiny",
+        ...(config.name === "latents" ? { otherModels: { mlp: "tiny", vae: "tiny" } } : {}),
+      });
+    }
+  } finally {
+    await cnn.close();
+    await mlp.close();
+    await decoder.close();
+  }
+  return root;
+}
+
+/** Runs tests/_browser_pages.ts on a plan; its report. */
+async function browsePages(plan: PagesPlan): Promise<PagesReport> {
+  const file = `${TMP}/pages-plan-${plan.prefix}.json`;
+  await Deno.writeTextFile(file, JSON.stringify(plan));
+  // Playwright probes /proc, which Deno grants only with --allow-all: the browser gets its own
+  // process, the suite keeps its narrow permissions.
+  const out = await new Deno.Command("deno", {
+    args: ["run", "-A", "tests/_browser_pages.ts", file],
+    cwd: PROJECT_ROOT,
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+}
+
+/** A vertical stroke: the network's "1" to draw on the pad. */
+const STROKE = Array.from(
+  { length: 784 },
+  (_, i) => (i % 28 === 14 && i > 150 && i < 620 ? 255 : 0),
+);
+
+/** What every view of the pages must show, served or exported. */
+async function checkPages(report: PagesReport, results: string): Promise<void> {
+  assert.deepEqual(report.consoleErrors, []);
+  assert.deepEqual(report.home.sweeps, ["latents", "sketches"]);
+  assert.ok(["cnn", "mlp"].every((m) => report.home.models.includes(m)), report.home.models.join());
+  const { records } = await readConfigRecords(`${results}/sketches`);
+  assert.equal(report.sweep.images, records.length, "one image per record");
+  assert.equal(report.sweep.labelled, records.length, "each labelled with its digit and seed");
+  assert.deepEqual(report.sweep.boards, ["sketch, 8 per step"]);
+  // The card shows the hovered record's numbers (the board's first image: digit 1, seed 1).
+  const first = records.find((r) => r.digit === 1 && r.seed === 1)!;
+  assert.match(report.card, /digit, seed1, 1/);
+  assert.ok(report.card.includes(first.evaluations.toLocaleString("en-US")), report.card);
+  assert.ok(report.card.includes(first.finalConfidence.toFixed(4)), report.card);
+  for (const replay of report.replays) {
+    assert.equal(replay.error, undefined, JSON.stringify(replay));
+    assert.equal(replay.divergedAt, null, JSON.stringify(replay));
+    assert.equal(replay.equal, true, JSON.stringify(replay));
+  }
+  assert.equal(report.replays.length, 2);
+  assert.match(
+    report.ownModel ?? "",
+    /Cannot use bad\.onnx: Cannot open bad\.onnx: it is not a readable ONNX file/,
+  );
+  assert.match(report.pad ?? "", /^The network sees a \d \(\d+\.\d %\)\.$/);
+}
+
+Deno.test({
+  name:
+    `the studio's pages load without console errors: sweeps and models listed, one labelled image per record, a hover shows the record, replays equal their records, a bad model is named${skipped}`,
+  ignore: NO_BROWSER !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const results = await studioResults();
+    const screenshots = `${TMP}/screenshots`;
+    await Deno.mkdir(screenshots, { recursive: true });
+    await Deno.writeTextFile(`${TMP}/bad.onnx`, "not an ONNX file");
+    const studio = await startStudio([
+      "--models-dir",
+      "tests/tmp/models",
+      "--results-dir",
+      results,
+    ]);
+    let report;
+    try {
+      const url = studio.url.trim();
+      for (
+        const [path, status] of [
+          ["index.html", 200],
+          ["sweep.html", 200],
+          ["run.html", 200],
+          ["live.html", 200],
+          ["live", 200],
+          ["data/index.json", 200],
+          ["data/sweeps/sketches.json", 200],
+          ["data/sweeps/nope.json", 404],
+          ["data/other/x.json", 404],
+          ["ort/ort.webgpu.min.mjs", 200],
+        ] as const
+      ) {
+        const response = await fetch(`${url}${path}`);
+        await response.body?.cancel();
+        assert.equal(response.status, status, path);
+      }
+      report = await browsePages({
+        url,
+        screenshots,
+        prefix: "served",
+        sweep: "sketches",
+        replays: ["sketches", "latents"],
+        badModel: `${TMP}/bad.onnx`,
+        drawing: STROKE,
+      });
+    } finally {
+      await studio.stop();
+    }
+    await checkPages(report, results);
+    assert.ok(report.sweep.readyMs < 2000, `the sweep page took ${report.sweep.readyMs} ms`);
+  },
+});
+
+Deno.test({
+  name:
+    `deno task studio --export writes a static site whose pages pass the same checks from a plain file server${skipped}`,
+  ignore: NO_BROWSER !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const results = `${TMP}/studio-sweeps`;
+    if (!(await Deno.stat(`${results}/sketches/runs.jsonl`).catch(() => null))) {
+      await studioResults();
+    }
+    const site = `${TMP}/studio-site`;
+    await Deno.remove(site, { recursive: true }).catch(() => {});
+    const args = ["--models-dir", "tests/tmp/models", "--results-dir", results, "--export", site];
+    // The task itself may write site/ only, and says how to grant another folder.
+    const refused = await studioCli(args);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /Cannot export to .*studio-site: no permission to write there/);
+    assert.match(refused.stderr, /--allow-write=.*studio-site cli\/studio\.ts --export/);
+    const run = (extra: string[]) =>
+      new Deno.Command("deno", {
+        args: [
+          "run",
+          "--no-prompt",
+          "--allow-read=.",
+          "--allow-run=deno",
+          `--allow-write=${TMP}`,
+          "cli/studio.ts",
+          ...extra,
+        ],
+        cwd: PROJECT_ROOT,
+        stdin: "null",
+        env: { NO_COLOR: "1" },
+      }).output();
+    const out = await run(args);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(new TextDecoder().decode(out.stderr), /Wrote .*studio-site: 2 sweeps, 8 images/);
+    // A folder that holds anything but an earlier export is refused, untouched.
+    const other = await scratch("studio-not-a-site");
+    await Deno.writeTextFile(`${other}/keep.txt`, "mine");
+    const refusedDir = await run([...args.slice(0, -1), other]);
+    assert.equal(refusedDir.code, 2);
+    assert.match(
+      new TextDecoder().decode(refusedDir.stderr),
+      /it is not empty and is not an earlier studio export/,
+    );
+    assert.deepEqual([...Deno.readDirSync(other)].map((e) => e.name), ["keep.txt"]);
+    // An earlier export is updated in place.
+    assert.equal((await run(args)).code, 0);
+    const report = await browsePages({
+      serve: site,
+      screenshots: `${TMP}/screenshots`,
+      prefix: "static",
+      sweep: "sketches",
+      replays: ["sketches", "latents"],
+      badModel: `${TMP}/bad.onnx`,
+      drawing: STROKE,
+    });
+    await checkPages(report, results);
   },
 });

@@ -1,0 +1,175 @@
+/**
+ * Drives Debian's headless Chromium through playwright-core over the studio's pages for
+ * tests/studio_test.ts, in its own process (a browser needs permissions the suite lacks):
+ * `deno run -A tests/_browser_pages.ts PLAN.json`, where the plan names the studio's URL (or a
+ * folder to serve statically, as any static host would, without COOP/COEP), a screenshot
+ * folder, the sweep and the checks to make. Prints one JSON line with what it saw.
+ */
+
+/// <reference lib="dom" />
+
+import { CHROMIUM } from "./_browser.ts";
+
+/** What the test asks. */
+export interface PagesPlan {
+  /** The studio's URL; or absent with `serve`. */
+  url?: string;
+  /** A static export to serve from a plain file server on 127.0.0.1. */
+  serve?: string;
+  screenshots: string;
+  /** Screenshot name prefix. */
+  prefix: string;
+  sweep: string;
+  /** Sweeps whose first record to replay (the run page with replay=1). */
+  replays?: string[];
+  /** A file to offer as "your own model" on the live page (expected to fail its checks). */
+  badModel?: string;
+  /** Levels to draw on the live page's pad. */
+  drawing?: number[];
+}
+
+/** What the driver saw. */
+export interface PagesReport {
+  consoleErrors: string[];
+  home: { sweeps: string[]; models: string[] };
+  sweep: { images: number; labelled: number; boards: string[]; readyMs: number };
+  card: string;
+  /** Each replay's `window.identikitReplay`, or `{ error }`. */
+  replays: { equal?: boolean; divergedAt?: number | null; error?: string }[];
+  ownModel?: string;
+  pad?: string;
+}
+
+/** A minimal static file server (no special headers): what a static host does. */
+function serveStatic(root: string): { url: string; close(): Promise<void> } {
+  const types: Record<string, string> = {
+    html: "text/html",
+    js: "text/javascript",
+    mjs: "text/javascript",
+    json: "application/json",
+    wasm: "application/wasm",
+    png: "image/png",
+  };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const path = decodeURIComponent(new URL(req.url).pathname);
+    if (path.includes("..")) return new Response("no", { status: 403 });
+    const file = path === "/" ? "/index.html" : path;
+    try {
+      const body = await Deno.readFile(`${root}${file}`);
+      return new Response(body, {
+        headers: { "content-type": types[file.split(".").pop()!] ?? "application/octet-stream" },
+      });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}/`, close: () => server.shutdown() };
+}
+
+if (import.meta.main) {
+  const plan: PagesPlan = JSON.parse(await Deno.readTextFile(Deno.args[0]));
+  const served = plan.serve ? serveStatic(plan.serve) : null;
+  const url = plan.url ?? served!.url;
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox"],
+    headless: true,
+  });
+  const consoleErrors: string[] = [];
+  const report: Partial<PagesReport> = { consoleErrors };
+  const shot = (name: string) => `${plan.screenshots}/${plan.prefix}-${name}.png`;
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on("console", (m) => {
+      if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+    const ready = () =>
+      page.waitForFunction(
+        () => "identikitReady" in globalThis || "identikitError" in globalThis,
+        null,
+        { timeout: 60_000 },
+      );
+
+    await page.goto(`${url}index.html`, { waitUntil: "load" });
+    await ready();
+    report.home = await page.evaluate(() => ({
+      sweeps: [...document.querySelectorAll("#sweeps a")].map((a) => a.textContent ?? ""),
+      models: [...document.querySelectorAll("#models td:first-child")].map((t) =>
+        t.textContent ?? ""
+      ),
+    }));
+    await page.screenshot({ path: shot("home"), fullPage: true });
+
+    const started = Date.now();
+    await page.goto(`${url}sweep.html?name=${encodeURIComponent(plan.sweep)}`, {
+      waitUntil: "load",
+    });
+    await ready();
+    const readyMs = Date.now() - started;
+    report.sweep = {
+      ...await page.evaluate(() => ({
+        images: document.querySelectorAll("#boards img[data-record]").length,
+        labelled: [...document.querySelectorAll("#boards img[data-record]")]
+          .filter((i) => /^digit \d, seed \d+: p = /.test(i.getAttribute("aria-label") ?? ""))
+          .length,
+        boards: [...document.querySelectorAll("#boards h2")].map((b) => b.textContent ?? ""),
+      })),
+      readyMs,
+    };
+    // Give the nearest digits a moment to arrive, then hover the first image.
+    await page.waitForTimeout(1500);
+    await page.hover("#boards img[data-record]");
+    await page.waitForSelector("#card", { state: "visible" });
+    report.card = await page.textContent("#card") ?? "";
+    await page.screenshot({ path: shot("sweep"), fullPage: false });
+
+    report.replays = [];
+    for (const [i, sweep] of (plan.replays ?? []).entries()) {
+      await page.goto(`${url}sweep.html?name=${encodeURIComponent(sweep)}`, { waitUntil: "load" });
+      await ready();
+      const href = await page.getAttribute("#boards a", "href");
+      await page.goto(`${url}${href}&replay=1`, { waitUntil: "load" });
+      await page.waitForFunction(
+        () => "identikitReplay" in globalThis || "identikitError" in globalThis,
+        null,
+        { timeout: 120_000 },
+      );
+      report.replays!.push(
+        await page.evaluate(() => {
+          const w = globalThis as unknown as Record<string, unknown>;
+          return w.identikitReplay ?? { error: w.identikitError };
+        }),
+      );
+      await page.screenshot({ path: shot(`run-${i}`), fullPage: true });
+    }
+
+    await page.goto(`${url}live.html`, { waitUntil: "load" });
+    await ready();
+    if (plan.drawing) {
+      await page.evaluate(async (levels) => {
+        const draw = (globalThis as unknown as { identikitDraw: (l: number[]) => Promise<void> })
+          .identikitDraw;
+        await draw(levels);
+      }, plan.drawing);
+      await page.waitForFunction(
+        () => /network sees/.test(document.querySelector("#pad-status")?.textContent ?? ""),
+        null,
+        { timeout: 60_000 },
+      );
+      report.pad = await page.textContent("#pad-status") ?? "";
+    }
+    if (plan.badModel) {
+      await page.setInputFiles("#own-file", plan.badModel);
+      await page.click("#own-load");
+      await page.waitForSelector("#own-status .error", { timeout: 60_000 });
+      report.ownModel = await page.textContent("#own-status") ?? "";
+    }
+    await page.screenshot({ path: shot("live"), fullPage: true });
+  } finally {
+    await browser.close();
+    await served?.close();
+  }
+  console.log(JSON.stringify(report));
+}
