@@ -7,7 +7,7 @@
 import { UsageError } from "../common/errors.ts";
 import { writeFileAtomic } from "../common/files.ts";
 import { PAGE_NAMES, pageHtml } from "./pages.ts";
-import { bundleApp, ORT_FILES } from "./server.ts";
+import { bundleScripts, ORT_FILES } from "./server.ts";
 import { nearestData, siteIndex, sweepData } from "./site_data.ts";
 
 /** The file that marks a folder as a studio export (so a second export may replace it). */
@@ -38,7 +38,9 @@ export async function exportStudio(
     await writeFileAtomic(full, typeof data === "string" ? new TextEncoder().encode(data) : data);
   };
   for (const page of PAGE_NAMES) await write(`${page}.html`, pageHtml(page));
-  await write("assets/app.js", await bundleApp(options.root));
+  for (const [name, code] of Object.entries(await bundleScripts(options.root))) {
+    await write(`assets/${name}`, code);
+  }
   for (const file of ORT_FILES) {
     await write(
       `ort/${file}`,
@@ -55,6 +57,12 @@ export async function exportStudio(
       `data/nearest/${sweep.name}.json`,
       JSON.stringify(await nearestData(options.resultsDir, sweep.name)),
     );
+    const figures = `${options.resultsDir}/${sweep.name}/figures.json`;
+    try {
+      await write(`results/${sweep.name}/figures.json`, await Deno.readFile(figures));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
     for (const r of data.records) {
       await write(
         `results/${sweep.name}/${r.image}`,

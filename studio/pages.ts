@@ -57,6 +57,8 @@ const STYLE = `
   #card dd { margin: 0; font-variant-numeric: tabular-nums; }
   svg.chart text { font: 11px system-ui, sans-serif; fill: var(--muted); }
   #pad { touch-action: none; cursor: crosshair; }
+  #figures > .figure { display: block !important; margin: 0.6rem 0 1.4rem; max-width: 100%;
+    overflow-x: auto; }
 `;
 
 const NAV = `<header><a class="brand" href="index.html">identikit studio</a>
@@ -77,6 +79,7 @@ to browse its runs, or watch the network draw live.</p>
 <p id="summary" class="status"></p>
 <div id="facets" class="facets" role="toolbar" aria-label="settings"></div>
 <div id="boards"><p class="muted">Loading…</p></div>
+<h2>Figures</h2><div id="figures"><p class="muted">Loading…</p></div>
 <div id="card" role="tooltip"></div>`,
   },
   run: {

@@ -66,29 +66,34 @@ const COMMON_HEADERS: Record<string, string> = {
   "cache-control": "no-store",
 };
 
-/** The pages' one script, bundled from studio/app.ts with the search core as it is. */
-export async function bundleApp(root: string): Promise<string> {
-  const output = await new Deno.Command("deno", {
-    args: ["bundle", "--platform", "browser", "--quiet", `${root}/studio/app.ts`],
-    cwd: root,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!output.success) {
-    throw new Error(
-      `Cannot bundle studio/app.ts: ${new TextDecoder().decode(output.stderr).trim()}`,
-    );
+/** The pages' scripts: app.js (every page) and figures.js (vega-embed, loaded by sweep pages). */
+export const BUNDLES = { "app.js": "studio/app.ts", "figures.js": "studio/figures.ts" } as const;
+
+/** Bundles the pages' scripts with `deno bundle --platform browser`, the search core as it is. */
+export async function bundleScripts(root: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [name, entry] of Object.entries(BUNDLES)) {
+    const output = await new Deno.Command("deno", {
+      args: ["bundle", "--platform", "browser", "--quiet", `${root}/${entry}`],
+      cwd: root,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!output.success) {
+      throw new Error(`Cannot bundle ${entry}: ${new TextDecoder().decode(output.stderr).trim()}`);
+    }
+    out[name] = new TextDecoder().decode(output.stdout);
   }
-  return new TextDecoder().decode(output.stdout);
+  return out;
 }
 
 /** Starts the studio; resolves once it listens. */
 export async function startStudio(options: StudioOptions): Promise<Studio> {
-  const script = await bundleApp(options.root);
+  const scripts = await bundleScripts(options.root);
   const hostname = options.host ?? "127.0.0.1";
   const hosts = new Set<string>();
-  const handler = studioHandler(options, script, LOOPBACK.has(hostname) ? hosts : undefined);
+  const handler = studioHandler(options, scripts, LOOPBACK.has(hostname) ? hosts : undefined);
   const { promise, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
     { port: options.port, hostname, onListen: (addr) => resolve(addr) },
@@ -110,7 +115,7 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
  */
 export function studioHandler(
   options: StudioOptions,
-  script: string,
+  scripts: Readonly<Record<string, string>>,
   hosts?: ReadonlySet<string>,
 ): (request: Request) => Promise<Response> {
   const nearestCache = new Map<string, { stamp: string; value: Promise<unknown> }>();
@@ -136,8 +141,8 @@ export function studioHandler(
         return answer(pageHtml(page), "html");
       }
     }
-    if (top === "assets" && rest.length === 1 && rest[0] === "app.js") {
-      return answer(script, "js");
+    if (top === "assets" && rest.length === 1 && Object.hasOwn(scripts, rest[0])) {
+      return answer(scripts[rest[0]], "js");
     }
     if (top === "data") return await data(rest);
     if (top === "ort" && (rest.length !== 1 || !ORT_FILES.includes(rest[0]))) {

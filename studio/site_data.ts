@@ -87,6 +87,8 @@ export interface SweepData {
   digits: number[];
   seeds: number[];
   records: SweepRecord[];
+  /** The report's figures in the folder: `figures.json` (its specs) and the SVG files. */
+  figures: { specs: boolean; svg: string[] };
 }
 
 /** A record's nearest training digit. */
@@ -189,9 +191,15 @@ export async function sweepData(resultsDir: string, name: string): Promise<Sweep
       wallMs: r.wallMs,
     };
   });
+  const files = new Set<string>();
+  for await (const e of readDirSafe(`${resultsDir}/${name}`)) if (e.isFile) files.add(e.name);
   return {
     name,
     description: config.description ?? "",
+    figures: {
+      specs: files.has("figures.json"),
+      svg: [...files].filter((f) => f.endsWith(".svg")).sort(),
+    },
     config,
     model: modelName(config),
     settings,

@@ -6,6 +6,7 @@
 
 /// <reference lib="dom" />
 
+import type * as Figures from "./figures.ts";
 import type { NearestDigit, SweepData, SweepRecord } from "./site_data.ts";
 import {
   drawBars,
@@ -62,6 +63,7 @@ export async function startSweep(): Promise<void> {
   const nearest: { value: Record<string, NearestDigit> | null; failed?: string } = { value: null };
   attachCard(data, boards, nearest);
   (globalThis as unknown as { identikitReady?: boolean }).identikitReady = true;
+  await drawFigures(data);
   try {
     nearest.value = await fetchJson(`data/nearest/${encodeURIComponent(name)}.json`);
   } catch (error) {
@@ -231,4 +233,46 @@ function attachCard(
     if (img) show(img as HTMLImageElement);
   });
   boards.addEventListener("mouseleave", () => (card.style.display = "none"));
+}
+
+/**
+ * Below the boards: the success-within-budget map (a slider sets the budget) and the report's
+ * own figures (figures.json, when the report wrote one), drawn by the figures bundle.
+ */
+async function drawFigures(data: SweepData): Promise<void> {
+  const into = element<HTMLDivElement>("figures");
+  let figures: typeof Figures;
+  try {
+    figures = await import(new URL("assets/figures.js", document.baseURI).href) as typeof Figures;
+  } catch (error) {
+    showError(into, `Cannot load the figures: ${(error as Error).message}`);
+    return;
+  }
+  const map = h("div", { class: "figure", id: "budget-map" });
+  into.replaceChildren(map);
+  const runs = data.records.map((r) => ({
+    digit: r.digit,
+    setting: data.settings[r.setting].label || "the config's setting",
+    iterations: r.iterations,
+    converged: r.converged,
+  }));
+  await figures.drawSpec(map, figures.budgetSpec(runs, data.config.target));
+  if (!data.figures.specs) {
+    // A report written before figures.json: its SVGs, as they are.
+    for (const file of data.figures.svg) {
+      into.append(h("img", { src: imageUrl(data.name, file), alt: file, class: "figure" }));
+    }
+    (globalThis as unknown as { identikitFigures?: number }).identikitFigures = 1;
+    return;
+  }
+  const specs: Record<string, Record<string, unknown>> = await fetchJson(
+    imageUrl(data.name, "figures.json"),
+  );
+  for (const [file, spec] of Object.entries(specs)) {
+    const figure = h("div", { class: "figure", "data-file": file });
+    into.append(figure);
+    await figures.drawSpec(figure, spec);
+  }
+  (globalThis as unknown as { identikitFigures?: number }).identikitFigures =
+    into.querySelectorAll("svg").length;
 }

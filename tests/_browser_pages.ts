@@ -32,7 +32,7 @@ export interface PagesPlan {
 export interface PagesReport {
   consoleErrors: string[];
   home: { sweeps: string[]; models: string[] };
-  sweep: { images: number; labelled: number; boards: string[]; readyMs: number };
+  sweep: { images: number; labelled: number; boards: string[]; readyMs: number; figures: number };
   card: string;
   /** Each replay's `window.identikitReplay`, or `{ error }`. */
   replays: { equal?: boolean; divergedAt?: number | null; error?: string }[];
@@ -117,6 +117,11 @@ if (import.meta.main) {
         boards: [...document.querySelectorAll("#boards h2")].map((b) => b.textContent ?? ""),
       })),
       readyMs,
+      figures: await page.waitForFunction(
+        () => (globalThis as unknown as { identikitFigures?: number }).identikitFigures,
+        null,
+        { timeout: 60_000 },
+      ).then((h) => h.jsonValue()) as number,
     };
     // Give the nearest digits a moment to arrive, then hover the first image.
     await page.waitForTimeout(1500);

@@ -19,6 +19,7 @@ import { cellKey } from "../experiments/sweep/axes.ts";
 import { divergence, pixelsChanged, replayPlan } from "../studio/replay.ts";
 import { createDecoder } from "../infer/decoder.ts";
 import { readConfigRecords } from "../experiments/store/config_records.ts";
+import { writeReport } from "../experiments/report/write_report.ts";
 import { pathSegments } from "../studio/server.ts";
 import { CHROMIUM } from "./_browser.ts";
 import type { PagesPlan, PagesReport } from "./_browser_pages.ts";
@@ -529,6 +530,8 @@ async function studioResults(): Promise<string> {
         ...(config.name === "latents" ? { otherModels: { mlp: "tiny", vae: "tiny" } } : {}),
       });
     }
+    // The report of one of them (its figures.json feeds the page's interactive figures).
+    await writeReport(`${root}/sketches`);
   } finally {
     await cnn.close();
     await mlp.close();
@@ -568,6 +571,8 @@ async function checkPages(report: PagesReport, results: string): Promise<void> {
   assert.equal(report.sweep.images, records.length, "one image per record");
   assert.equal(report.sweep.labelled, records.length, "each labelled with its digit and seed");
   assert.deepEqual(report.sweep.boards, ["sketch, 8 per step"]);
+  // The budget map and the report's three figures (curves, success, evaluations), as SVG.
+  assert.equal(report.sweep.figures, 4);
   // The card shows the hovered record's numbers (the board's first image: digit 1, seed 1).
   const first = records.find((r) => r.digit === 1 && r.seed === 1)!;
   assert.match(report.card, /digit, seed1, 1/);

@@ -202,7 +202,8 @@ async function writeStalls(
 }
 
 /**
- * Writes the figures (SVG) of the report: curves, success, evaluations; the baseline when known;
+ * Writes the figures (SVG, and their Vega-Lite specs in figures.json) of the report: curves,
+ * success, evaluations; the baseline when known;
  * the judges' distances beside real digits' (reference.json); the regime map when several
  * regimes were swept. Returns their files and what the Markdown shows beside them.
  */
@@ -248,6 +249,8 @@ async function writeFigures(
   for (const [file, spec] of figures) {
     await writeFileAtomic(`${dir}/${file}`, await renderSvg(spec));
   }
+  // The same specs for pages that draw them interactively (the studio, with vega-embed).
+  await writeJsonAtomic(`${dir}/figures.json`, Object.fromEntries(figures));
   return { figures: figures.map(([file]) => file), transfer, mapped, reference };
 }
 

@@ -98,6 +98,7 @@ const GENERATED = [
   "baseline.json",
   "model.json",
   "reference.json",
+  "figures.json",
 ];
 
 /**
