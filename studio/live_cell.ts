@@ -4,6 +4,7 @@
  * page's search is the CLI's. Pure: no DOM, no Deno, no onnxruntime (bundled for the browser).
  */
 
+import { canonicalJson } from "../common/canonical_json.ts";
 import type { SearchOptions } from "../experiments/search/search.ts";
 import type { ObjectiveChoice } from "../experiments/search/objectives.ts";
 import { STRATEGIES, StrategySchema } from "../experiments/search/strategies/registry.ts";
@@ -70,16 +71,8 @@ export function liveRun(params: URLSearchParams): LiveRun {
   if (!(target > 0 && target < 1)) {
     throw new RangeError(`target must be a number in (0, 1), received "${params.get("target")}"`);
   }
-  const name = params.get("strategy") ?? "sketch";
-  if (!(name in STRATEGIES)) {
-    throw new RangeError(
-      `Unknown strategy "${name}"; valid strategies: ${Object.keys(STRATEGIES).join(", ")}`,
-    );
-  }
-  const raw: Record<string, unknown> = { name };
-  for (const [key, value] of params) {
-    if (!PAGE_KEYS.has(key)) raw[key] = parseValue(value);
-  }
+  const raw = strategyOf(params);
+  const name = String(raw.name);
   const parsed = StrategySchema.safeParse(raw);
   if (!parsed.success) {
     throw new RangeError(
@@ -119,6 +112,84 @@ export function liveRun(params: URLSearchParams): LiveRun {
       .filter((m) => m !== model),
     decoders: decoderNames([strategy]),
   };
+}
+
+/**
+ * The `strategy` parameter with the strategy's own parameters beside it (numbers, `a,b`
+ * ranges), or a whole strategy object as JSON (a config's, pinned objective included).
+ */
+function strategyOf(params: URLSearchParams): Record<string, unknown> {
+  const text = params.get("strategy") ?? "sketch";
+  let raw: Record<string, unknown> = { name: text };
+  if (text.trim().startsWith("{")) {
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw new RangeError(`strategy is not valid JSON: ${(error as Error).message}`);
+    }
+  } else {
+    for (const [key, value] of params) {
+      if (!PAGE_KEYS.has(key)) raw[key] = parseValue(value);
+    }
+  }
+  if (typeof raw.name !== "string" || !(raw.name in STRATEGIES)) {
+    throw new RangeError(
+      `Unknown strategy ${JSON.stringify(raw.name)}; valid strategies: ${
+        Object.keys(STRATEGIES).join(", ")
+      }`,
+    );
+  }
+  return raw;
+}
+
+/** The config fields a live URL carries (besides the cell's coordinates). */
+export interface LiveConfig {
+  model: string | { onnx: string };
+  target: number;
+  maxIterations: number;
+  maxEvaluations?: number;
+  patience: number;
+  base: "blank" | "noise";
+}
+
+/**
+ * The live URL's query that runs a config's cell in the page exactly as the CLI ran it
+ * ({@linkcode liveRun} reads it back to the same cell, search and seed). A RangeError for what
+ * no URL can say: an external model file, a noise base, a greedy cell off greedy's defaults.
+ */
+export function liveQuery(config: LiveConfig, cell: Cell): URLSearchParams {
+  if (typeof config.model !== "string") {
+    throw new RangeError("The live page runs models of models/ by name, not an external file");
+  }
+  if (config.base !== LIVE_DEFAULTS.base) {
+    throw new RangeError(`The live page starts from a blank image, not "${config.base}"`);
+  }
+  const offDefaults = (cell.masks !== undefined && cell.masks !== GREEDY_DEFAULTS.masks) ||
+    (cell.perturbation !== undefined &&
+      canonicalJson(cell.perturbation) !== canonicalJson(GREEDY_DEFAULTS.perturbation));
+  if (!cell.strategy && offDefaults) {
+    throw new RangeError("The live page runs greedy with its default masks and perturbation only");
+  }
+  const params = new URLSearchParams({
+    model: config.model,
+    digit: String(cell.digit),
+    seed: String(cell.seed),
+    target: String(config.target),
+    maxIterations: String(config.maxIterations),
+    patience: String(config.patience),
+    strategy: JSON.stringify(cell.strategy ?? { name: "greedy" }),
+  });
+  if (config.maxEvaluations !== undefined) {
+    params.set("maxEvaluations", String(config.maxEvaluations));
+  }
+  if (cell.objective !== undefined) {
+    params.set(
+      "objective",
+      typeof cell.objective === "string" ? cell.objective : JSON.stringify(cell.objective),
+    );
+  }
+  params.set("run", "1");
+  return params;
 }
 
 /** The `objective` parameter: a name or a JSON object, resolved as a config resolves it. */

@@ -12,7 +12,7 @@ import { cellSearch } from "../experiments/sweep/cell_search.ts";
 import { parseConfig } from "../experiments/sweep/config.ts";
 import { runExperiment } from "../experiments/scheduler/runner.ts";
 import { decodeGreyPng } from "../experiments/store/images.ts";
-import { LIVE_DEFAULTS, liveRun } from "../studio/live_cell.ts";
+import { LIVE_DEFAULTS, liveQuery, liveRun } from "../studio/live_cell.ts";
 import { createPrng, createSearch, runSearch } from "../experiments/search/mod.ts";
 import { indexImages } from "../experiments/analysis/nearest.ts";
 import { cellKey } from "../experiments/sweep/axes.ts";
@@ -706,4 +706,49 @@ Deno.test({
     });
     await checkPages(report, results);
   },
+});
+
+Deno.test("liveQuery() writes a config's cell as a live URL that liveRun() reads back to the CLI's cell, search and seed", () => {
+  const configs = [
+    parseConfig({ name: "a", digits: [0, 9], seeds: [1, 2], strategy: { name: "sketch" } }),
+    parseConfig({
+      name: "b",
+      digits: [3],
+      seeds: [4],
+      target: 0.99,
+      maxIterations: 2000,
+      maxEvaluations: 20000,
+      patience: 200,
+      strategy: { name: "latent", decoder: "vae", method: "es", candidates: 16 },
+      objective: { name: "margin", models: ["cnn", "mlp"], combine: "min" },
+    }),
+    parseConfig({
+      name: "c",
+      digits: [5],
+      seeds: [7],
+      strategy: [{ name: "nes", objective: "margin" }, { name: "square", candidates: 4 }, {
+        name: "greedy",
+      }],
+      objective: "logprob",
+    }),
+  ];
+  let cells = 0;
+  for (const config of configs) {
+    for (const cell of expandCells(config)) {
+      const run = liveRun(liveQuery(config, cell));
+      assert.deepEqual(run.cell, cell);
+      assert.deepEqual(run.search, cellSearch(config, cell));
+      assert.equal(run.prngSeed, cellSeed(cell));
+      cells++;
+    }
+  }
+  assert.equal(cells, 4 + 1 + 3);
+  assert.throws(
+    () =>
+      liveQuery(
+        parseConfig({ name: "d", masks: [50] }),
+        expandCells(parseConfig({ name: "d", masks: [50] }))[0],
+      ),
+    /greedy with its default masks and perturbation only/,
+  );
 });
