@@ -1,0 +1,171 @@
+/**
+ * `deno task bench:studio results/<name>`: runs every record of a results folder again on the
+ * studio's live page in Debian's headless Chromium (onnxruntime-web, the page already loaded)
+ * and says how often the page's result equals the CLI's record (evaluations and pixels), how
+ * long an identikit takes in the page, and how soon the folder's sweep page is interactive.
+ */
+
+import { decodeGreyPng } from "../experiments/store/images.ts";
+import { readConfigRecords } from "../experiments/store/config_records.ts";
+import { cellKey, expandCells } from "../experiments/sweep/axes.ts";
+import { quantile } from "../experiments/analysis/statistics.ts";
+import { UsageError } from "../common/errors.ts";
+import { DEFAULT_MODELS_DIR, PROJECT_ROOT } from "../common/files.ts";
+import { fromBase64 } from "../common/base64.ts";
+import { startStudio } from "../studio/server.ts";
+import { liveQuery } from "../studio/live_cell.ts";
+import { pixelsChanged } from "../studio/replay.ts";
+import { intFlag, parseFlags, runMain } from "./_cli.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+
+const USAGE = `Usage: deno task bench:studio results/<name> [--limit N] [--models-dir models]
+
+Runs each record of the results folder again on the studio's live page in headless Chromium
+(Debian's ${CHROMIUM}, driven by playwright-core) and prints: how many of the page's results
+equal the CLI's records (evaluations and the 784 final levels), the divergent ones, the page's
+wall time per identikit (median, per digit; from the search's start, the page and model already
+loaded), and the time until the folder's sweep page is interactive (median of 3 loads).
+It runs with all permissions: playwright reads /proc, which Deno grants only with --allow-all.
+
+  --limit N         the first N records only (default: all)
+  --models-dir D    the models the page opens (default models/)
+  --help, -h        this text`;
+
+/** One record run again in the page. */
+interface Rerun {
+  cell: string;
+  digit: number;
+  equal: boolean;
+  converged: boolean;
+  wallMs: number;
+  evaluations: number;
+  cliEvaluations: number;
+  pixelsDiffer: number;
+  error?: string;
+}
+
+if (import.meta.main) {
+  await runMain(async () => {
+    const { values, positionals } = parseFlags(Deno.args, {
+      usage: USAGE,
+      flags: {
+        limit: { type: "string" },
+        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
+      },
+    });
+    if (positionals.length !== 1) {
+      throw new UsageError("Name one results folder, e.g. results/strategies", { hint: USAGE });
+    }
+    const dir = positionals[0].replace(/\/+$/, "");
+    const { config, records } = await readConfigRecords(dir);
+    const limit = intFlag("limit", values.limit, { fallback: records.length, min: 1 });
+    const cells = new Map(expandCells(config).map((c) => [cellKey(c), c]));
+    const chosen = records.slice(0, limit);
+    // Checked before anything starts: every record must be one a live URL can say.
+    const queries = chosen.map((r) => liveQuery(config, cells.get(cellKey(r))!));
+    try {
+      await Deno.stat(CHROMIUM);
+    } catch {
+      throw new UsageError(`${CHROMIUM} is missing`, { hint: "apt-get install chromium" });
+    }
+    const name = dir.slice(dir.lastIndexOf("/") + 1);
+    const studio = await startStudio({
+      port: 0,
+      modelsDir: values["models-dir"],
+      resultsDir: dir.includes("/") ? dir.slice(0, dir.lastIndexOf("/")) : ".",
+      root: PROJECT_ROOT,
+    });
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    const reruns: Rerun[] = [];
+    const sweepMs: number[] = [];
+    try {
+      const page = await browser.newPage();
+      for (let round = 0; round < 3; round++) {
+        const started = Date.now();
+        await page.goto(`${studio.url}sweep.html?name=${encodeURIComponent(name)}`);
+        await page.waitForFunction(() => "identikitReady" in globalThis, null, { timeout: 60_000 });
+        sweepMs.push(Date.now() - started);
+      }
+      for (const [i, r] of chosen.entries()) {
+        await page.goto(`${studio.url}live?${queries[i]}`);
+        await page.waitForFunction(
+          () => "identikitResult" in globalThis || "identikitError" in globalThis,
+          null,
+          { timeout: 600_000 },
+        );
+        const [result, error] = await page.evaluate(() => {
+          const w = globalThis as unknown as Record<string, unknown>;
+          return [w.identikitResult, w.identikitError] as const;
+        }) as [
+          { converged: boolean; evaluations: number; pixels: string; wallMs: number } | undefined,
+          string | undefined,
+        ];
+        const levels = decodeGreyPng(await Deno.readFile(`${dir}/${r.image}`)).levels;
+        const differ = result ? pixelsChanged(fromBase64(result.pixels), levels) : 784;
+        const rerun: Rerun = {
+          cell: r.cell,
+          digit: r.digit,
+          equal: !!result && differ === 0 && result.evaluations === r.evaluations,
+          converged: result?.converged ?? false,
+          wallMs: result?.wallMs ?? NaN,
+          evaluations: result?.evaluations ?? 0,
+          cliEvaluations: r.evaluations,
+          pixelsDiffer: differ,
+          ...(error ? { error } : {}),
+        };
+        reruns.push(rerun);
+        console.error(
+          `${i + 1}/${chosen.length} ${r.cell}: ${rerun.equal ? "equal" : "DIFFERS"}, ${
+            rerun.wallMs.toFixed(0)
+          } ms${error ? ` (${error})` : ""}`,
+        );
+      }
+    } finally {
+      await browser.close();
+      await studio.shutdown();
+    }
+    printSummary(dir, reruns, sweepMs);
+  });
+}
+
+function median(values: number[]): number {
+  return values.length ? quantile(values, 0.5) : NaN;
+}
+
+function printSummary(dir: string, reruns: Rerun[], sweepMs: number[]): void {
+  const equal = reruns.filter((r) => r.equal).length;
+  const converged = reruns.filter((r) => r.converged).length;
+  console.log(`${dir}: ${reruns.length} records run again on the live page (headless Chromium)`);
+  console.log(
+    `- equal to the CLI's record (evaluations and pixels): ${equal}/${reruns.length} (${
+      (100 * equal / Math.max(reruns.length, 1)).toFixed(1)
+    } %)`,
+  );
+  console.log(`- converged in the page: ${converged}/${reruns.length}`);
+  console.log(
+    `- wall time per identikit: median ${median(reruns.map((r) => r.wallMs)).toFixed(0)} ms, p90 ${
+      quantile(reruns.map((r) => r.wallMs), 0.9).toFixed(0)
+    } ms`,
+  );
+  const digits = [...new Set(reruns.map((r) => r.digit))].sort((a, b) => a - b);
+  console.log(
+    `- median per digit (ms): ${
+      digits.map((d) =>
+        `${d}: ${median(reruns.filter((r) => r.digit === d).map((r) => r.wallMs)).toFixed(0)}`
+      )
+        .join(", ")
+    }`,
+  );
+  console.log(
+    `- sweep page interactive: median ${median(sweepMs).toFixed(0)} ms of ${sweepMs.join(", ")} ms`,
+  );
+  for (const r of reruns.filter((r) => !r.equal)) {
+    console.log(
+      `  differs: ${r.cell}: ${r.evaluations} evaluations in the page, ${r.cliEvaluations} in the record, ${r.pixelsDiffer} pixels differ${
+        r.error ? ` (${r.error})` : ""
+      }`,
+    );
+  }
+}
