@@ -16,8 +16,7 @@ import { startStudio } from "../studio/server.ts";
 import { liveQuery } from "../studio/live_cell.ts";
 import { pixelsChanged } from "../studio/replay.ts";
 import { intFlag, parseFlags, runMain } from "./_cli.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
+import { CHROMIUM, liveResult, openChromium } from "./_chromium.ts";
 
 const USAGE = `Usage: deno task bench:studio results/<name> [--limit N] [--models-dir models]
 
@@ -76,12 +75,10 @@ if (import.meta.main) {
       resultsDir: dir.includes("/") ? dir.slice(0, dir.lastIndexOf("/")) : ".",
       root: PROJECT_ROOT,
     });
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    const { browser, page } = await openChromium();
     const reruns: Rerun[] = [];
     const sweepMs: number[] = [];
     try {
-      const page = await browser.newPage();
       for (let round = 0; round < 3; round++) {
         const started = Date.now();
         await page.goto(`${studio.url}sweep.html?name=${encodeURIComponent(name)}`);
@@ -89,19 +86,9 @@ if (import.meta.main) {
         sweepMs.push(Date.now() - started);
       }
       for (const [i, r] of chosen.entries()) {
-        await page.goto(`${studio.url}live?${queries[i]}`);
-        await page.waitForFunction(
-          () => "identikitResult" in globalThis || "identikitError" in globalThis,
-          null,
-          { timeout: 600_000 },
-        );
-        const [result, error] = await page.evaluate(() => {
-          const w = globalThis as unknown as Record<string, unknown>;
-          return [w.identikitResult, w.identikitError] as const;
-        }) as [
-          { converged: boolean; evaluations: number; pixels: string; wallMs: number } | undefined,
-          string | undefined,
-        ];
+        const { result, error } = await liveResult<
+          { converged: boolean; evaluations: number; pixels: string; wallMs: number }
+        >(page, `${studio.url}live?${queries[i]}`, 600_000);
         const levels = decodeGreyPng(await Deno.readFile(`${dir}/${r.image}`)).levels;
         const differ = result ? pixelsChanged(fromBase64(result.pixels), levels) : 784;
         const rerun: Rerun = {

@@ -167,24 +167,20 @@ function trajectoryChart(trajectory: number[], target: number): SVGSVGElement {
     svg.append(node);
     return node;
   };
-  for (const p of [0, 0.5, 1]) {
+  /** A line across the chart at probability p. */
+  const rule = (p: number, style: Record<string, string>) =>
     add("line", {
       x1: String(left),
       x2: String(width - 10),
       y1: String(y(p)),
       y2: String(y(p)),
-      stroke: "#eee",
+      ...style,
     });
+  for (const p of [0, 0.5, 1]) {
+    rule(p, { stroke: "#eee" });
     add("text", { x: String(left - 6), y: String(y(p) + 4), "text-anchor": "end" }, String(p));
   }
-  add("line", {
-    x1: String(left),
-    x2: String(width - 10),
-    y1: String(y(target)),
-    y2: String(y(target)),
-    stroke: "#e8a33d",
-    "stroke-dasharray": "4 3",
-  });
+  rule(target, { stroke: "#e8a33d", "stroke-dasharray": "4 3" });
   add(
     "text",
     { x: String(width - 12), y: String(y(target) - 4), "text-anchor": "end" },

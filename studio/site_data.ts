@@ -14,7 +14,7 @@ import {
 import { indexImages, type NearestIndex } from "../experiments/analysis/nearest.ts";
 import { readConfigRecords } from "../experiments/store/config_records.ts";
 import { decodeGreyPng } from "../experiments/store/images.ts";
-import type { RunRecord, Verdict } from "../experiments/store/records.ts";
+import type { RunRecord } from "../experiments/store/records.ts";
 import type { StoredConfig } from "../experiments/store/results_format.ts";
 import { cellKey, settingKey, settingLabel } from "../experiments/sweep/axes.ts";
 
@@ -51,29 +51,32 @@ export interface SiteIndex {
   models: ModelEntry[];
 }
 
-/** One record as the sweep and run pages show it. */
-export interface SweepRecord {
-  cell: string;
-  /** The cell's key, which the run page uses to rebuild its cell for the replay. */
-  key: string;
-  /** Index into {@linkcode SweepData.settings}. */
-  setting: number;
-  digit: number;
-  seed: number;
-  converged: boolean;
-  stuck: boolean;
-  iterations: number;
-  evaluations: number;
-  initialConfidence: number;
-  finalConfidence: number;
-  finalProbabilities: number[];
-  trajectory: number[];
-  lastImprovement: number;
-  /** Relative to the folder (`images/<id>-<hash>.png`): unique per record. */
-  image: string;
-  judges?: Record<string, Verdict>;
-  wallMs: number;
-}
+/** One record as the sweep and run pages show it: the record less its timings' detail. */
+export type SweepRecord =
+  & Pick<
+    RunRecord,
+    | "cell"
+    | "digit"
+    | "seed"
+    | "converged"
+    | "stuck"
+    | "iterations"
+    | "evaluations"
+    | "initialConfidence"
+    | "finalConfidence"
+    | "finalProbabilities"
+    | "trajectory"
+    | "lastImprovement"
+    | "image"
+    | "judges"
+    | "wallMs"
+  >
+  & {
+    /** The cell's key, which the run page uses to rebuild its cell for the replay. */
+    key: string;
+    /** Index into {@linkcode SweepData.settings}. */
+    setting: number;
+  };
 
 /** A sweep page's data. */
 export interface SweepData {

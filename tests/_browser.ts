@@ -6,8 +6,9 @@
  * `{ runs: [{ query, result, error }], consoleErrors: [...] }`.
  */
 
-/** Debian's chromium package. */
-export const CHROMIUM = "/usr/bin/chromium";
+import { CHROMIUM, liveResult, openChromium } from "../cli/_chromium.ts";
+
+export { CHROMIUM };
 
 interface Run {
   query: string;
@@ -17,35 +18,13 @@ interface Run {
 
 if (import.meta.main) {
   const [url, screenshots, ...queries] = Deno.args;
-  // Imported here, so that the tests may import CHROMIUM without playwright's permissions.
-  const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox"],
-    headless: true,
-  });
-  const consoleErrors: string[] = [];
+  const { browser, page, consoleErrors } = await openChromium({ width: 760, height: 520 });
   const runs: Run[] = [];
   try {
-    const page = await browser.newPage({ viewport: { width: 760, height: 520 } });
-    page.on("console", (m) => {
-      if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
     await page.goto(`${url}live`, { waitUntil: "load" });
     await page.screenshot({ path: `${screenshots}/live-form.png` });
     for (const [i, query] of queries.entries()) {
-      await page.goto(`${url}live?${query}`, { waitUntil: "load" });
-      await page.waitForFunction(
-        () => "identikitResult" in globalThis || "identikitError" in globalThis,
-        null,
-        { timeout: 120_000 },
-      );
-      const [result, error] = await page.evaluate(() => {
-        const w = globalThis as unknown as Record<string, unknown>;
-        return [w.identikitResult, w.identikitError];
-      });
-      runs.push({ query, ...(result ? { result } : {}), ...(error ? { error } : {}) } as Run);
+      runs.push({ query, ...await liveResult(page, `${url}live?${query}`) });
       await page.screenshot({ path: `${screenshots}/live-${i}.png` });
     }
   } finally {

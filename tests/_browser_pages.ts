@@ -8,7 +8,7 @@
 
 /// <reference lib="dom" />
 
-import { CHROMIUM } from "./_browser.ts";
+import { openChromium } from "../cli/_chromium.ts";
 
 /** What the test asks. */
 export interface PagesPlan {
@@ -70,21 +70,10 @@ if (import.meta.main) {
   const plan: PagesPlan = JSON.parse(await Deno.readTextFile(Deno.args[0]));
   const served = plan.serve ? serveStatic(plan.serve) : null;
   const url = plan.url ?? served!.url;
-  const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox"],
-    headless: true,
-  });
-  const consoleErrors: string[] = [];
+  const { browser, page, consoleErrors } = await openChromium();
   const report: Partial<PagesReport> = { consoleErrors };
   const shot = (name: string) => `${plan.screenshots}/${plan.prefix}-${name}.png`;
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on("console", (m) => {
-      if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
     const ready = () =>
       page.waitForFunction(
         () => "identikitReady" in globalThis || "identikitError" in globalThis,
