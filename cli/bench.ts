@@ -30,6 +30,7 @@ const USAGE =
 export const TFJS_ROW = "tfjs-wasm";
 
 if (import.meta.main) {
+  // Over 80 lines: the benchmark in the order it runs and prints (flags, models, each provider × batch side by side, the table); its rows share one clock and one set of inputs.
   await runMain(async () => {
     const { values } = parseFlags(Deno.args, {
       usage: USAGE,

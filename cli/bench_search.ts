@@ -25,6 +25,7 @@ const USAGE = "Usage: deno task bench:search [--provider node-cpu] [--model cnn]
   "[--parallel 1,4,16] [--strategies square,nes,es,stroke,sketch] [--iterations 8] [--rounds 3]";
 
 if (import.meta.main) {
+  // Over 80 lines: the benchmark in the order it runs and prints (flags, model, bare scoring, then each search loop side by side); every ratio needs the bare rate of the same run.
   await runMain(async () => {
     const { values } = parseFlags(Deno.args, {
       usage: USAGE,

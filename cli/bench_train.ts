@@ -89,6 +89,7 @@ async function measure(c: Contender, data: MnistSet, batch: number): Promise<num
 }
 
 if (import.meta.main) {
+  // Over 80 lines: the benchmark in the order it runs and prints (flags, data, each training path side by side, the table and JSON rows); the paths share one batch and one warm-up.
   await runMain(async () => {
     const { values } = parseFlags(Deno.args, {
       usage: USAGE,

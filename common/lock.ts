@@ -98,14 +98,13 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   }
 }
 
-async function tryAcquire(path: string, options: LockOptions): Promise<Lock> {
-  const { staleMs = 35_000, heartbeatMs = 10_000 } = options;
-  const self = options.self ?? { host: hostName(), pid: Deno.pid };
-  const hint = options.hint ??
-    "Wait for that run to finish, or stop it; a run that died releases its lock by itself.";
-  let file: Deno.FsFile;
+/**
+ * The lock file at `path`, opened and OS-locked by this process (a LockedError when another
+ * holds it): the very file that stands at `path`, not one a releasing holder just removed.
+ */
+async function openLocked(path: string, hint: string): Promise<Deno.FsFile> {
   for (let attempt = 0;; attempt++) {
-    file = await Deno.open(path, { read: true, write: true, create: true });
+    const file = await Deno.open(path, { read: true, write: true, create: true });
     let same = false;
     try {
       if (!(await file.tryLock(true))) throw new LockedError(path, await readHolder(path), hint);
@@ -116,9 +115,17 @@ async function tryAcquire(path: string, options: LockOptions): Promise<Lock> {
     } finally {
       if (!same) file.close();
     }
-    if (same) break;
+    if (same) return file;
     if (attempt === 5) throw new LockedError(path, await readHolder(path), hint);
   }
+}
+
+async function tryAcquire(path: string, options: LockOptions): Promise<Lock> {
+  const { staleMs = 35_000, heartbeatMs = 10_000 } = options;
+  const self = options.self ?? { host: hostName(), pid: Deno.pid };
+  const hint = options.hint ??
+    "Wait for that run to finish, or stop it; a run that died releases its lock by itself.";
+  const file = await openLocked(path, hint);
   let ok = false;
   try {
     const previous = await readHolder(path);
