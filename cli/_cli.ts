@@ -45,6 +45,38 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
   }
 }
 
+/**
+ * {@linkcode parseFlags} for a task on one results folder (`deno task report results/<name>`):
+ * its flags and the folder, without a trailing slash; anything but one folder is a usage error.
+ */
+export function parseFolderFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: { flags: T; usage: string },
+): {
+  values: ReturnType<
+    typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>
+  >["values"];
+  dir: string;
+} {
+  const { values, positionals } = parseFlags(args, options);
+  if (positionals.length !== 1) {
+    throw new UsageError("Expected one results folder", { hint: options.usage });
+  }
+  return { values, dir: positionals[0].replace(/\/+$/, "") };
+}
+
+/** {@linkcode parseFlags} for a task that takes no argument besides its flags. */
+export function parseOnlyFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: { flags: T; usage: string },
+): ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>>["values"] {
+  const { values, positionals } = parseFlags(args, options);
+  if (positionals.length > 0) {
+    throw new UsageError(`Unexpected argument "${positionals[0]}"`, { hint: options.usage });
+  }
+  return values;
+}
+
 /** `--model` and `--models-dir`: the flags of every task that works on one model of the zoo. */
 export const MODEL_FLAGS = {
   model: { type: "string", default: "cnn" },

@@ -15,7 +15,7 @@ import { fromBase64 } from "../common/base64.ts";
 import { startStudio } from "../studio/server.ts";
 import { liveQuery } from "../studio/live_cell.ts";
 import { pixelsChanged } from "../studio/replay.ts";
-import { intFlag, parseFlags, runMain } from "./_cli.ts";
+import { intFlag, parseFolderFlags, runMain } from "./_cli.ts";
 import { CHROMIUM, liveResult, openChromium } from "./_chromium.ts";
 
 const USAGE = `Usage: deno task bench:studio results/<name> [--limit N] [--models-dir models]
@@ -46,17 +46,13 @@ interface Rerun {
 
 if (import.meta.main) {
   await runMain(async () => {
-    const { values, positionals } = parseFlags(Deno.args, {
+    const { values, dir } = parseFolderFlags(Deno.args, {
       usage: USAGE,
       flags: {
         limit: { type: "string" },
         "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
       },
     });
-    if (positionals.length !== 1) {
-      throw new UsageError("Name one results folder, e.g. results/strategies", { hint: USAGE });
-    }
-    const dir = positionals[0].replace(/\/+$/, "");
     const { config, records } = await readConfigRecords(dir);
     const limit = intFlag("limit", values.limit, { fallback: records.length, min: 1 });
     const cells = new Map(expandCells(config).map((c) => [cellKey(c), c]));

@@ -3,7 +3,7 @@
  * committed configs that produced them, with the report's own code.
  */
 
-import { EXIT, listFlag, parseFlags, requireAccess, runMain } from "./_cli.ts";
+import { EXIT, listFlag, parseOnlyFlags, requireAccess, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { PROJECT_ROOT } from "../common/files.ts";
 import { DOCS_FIGURES, rebuildDocsFigures } from "../experiments/report/docs_figures.ts";
@@ -25,7 +25,7 @@ ${
 
 if (import.meta.main) {
   await runMain(async () => {
-    const { values, positionals } = parseFlags(Deno.args, {
+    const values = parseOnlyFlags(Deno.args, {
       usage: USAGE,
       flags: {
         only: { type: "string" },
@@ -33,9 +33,6 @@ if (import.meta.main) {
         out: { type: "string", default: "docs" },
       },
     });
-    if (positionals.length > 0) {
-      throw new UsageError(`Unexpected argument "${positionals[0]}"`, { hint: USAGE });
-    }
     const known = new Map(DOCS_FIGURES.map((f) => [f.file, f]));
     const figures = listFlag("only", values.only, {
       fallback: [...DOCS_FIGURES],

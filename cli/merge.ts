@@ -3,7 +3,7 @@
  * missing or duplicated (naming them), then writes runs.jsonl, the summary and the report.
  */
 
-import { EXIT, intFlag, parseFlags, requireAccess, runMain } from "./_cli.ts";
+import { EXIT, intFlag, parseFolderFlags, requireAccess, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR, exists, writeFileAtomic } from "../common/files.ts";
 import { listNames, type MergeResult, mergeShards } from "../experiments/store/merge.ts";
@@ -16,17 +16,13 @@ const USAGE = "Usage: deno task merge results/<name> [--wait SECONDS] [--models-
 
 if (import.meta.main) {
   await runMain(async () => {
-    const { values, positionals } = parseFlags(Deno.args, {
+    const { values, dir } = parseFolderFlags(Deno.args, {
       usage: USAGE,
       flags: {
         wait: { type: "string" },
         "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
       },
     });
-    if (positionals.length !== 1) {
-      throw new UsageError("Expected one results folder", { hint: USAGE });
-    }
-    const dir = positionals[0].replace(/\/$/, "");
     requireAccess(dir, "write", { flag: "results folder", allowed: "results/" });
     const wait = intFlag("wait", values.wait, { fallback: 0, min: 0 });
     if (wait > 0 && (await waitForShards(dir, wait)) === null) return EXIT.failure;

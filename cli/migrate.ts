@@ -3,8 +3,7 @@
  * the current results format (images named by each record's whole identity, stable shards).
  */
 
-import { EXIT, parseFlags, requireAccess, runMain } from "./_cli.ts";
-import { UsageError } from "../common/errors.ts";
+import { EXIT, parseFolderFlags, requireAccess, runMain } from "./_cli.ts";
 import { migrateResults } from "../experiments/store/migrate.ts";
 import { RESULTS_FORMAT } from "../experiments/store/results_format.ts";
 import { listNames } from "../experiments/store/merge.ts";
@@ -23,11 +22,7 @@ folder's lock); running it again is harmless. Afterwards: deno task report resul
 
 if (import.meta.main) {
   await runMain(async () => {
-    const { positionals } = parseFlags(Deno.args, { usage: USAGE, flags: {} });
-    if (positionals.length !== 1) {
-      throw new UsageError("Expected one results folder", { hint: USAGE });
-    }
-    const dir = positionals[0].replace(/\/$/, "");
+    const { dir } = parseFolderFlags(Deno.args, { usage: USAGE, flags: {} });
     requireAccess(dir, "write", { flag: "results folder", allowed: "results/" });
     const done = await migrateResults(dir);
     if (done.from === RESULTS_FORMAT) {

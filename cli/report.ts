@@ -1,7 +1,6 @@
 /** `deno task report results/<name>`: rebuilds report.md, grid.png and the figures from runs.jsonl. */
 
-import { EXIT, parseFlags, runMain } from "./_cli.ts";
-import { UsageError } from "../common/errors.ts";
+import { EXIT, parseFolderFlags, runMain } from "./_cli.ts";
 import { DEFAULT_MODELS_DIR } from "../common/files.ts";
 import { rebuildReport } from "./_rebuild_report.ts";
 
@@ -9,16 +8,12 @@ const USAGE = "Usage: deno task report results/<name> [--models-dir models]";
 
 if (import.meta.main) {
   await runMain(async () => {
-    const { values, positionals } = parseFlags(Deno.args, {
+    const { values, dir } = parseFolderFlags(Deno.args, {
       usage: USAGE,
       flags: {
         "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
       },
     });
-    if (positionals.length !== 1) {
-      throw new UsageError("Expected one results folder", { hint: USAGE });
-    }
-    const dir = positionals[0].replace(/\/$/, "");
     await rebuildReport(dir, values["models-dir"]);
     return EXIT.ok;
   });

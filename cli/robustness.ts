@@ -4,7 +4,7 @@
  * table per setting), or how given seed sets fare (`--seed-sets`).
  */
 
-import { EXIT, intFlag, listFlag, parseFlags, runMain } from "./_cli.ts";
+import { EXIT, intFlag, listFlag, parseFolderFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { createPrng } from "../common/prng.ts";
 import { noRecordsError, readConfigRecords } from "../experiments/store/config_records.ts";
@@ -41,7 +41,7 @@ each set's worst digit's median and p90, and whether it stays within the limits.
 
 if (import.meta.main) {
   await runMain(async () => {
-    const { values, positionals } = parseFlags(Deno.args, {
+    const { values, dir } = parseFolderFlags(Deno.args, {
       usage: USAGE,
       flags: {
         size: { type: "string" },
@@ -53,10 +53,6 @@ if (import.meta.main) {
         "seed-sets": { type: "string" },
       },
     });
-    if (positionals.length !== 1) {
-      throw new UsageError("Expected one results folder", { hint: USAGE });
-    }
-    const dir = positionals[0].replace(/\/$/, "");
     const sizes = listFlag("size", values.size, {
       fallback: [10],
       parse: (item) => intFlag("size", item, { fallback: 10 }),

@@ -4,7 +4,7 @@
  * with their data as a static site instead.
  */
 
-import { intFlag, parseFlags, runMain } from "./_cli.ts";
+import { intFlag, parseOnlyFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR, PROJECT_ROOT } from "../common/files.ts";
 import { startStudio } from "../studio/server.ts";
@@ -36,7 +36,7 @@ else of the project.
 
 if (import.meta.main) {
   await runMain(async () => {
-    const { values, positionals } = parseFlags(Deno.args, {
+    const values = parseOnlyFlags(Deno.args, {
       usage: USAGE,
       flags: {
         port: { type: "string" },
@@ -46,9 +46,6 @@ if (import.meta.main) {
         export: { type: "string" },
       },
     });
-    if (positionals.length > 0) {
-      throw new UsageError(`Unexpected argument "${positionals[0]}"`, { hint: USAGE });
-    }
     if (values.export !== undefined) return await exportSite(values.export, values);
     const port = intFlag("port", values.port, { fallback: 8000, min: 0, max: 65535 });
     const host = values.host;
