@@ -105,13 +105,15 @@ async function runLive(
   const started = performance.now();
   let shown = -Infinity;
   let painted = started;
+  // Images scored so far (shifted copies of a jittering objective included).
+  let scored = 0;
   while (!search.done) {
-    await advanceTogether([search], scoring);
+    scored += await advanceTogether([search], scoring);
     if (search.best > shown) {
       drawLevels(canvas, search.image);
       drawBars(bars, search.probabilities, digit);
       shown = search.best;
-      status.textContent = `step ${search.iteration}, ${
+      status.textContent = `step ${search.iteration}, ${scored} images scored, ${
         (performance.now() - started).toFixed(0)
       } ms`;
       // Let the page paint, at most every FRAME_MS: a task boundary, where the browser renders

@@ -240,6 +240,10 @@ Deno.test("the studio refuses path traversal, symlinks out of its folders and ev
   await symlink(`${PROJECT_ROOT}/deno.json`, `${results}/run/escape.json`);
   await symlink(`${PROJECT_ROOT}/cli`, `${results}/cli`);
   await symlink(`${results}/run/report.md`, `${results}/inside.md`);
+  // A results folder elsewhere, linked in: its derived data is refused like its files.
+  const outside = await scratch("studio-outside");
+  await Deno.writeTextFile(`${outside}/config.json`, "{}");
+  await symlink(outside, `${results}/linked`);
   const studio = await startStudio([
     "--models-dir",
     "tests/tmp/models",
@@ -267,6 +271,11 @@ Deno.test("the studio refuses path traversal, symlinks out of its folders and ev
       ["/ort/ort.js", 404],
       ["/ort/../deno.json", 403],
       ["/results/run", 404],
+      ["/data/sweeps/linked.json", 403],
+      ["/data/nearest/linked.json", 403],
+      ["/data/sweeps/run.json", 404],
+      ["/data/sweeps/..%2flinked.json", 403],
+      ["/data/index.json/x", 404],
       ["/models/missing.onnx", 404],
       ["http://evil/models/cnn.onnx", 403],
     ];
