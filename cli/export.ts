@@ -3,7 +3,7 @@
  * hash), but only after the new file matches the tfjs model on the 10,000 test images.
  */
 
-import { EXIT, parseModelFlags, runMain } from "./_cli.ts";
+import { EXIT, parseModelFlags, requireAccess, runMain } from "./_cli.ts";
 import { sha256Hex, writeJsonAtomic } from "../common/files.ts";
 import { UsageError } from "../common/errors.ts";
 import { isGenerator, MODEL_NAMES, parseModelName } from "../common/model_names.ts";
@@ -37,6 +37,8 @@ if (import.meta.main) {
       );
     }
     const dir = values["models-dir"];
+    // Checked up front: the parity check takes a while, and its result would be lost.
+    requireAccess(dir, "write", { flag: "--models-dir", allowed: "models/" });
     const maxDiff = Number(values["max-diff"]);
     if (values["max-diff"].trim() === "" || !(maxDiff >= 0) || !Number.isFinite(maxDiff)) {
       throw new UsageError(`--max-diff must be a number ≥ 0, got "${values["max-diff"]}"`, {

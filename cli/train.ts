@@ -1,6 +1,6 @@
 /** `deno task train`: trains a classifier on MNIST (tfjs wasm), then exports it to ONNX. */
 
-import { EXIT, intFlag, parseModelFlags, runMain } from "./_cli.ts";
+import { EXIT, intFlag, parseModelFlags, requireAccess, runMain } from "./_cli.ts";
 import { trainWithProgress } from "./_train_progress.ts";
 import {
   maxTrainImages,
@@ -56,6 +56,7 @@ if (import.meta.main) {
         hint: "Leave out --workers (or pass --workers 1) for --model vae.",
       });
     }
+    requireAccess(values["models-dir"], "write", { flag: "--models-dir", allowed: "models/" });
     const controller = new AbortController();
     // Ctrl-C or a scheduler's SIGTERM: stop after the current batch, leaving a checkpoint, and
     // exit with the code of the first signal (130 or 143; `deno task` forwards it again).

@@ -5,6 +5,7 @@ import { exists } from "../common/files.ts";
 import { interruptedMessage, trainingBanner, trainWithProgress } from "../cli/_train_progress.ts";
 import { scratch } from "./_helpers.ts";
 import { runCli, spawnCli } from "./_cli.ts";
+import { runTask } from "./_task.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -179,4 +180,16 @@ Deno.test({
     );
     assert.match(stderr, /Pass --limit 55000 or less/);
   },
+});
+
+Deno.test("deno task train with a --models-dir it may not write exits 2 before training, naming the folder", async () => {
+  const { code, stderr } = await runTask("train", "cli/train.ts", [
+    "--model",
+    "softmax",
+    "--models-dir",
+    "/tmp/identikit-not-models",
+  ]);
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /--models-dir \/tmp\/identikit-not-models: this task may not write there/);
+  assert.doesNotMatch(stderr, /NotCapable|Training|epoch/);
 });
