@@ -3,7 +3,7 @@
 /// <reference lib="dom" />
 
 import type { SiteIndex } from "./site_data.ts";
-import { count, element, fetchJson, h, imageUrl, showError } from "./ui.ts";
+import { count, element, fetchJson, h, imageUrl, markReady, showError } from "./ui.ts";
 
 /** Fills the home page from `data/index.json`. */
 export async function startHome(): Promise<void> {
@@ -130,5 +130,5 @@ export async function startHome(): Promise<void> {
         ),
       ),
   );
-  (globalThis as unknown as { identikitReady?: boolean }).identikitReady = true;
+  markReady();
 }

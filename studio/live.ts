@@ -22,7 +22,7 @@ import {
 import { type LiveRun, liveRun } from "./live_cell.ts";
 import { pixelsChanged } from "./replay.ts";
 import type { SiteIndex } from "./site_data.ts";
-import { drawBars, drawLevels, element, fetchJson, fromBase64, h } from "./ui.ts";
+import { drawBars, drawLevels, element, fetchJson, fromBase64, h, markReady } from "./ui.ts";
 import { type ModelSource, openWebScorer, openWebScoring, type WebProvider } from "./web_scorer.ts";
 
 /** What a finished live run leaves for scripts. */
@@ -339,7 +339,7 @@ export async function startLive(): Promise<void> {
     event.preventDefault();
     await runFromParams(formParams(form));
   });
-  (globalThis as unknown as { identikitReady?: boolean }).identikitReady = true;
+  markReady();
   if (params.get("run") === "1") await runFromParams(params);
 }
 

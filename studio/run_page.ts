@@ -18,6 +18,7 @@ import {
   fetchLevels,
   h,
   imageUrl,
+  markReady,
   showError,
 } from "./ui.ts";
 import { openWebScoring } from "./web_scorer.ts";
@@ -90,7 +91,7 @@ export async function startRun(): Promise<void> {
     }
   };
   button.addEventListener("click", start);
-  (globalThis as unknown as { identikitReady?: boolean }).identikitReady = true;
+  markReady();
   if (params.get("replay") === "1") await start();
 }
 

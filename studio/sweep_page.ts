@@ -16,6 +16,7 @@ import {
   h,
   imageUrl,
   levelsCanvas,
+  markReady,
   showError,
 } from "./ui.ts";
 
@@ -62,7 +63,7 @@ export async function startSweep(): Promise<void> {
   );
   const nearest: { value: Record<string, NearestDigit> | null; failed?: string } = { value: null };
   attachCard(data, boards, nearest);
-  (globalThis as unknown as { identikitReady?: boolean }).identikitReady = true;
+  markReady();
   await drawFigures(data);
   try {
     nearest.value = await fetchJson(`data/nearest/${encodeURIComponent(name)}.json`);

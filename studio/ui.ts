@@ -109,3 +109,11 @@ export function showError(into: HTMLElement, message: string): void {
 export function count(n: number): string {
   return n.toLocaleString("en-US");
 }
+
+/**
+ * Says the page is interactive: `window.identikitReady` holds the milliseconds since navigation
+ * began (for scripts and bench:studio).
+ */
+export function markReady(): void {
+  (globalThis as unknown as { identikitReady?: number }).identikitReady = performance.now();
+}
