@@ -144,7 +144,7 @@ export function studioHandler(
     if (top === "assets" && rest.length === 1 && Object.hasOwn(scripts, rest[0])) {
       return answer(scripts[rest[0]], "js");
     }
-    if (top === "data") return await data(rest);
+    if (top === "data") return await data(rest, new URL(request.url).searchParams);
     if (top === "ort" && (rest.length !== 1 || !ORT_FILES.includes(rest[0]))) {
       return refuse(404, "not found");
     }
@@ -152,8 +152,11 @@ export function studioHandler(
     return refuse(404, "not found");
   };
 
-  /** `data/index.json`, `data/sweeps/<name>.json`, `data/nearest/<name>.json`. */
-  async function data(rest: string[]): Promise<Response> {
+  /**
+   * `data/index.json`, `data/sweeps/<name>.json`, `data/nearest/<name>.json` (`?image=F`: that
+   * record's alone, where a static host would answer the whole file).
+   */
+  async function data(rest: string[], query: URLSearchParams): Promise<Response> {
     const dirs = { modelsDir: options.modelsDir, resultsDir: options.resultsDir };
     if (rest.length === 1 && rest[0] === "index.json") {
       return answer(JSON.stringify(await siteIndex(dirs)), "json");
@@ -166,8 +169,11 @@ export function studioHandler(
     const inside = await resolveInside(options.resultsDir, [name, "config.json"]);
     if (inside instanceof Response) return inside;
     try {
+      const image = query.get("image");
       const body = rest[0] === "sweeps"
         ? await sweepData(options.resultsDir, name)
+        : image !== null
+        ? await nearestData(options.resultsDir, name, image)
         : await cachedNearest(name);
       return answer(JSON.stringify(body), "json");
     } catch (error) {

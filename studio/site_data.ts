@@ -16,7 +16,7 @@ import { readConfigRecords } from "../experiments/store/config_records.ts";
 import { decodeGreyPng } from "../experiments/store/images.ts";
 import type { RunRecord } from "../experiments/store/records.ts";
 import type { StoredConfig } from "../experiments/store/results_format.ts";
-import { cellKey, settingKey, settingLabel } from "../experiments/sweep/axes.ts";
+import { cellKey, expandCells, settingKey, settingLabel } from "../experiments/sweep/axes.ts";
 
 /** A trained model as the home page lists it. */
 export interface ModelEntry {
@@ -164,16 +164,17 @@ export async function siteIndex(
 /** The records of `results/<name>` grouped by setting, in the config's cell order. */
 export async function sweepData(resultsDir: string, name: string): Promise<SweepData> {
   const { config, records } = await readConfigRecords(`${resultsDir}/${name}`, { skipTorn: true });
+  // Settings in the config's order (records are in the order they finished).
   const settings: { key: string; label: string }[] = [];
   const settingIndex = new Map<string, number>();
+  for (const cell of expandCells(config)) {
+    const key = settingKey(cell);
+    if (settingIndex.has(key)) continue;
+    settingIndex.set(key, settings.length);
+    settings.push({ key, label: String(settingLabel(cell, config)) });
+  }
   const rows = records.map((r): SweepRecord => {
-    const key = settingKey(r);
-    let setting = settingIndex.get(key);
-    if (setting === undefined) {
-      setting = settings.length;
-      settingIndex.set(key, setting);
-      settings.push({ key, label: String(settingLabel(r, config)) });
-    }
+    const setting = settingIndex.get(settingKey(r))!;
     return {
       cell: r.cell,
       key: cellKey(r),
@@ -227,16 +228,20 @@ function training(): Promise<{ index: NearestIndex; images: Uint8Array; labels: 
   return trainIndex;
 }
 
-/** Each record's nearest training digit, by image file. */
+/**
+ * Each record's nearest training digit, by image file; with `image`, that record's alone (about
+ * 40 ms: what a hover asks while the whole folder's are still being computed).
+ */
 export async function nearestData(
   resultsDir: string,
   name: string,
+  image?: string,
 ): Promise<Record<string, NearestDigit>> {
   const dir = `${resultsDir}/${name}`;
   const { records } = await readConfigRecords(dir, { skipTorn: true });
   const { index, images, labels } = await training();
   const out: Record<string, NearestDigit> = {};
-  for (const r of records as RunRecord[]) {
+  for (const r of records.filter((r) => image === undefined || r.image === image)) {
     const { levels } = decodeGreyPng(await Deno.readFile(`${dir}/${r.image}`), r.image);
     // About 40 ms a record: let the server answer other requests between them.
     await new Promise((resolve) => setTimeout(resolve, 0));

@@ -61,15 +61,29 @@ export async function startSweep(): Promise<void> {
       return board(data, setting.label, index, seeds, byCell);
     }),
   );
-  const nearest: { value: Record<string, NearestDigit> | null; failed?: string } = { value: null };
+  const nearest: Nearest = { known: {}, asked: new Set() };
   attachCard(data, boards, nearest);
   markReady();
+  // The whole folder's nearest digits (tens of seconds for a large sweep on the studio's
+  // server, a file of a static export), beside the figures.
+  const all = fetchJson<Record<string, NearestDigit>>(nearestUrl(name))
+    .then((found) => Object.assign(nearest.known, found))
+    .catch((error) => (nearest.failed = (error as Error).message));
   await drawFigures(data);
-  try {
-    nearest.value = await fetchJson(`data/nearest/${encodeURIComponent(name)}.json`);
-  } catch (error) {
-    nearest.failed = (error as Error).message;
-  }
+  await all;
+}
+
+/** The nearest digits known so far, the images asked for one by one, and a failure. */
+interface Nearest {
+  known: Record<string, NearestDigit>;
+  asked: Set<string>;
+  failed?: string;
+}
+
+function nearestUrl(sweep: string, image?: string): string {
+  return `data/nearest/${encodeURIComponent(sweep)}.json${
+    image === undefined ? "" : `?image=${encodeURIComponent(image)}`
+  }`;
 }
 
 function clamp(n: number, min: number, max: number): number {
@@ -174,14 +188,27 @@ function board(
 function attachCard(
   data: SweepData,
   boards: HTMLElement,
-  nearest: { value: Record<string, NearestDigit> | null; failed?: string },
+  nearest: Nearest,
 ): void {
   const card = element<HTMLDivElement>("card");
+  let hovered: HTMLImageElement | null = null;
   const show = (img: HTMLImageElement) => {
+    hovered = img;
     const r = data.records[Number(img.dataset.record)];
     const bars = h("div", { class: "bars" });
     drawBars(bars, r.finalProbabilities, r.digit);
-    const n = nearest.value?.[r.image];
+    const n = nearest.known[r.image];
+    if (!n && !nearest.asked.has(r.image)) {
+      // Not computed yet: ask for this record alone (the studio answers in about 40 ms; a static
+      // host answers the whole file, which holds it too).
+      nearest.asked.add(r.image);
+      fetchJson<Record<string, NearestDigit>>(nearestUrl(data.name, r.image))
+        .then((found) => {
+          Object.assign(nearest.known, found);
+          if (hovered === img && card.style.display === "block") show(img);
+        })
+        .catch(() => {/* the whole file may still bring it */});
+    }
     const pair = h(
       "div",
       { class: "pair" },
@@ -233,7 +260,10 @@ function attachCard(
     const img = (event.target as HTMLElement).querySelector("img[data-record]");
     if (img) show(img as HTMLImageElement);
   });
-  boards.addEventListener("mouseleave", () => (card.style.display = "none"));
+  boards.addEventListener("mouseleave", () => {
+    card.style.display = "none";
+    hovered = null;
+  });
 }
 
 /**

@@ -112,10 +112,15 @@ if (import.meta.main) {
         { timeout: 60_000 },
       ).then((h) => h.jsonValue()) as number,
     };
-    // Give the nearest digits a moment to arrive, then hover the first image.
-    await page.waitForTimeout(1500);
+    // Hover the first image.
     await page.hover("#boards img[data-record]");
     await page.waitForSelector("#card", { state: "visible" });
+    // Its nearest training digit arrives on its own (asked for that record alone).
+    await page.waitForFunction(
+      () => /nearest training digit: a \d/.test(document.querySelector("#card")?.textContent ?? ""),
+      null,
+      { timeout: 30_000 },
+    );
     report.card = await page.textContent("#card") ?? "";
     await page.screenshot({ path: shot("sweep"), fullPage: false });
 

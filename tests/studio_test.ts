@@ -20,6 +20,8 @@ import { divergence, pixelsChanged, replayPlan } from "../studio/replay.ts";
 import { createDecoder } from "../infer/decoder.ts";
 import { readConfigRecords } from "../experiments/store/config_records.ts";
 import { writeReport } from "../experiments/report/write_report.ts";
+import { sweepData } from "../studio/site_data.ts";
+import { fakeScorer } from "./_fake_scorer.ts";
 import { pathSegments } from "../studio/server.ts";
 import { CHROMIUM } from "./_browser.ts";
 import type { PagesPlan, PagesReport } from "./_browser_pages.ts";
@@ -587,6 +589,7 @@ async function checkPages(report: PagesReport, results: string): Promise<void> {
   assert.match(report.card, /digit, seed1, 1/);
   assert.ok(report.card.includes(first.evaluations.toLocaleString("en-US")), report.card);
   assert.ok(report.card.includes(first.finalConfidence.toFixed(4)), report.card);
+  assert.match(report.card, /nearest training digit: a \d, distance \d+\.\d\d/);
   for (const replay of report.replays) {
     assert.equal(replay.error, undefined, JSON.stringify(replay));
     assert.equal(replay.divergedAt, null, JSON.stringify(replay));
@@ -760,4 +763,37 @@ Deno.test("liveQuery() writes a config's cell as a live URL that liveRun() reads
       ),
     /greedy with its default masks and perturbation only/,
   );
+});
+
+Deno.test("sweepData() lists settings in the config's order and each record's setting, whatever order the records finished in", async () => {
+  const config = parseConfig({
+    name: "order",
+    digits: [1, 2],
+    seeds: [1],
+    target: 0.9,
+    maxIterations: 50,
+    strategy: [{ name: "square" }, { name: "sketch" }, { name: "es" }],
+  });
+  const root = await scratch("studio-order");
+  await runExperiment(config, {
+    resultsDir: `${root}/order`,
+    score: fakeScorer(),
+    modelSha256: "f",
+  });
+  // Records in reverse: the last setting's first.
+  const file = `${root}/order/runs.jsonl`;
+  const lines = (await Deno.readTextFile(file)).trim().split("\n").reverse();
+  await Deno.writeTextFile(file, lines.join("\n") + "\n");
+  const data = await sweepData(root, "order");
+  assert.deepEqual(data.settings.map((s) => s.label), [
+    "square, 4 per step",
+    "sketch, 8 per step",
+    "es, λ = 8",
+  ]);
+  for (const r of data.records) {
+    const strategy = (JSON.parse(lines.find((l) => JSON.parse(l).image === r.image)!).strategy
+      .name) as string;
+    assert.ok(data.settings[r.setting].label.startsWith(strategy), `${r.cell}: ${strategy}`);
+  }
+  assert.equal(data.records.length, 6);
 });
