@@ -28,9 +28,14 @@ export async function drawSpec(into: HTMLElement, spec: Record<string, unknown>)
 
 /**
  * Success per digit (columns) and setting (rows) counting only runs that reached the target
- * within the slider's budget of steps; the regime map's question, at every budget.
+ * within the slider's budget of steps; the regime map's question, at every budget. Settings
+ * are in the config's order.
  */
-export function budgetSpec(runs: BudgetRun[], target: number): Record<string, unknown> {
+export function budgetSpec(
+  runs: BudgetRun[],
+  target: number,
+  settings: string[],
+): Record<string, unknown> {
   const most = Math.max(1, ...runs.map((r) => r.iterations));
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
@@ -56,7 +61,7 @@ export function budgetSpec(runs: BudgetRun[], target: number): Record<string, un
         mark: { type: "rect", tooltip: true },
         encoding: {
           x: { field: "digit", type: "ordinal", axis: { labelAngle: 0 } },
-          y: { field: "setting", type: "nominal", title: null, sort: null },
+          y: { field: "setting", type: "nominal", title: null, sort: settings },
           color: {
             field: "success",
             type: "quantitative",
@@ -75,7 +80,7 @@ export function budgetSpec(runs: BudgetRun[], target: number): Record<string, un
         mark: { type: "text", fontSize: 10 },
         encoding: {
           x: { field: "digit", type: "ordinal" },
-          y: { field: "setting", type: "nominal", sort: null },
+          y: { field: "setting", type: "nominal", sort: settings },
           text: { field: "success", type: "quantitative", format: ".0%" },
           color: { condition: { test: "datum.success > 0.6", value: "white" }, value: "#222" },
         },

@@ -5,13 +5,6 @@
  */
 
 import { toBase64 } from "../common/base64.ts";
-import {
-  DEFAULT_MNIST_DIR,
-  MNIST_SPLITS,
-  parseIdxImages,
-  parseIdxLabels,
-} from "../common/mnist.ts";
-import { indexImages, type NearestIndex } from "../experiments/analysis/nearest.ts";
 import { readConfigRecords } from "../experiments/store/config_records.ts";
 import { decodeGreyPng } from "../experiments/store/images.ts";
 import type { RunRecord } from "../experiments/store/records.ts";
@@ -213,24 +206,57 @@ export async function sweepData(resultsDir: string, name: string): Promise<Sweep
   };
 }
 
-let trainIndex: Promise<{ index: NearestIndex; images: Uint8Array; labels: Uint8Array }> | null =
-  null;
-
-/** The MNIST training set's 8-bit images, indexed once per process (about 0.3 s, 47 MB). */
-function training(): Promise<{ index: NearestIndex; images: Uint8Array; labels: Uint8Array }> {
-  trainIndex ??= (async () => {
-    const { images: imageFile, labels: labelFile } = MNIST_SPLITS.train;
-    const path = (f: string) => `${DEFAULT_MNIST_DIR}/${f}`;
-    const set = parseIdxImages(await Deno.readFile(path(imageFile)), path(imageFile));
-    const labels = parseIdxLabels(await Deno.readFile(path(labelFile)), path(labelFile));
-    return { index: indexImages(set.pixels, set.count), images: set.pixels, labels };
-  })();
-  return trainIndex;
+/** A nearest-digit answer from the worker. */
+interface Found {
+  id: number;
+  index: number;
+  label: number;
+  distance: number;
+  pixels: Uint8Array;
 }
 
 /**
- * Each record's nearest training digit, by image file; with `image`, that record's alone (about
- * 40 ms: what a hover asks while the whole folder's are still being computed).
+ * The nearest-digit worker (studio/nearest_worker.ts), started on first use: one query at a
+ * time, the urgent ones (a hovered record) ahead of a folder's batch.
+ */
+function nearestWorker(): (levels: Uint8Array, urgent: boolean) => Promise<Found> {
+  const worker = new Worker(new URL("./nearest_worker.ts", import.meta.url), { type: "module" });
+  // Like the server, the worker must not keep a finished process alive.
+  (worker as unknown as { unref?: () => void }).unref?.();
+  const queue: { levels: Uint8Array; id: number }[] = [];
+  const waiting = new Map<number, (found: Found) => void>();
+  let ready = false, busy = false, next = 0;
+  const pump = () => {
+    if (!ready || busy || queue.length === 0) return;
+    busy = true;
+    worker.postMessage(queue.shift()!);
+  };
+  worker.onmessage = (event: MessageEvent<Found | { ready: true }>) => {
+    if ("ready" in event.data) ready = true;
+    else {
+      busy = false;
+      waiting.get(event.data.id)?.(event.data);
+      waiting.delete(event.data.id);
+    }
+    pump();
+  };
+  return (levels, urgent) => {
+    const id = next++;
+    const { promise, resolve } = Promise.withResolvers<Found>();
+    waiting.set(id, resolve);
+    if (urgent) queue.unshift({ levels, id });
+    else queue.push({ levels, id });
+    pump();
+    return promise;
+  };
+}
+
+let worker: ReturnType<typeof nearestWorker> | null = null;
+
+/**
+ * Each record's nearest training digit, by image file; with `image`, that record's alone,
+ * ahead of any folder's batch (what a hover asks while the whole folder's are still computed).
+ * Computed in a worker (about 40 ms a record), never on the server's own thread.
  */
 export async function nearestData(
   resultsDir: string,
@@ -239,18 +265,17 @@ export async function nearestData(
 ): Promise<Record<string, NearestDigit>> {
   const dir = `${resultsDir}/${name}`;
   const { records } = await readConfigRecords(dir, { skipTorn: true });
-  const { index, images, labels } = await training();
+  worker ??= nearestWorker();
+  const ask = worker;
   const out: Record<string, NearestDigit> = {};
   for (const r of records.filter((r) => image === undefined || r.image === image)) {
     const { levels } = decodeGreyPng(await Deno.readFile(`${dir}/${r.image}`), r.image);
-    // About 40 ms a record: let the server answer other requests between them.
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    const { index: n, distance } = index.nearest(levels);
+    const found = await ask(levels, image !== undefined);
     out[r.image] = {
-      index: n,
-      label: labels[n],
-      distance: Math.round(distance * 1e4) / 1e4,
-      pixels: toBase64(images.subarray(n * 784, (n + 1) * 784)),
+      index: found.index,
+      label: found.label,
+      distance: Math.round(found.distance * 1e4) / 1e4,
+      pixels: toBase64(found.pixels),
     };
   }
   return out;

@@ -148,7 +148,10 @@ function board(
     class: "board",
     style: `grid-template-columns: 2rem repeat(${seeds.length}, 46px)`,
   });
-  grid.append(h("span", {}), ...seeds.map((s) => h("span", { class: "col" }, `seed ${s}`)));
+  grid.append(
+    h("span", { class: "col", title: "rows: digits; columns: seeds" }, "seed"),
+    ...seeds.map((s) => h("span", { class: "col" }, String(s))),
+  );
   for (const digit of data.digits) {
     grid.append(h("span", { class: "rowlabel" }, String(digit)));
     for (const seed of seeds) {
@@ -175,7 +178,6 @@ function board(
             alt,
             "aria-label": alt,
             "data-record": String(i),
-            loading: "lazy",
           }),
         ),
       );
@@ -287,7 +289,14 @@ async function drawFigures(data: SweepData): Promise<void> {
     iterations: r.iterations,
     converged: r.converged,
   }));
-  await figures.drawSpec(map, figures.budgetSpec(runs, data.config.target));
+  await figures.drawSpec(
+    map,
+    figures.budgetSpec(
+      runs,
+      data.config.target,
+      data.settings.map((s) => s.label || "the config's setting"),
+    ),
+  );
   if (!data.figures.specs) {
     // A report written before figures.json: its SVGs, as they are.
     for (const file of data.figures.svg) {
