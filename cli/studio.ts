@@ -31,7 +31,7 @@ else of the project.
   --export DIR      write the pages and the data they show as a static site into DIR (a new
                     or empty folder, or an earlier export), then exit; serve it with any
                     static file server. The task may write site/ only; for another folder:
-                    deno run --allow-read=. --allow-run=deno --allow-write=DIR cli/studio.ts --export DIR
+                    deno run --allow-read=.,DIR --allow-run=deno --allow-write=DIR cli/studio.ts --export DIR
   --help, -h        this text`;
 
 if (import.meta.main) {
@@ -109,9 +109,9 @@ async function exportSite(
     );
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) {
-      throw new UsageError(`Cannot export to ${dir}: no permission to write there`, {
+      throw new UsageError(`Cannot export to ${dir}: no permission to read and write there`, {
         hint: `deno task studio may write site/ only; for ${dir} run ` +
-          `deno run --allow-read=. --allow-run=deno --allow-write=${dir} cli/studio.ts --export ${dir}`,
+          `deno run --allow-read=.,${dir} --allow-run=deno --allow-write=${dir} cli/studio.ts --export ${dir}`,
       });
     }
     throw error;

@@ -7,7 +7,7 @@
 import { UsageError } from "../common/errors.ts";
 import { writeFileAtomic } from "../common/files.ts";
 import { PAGE_NAMES, pageHtml } from "./pages.ts";
-import { bundleScripts, ORT_FILES } from "./server.ts";
+import { bundleScripts, ORT_FILES, resolveInside } from "./server.ts";
 import { nearestData, siteIndex, sweepData } from "./site_data.ts";
 
 /** The file that marks a folder as a studio export (so a second export may replace it). */
@@ -47,6 +47,30 @@ export async function exportStudio(
       await Deno.readFile(`${options.root}/node_modules/onnxruntime-web/dist/${file}`),
     );
   }
+  /** Copies `segments` under `root` to `to`, refusing what the server would refuse. */
+  const copyInside = async (
+    root: string,
+    segments: string[],
+    to: string,
+    { optional = false } = {},
+  ) => {
+    const real = segments.some((s) => s === ".." || s === "." || s === "")
+      ? new Response(null, { status: 403 })
+      : await resolveInside(root, segments);
+    if (typeof real !== "string") {
+      if (optional && real.status === 404) return;
+      throw new UsageError(
+        `Cannot export ${root}/${segments.join("/")}: ${
+          real.status === 403 ? "it lies outside its folder (a symlink or ..)" : "it does not exist"
+        }`,
+        {
+          hint:
+            "Serve only what lies inside results/ and models/; re-run the experiment if a record's image is missing.",
+        },
+      );
+    }
+    await write(to, await Deno.readFile(real));
+  };
   const index = await siteIndex(options);
   await write("data/index.json", JSON.stringify(index));
   let images = 0;
@@ -57,34 +81,29 @@ export async function exportStudio(
       `data/nearest/${sweep.name}.json`,
       JSON.stringify(await nearestData(options.resultsDir, sweep.name)),
     );
-    const figures = `${options.resultsDir}/${sweep.name}/figures.json`;
-    try {
-      await write(`results/${sweep.name}/figures.json`, await Deno.readFile(figures));
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    for (const r of data.records) {
-      await write(
-        `results/${sweep.name}/${r.image}`,
-        await Deno.readFile(`${options.resultsDir}/${sweep.name}/${r.image}`),
+    // The report's figures (its specs, and the SVGs that pages of older reports show) and the
+    // records' images, each read only where it really lies inside the folder, as the server
+    // serves them.
+    const files = [
+      ...(data.figures.specs ? ["figures.json"] : []),
+      ...data.figures.svg,
+      ...data.records.map((r) => r.image),
+    ];
+    for (const file of files) {
+      await copyInside(
+        options.resultsDir,
+        [sweep.name, ...file.split("/")],
+        `results/${sweep.name}/${file}`,
       );
-      images++;
     }
+    images += data.records.length;
     log(`${sweep.name}: ${data.records.length} runs`);
   }
   for (const model of index.models) {
-    await write(
-      `models/${model.name}.onnx`,
-      await Deno.readFile(`${options.modelsDir}/${model.name}.onnx`),
-    );
-    try {
-      await write(
-        `models/${model.name}.json`,
-        await Deno.readFile(`${options.modelsDir}/${model.name}.json`),
-      );
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
+    await copyInside(options.modelsDir, [`${model.name}.onnx`], `models/${model.name}.onnx`);
+    await copyInside(options.modelsDir, [`${model.name}.json`], `models/${model.name}.json`, {
+      optional: true,
+    });
   }
   await write(
     EXPORT_MARK,

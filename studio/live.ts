@@ -14,7 +14,6 @@ import {
   advanceTogether,
   createPrng,
   createSearch,
-  type ScoreFn,
   type Scoring,
   type SearchStepper,
   STRATEGY_NAMES,
@@ -23,7 +22,13 @@ import { type LiveRun, liveRun } from "./live_cell.ts";
 import { pixelsChanged } from "./replay.ts";
 import type { SiteIndex } from "./site_data.ts";
 import { drawBars, drawLevels, element, fetchJson, fromBase64, h, markReady } from "./ui.ts";
-import { type ModelSource, openWebScorer, openWebScoring, type WebProvider } from "./web_scorer.ts";
+import {
+  type ModelSource,
+  openWebScorer,
+  openWebScoring,
+  parseWebProvider,
+  type WebProvider,
+} from "./web_scorer.ts";
 
 /** What a finished live run leaves for scripts. */
 export interface LiveResult {
@@ -156,6 +161,7 @@ function formParams(form: HTMLFormElement): URLSearchParams {
 
 /** Fills the model and strategy menus: the served classifiers, and the URL's own choice. */
 async function fillMenus(params: URLSearchParams): Promise<void> {
+  const form = element<HTMLFormElement>("form");
   const models = element<HTMLSelectElement>("model");
   let names = ["cnn"];
   try {
@@ -173,8 +179,22 @@ async function fillMenus(params: URLSearchParams): Promise<void> {
     : names[0];
   const strategies = element<HTMLSelectElement>("strategy");
   strategies.replaceChildren(...STRATEGY_NAMES.map((n) => h("option", { value: n }, n)));
-  strategies.value = params.get("strategy") ?? "sketch";
-  const form = element<HTMLFormElement>("form");
+  const wantedStrategy = params.get("strategy") ?? "sketch";
+  if (wantedStrategy.trim().startsWith("{")) {
+    // A whole strategy object (liveQuery's URLs): kept as it is, so that the form sends it back.
+    let name = "?";
+    try {
+      name = String(JSON.parse(wantedStrategy).name);
+    } catch { /* liveRun says what is wrong with it */ }
+    strategies.append(h("option", { value: wantedStrategy }, `${name} (the URL's parameters)`));
+  }
+  strategies.value = wantedStrategy;
+  // The URL's other parameters (stop rules, the strategy's own) travel with the form.
+  const shown = new Set(["model", "digit", "strategy", "objective", "seed", "target", "run"]);
+  for (const [key, value] of params) {
+    if (!shown.has(key)) form.append(h("input", { type: "hidden", name: key, value }));
+  }
+
   for (const name of ["digit", "objective", "seed", "target"]) {
     const value = params.get(name);
     if (value !== null) (form.elements.namedItem(name) as HTMLInputElement).value = value;
@@ -189,7 +209,6 @@ function startPad(form: HTMLFormElement): void {
   const levels = new Uint8Array(784);
   drawLevels(pad, levels);
   drawBars(bars, new Array(10).fill(0), null);
-  let scorer: { model: string; score: Promise<ScoreFn> } | null = null;
   let scoring = false, again = false;
   const scoreNow = async () => {
     if (scoring) {
@@ -199,8 +218,9 @@ function startPad(form: HTMLFormElement): void {
     scoring = true;
     try {
       const model = (form.elements.namedItem("model") as HTMLSelectElement).value;
-      if (scorer?.model !== model) scorer = { model, score: openWebScorer(sourceOf(model)) };
-      const p = await (await scorer.score)(Float32Array.from(levels, (v) => v / 255), 1);
+      // Sessions are cached per file: a second dropped file gets its own.
+      const score = await openWebScorer(sourceOf(model));
+      const p = await score(Float32Array.from(levels, (v) => v / 255), 1);
       const digit = Number((form.elements.namedItem("digit") as HTMLInputElement).value);
       drawBars(bars, p, digit);
       let top = 0;
@@ -262,6 +282,11 @@ function startPad(form: HTMLFormElement): void {
   element("morph").addEventListener("click", async () => {
     try {
       const run = liveRun(formParams(form));
+      if (run.decoders.length > 0) {
+        throw new RangeError(
+          `${run.cell.strategy?.name} draws through a decoder and cannot start from a drawing: choose a strategy on pixels (sketch, stroke, square, es, nes, greedy)`,
+        );
+      }
       globalThis.window.identikitResult = await runLive(run, {
         base: levels.slice(),
         canvas: pad,
@@ -311,7 +336,7 @@ function startOwnModel(): void {
         h(
           "span",
           { class: "error", role: "alert" },
-          `Cannot use ${file.name}: ${(error as Error).message}`,
+          ownModelError(file.name, error as Error),
         ),
       );
       globalThis.window.identikitError = (error as Error).message;
@@ -347,16 +372,22 @@ async function runFromParams(params: URLSearchParams): Promise<void> {
   const status = element<HTMLParagraphElement>("status");
   try {
     const run = liveRun(params);
-    const provider = params.get("provider") as WebProvider | null;
+    const provider = parseWebProvider(params.get("provider"));
     globalThis.window.identikitResult = await runLive(run, {
       canvas: element("image"),
       bars: element("bars"),
       status,
-      ...(provider ? { provider } : {}),
+      provider,
     });
   } catch (error) {
     const message = (error as Error).message;
     status.textContent = `Cannot run: ${message}`;
     globalThis.window.identikitError = message;
   }
+}
+
+/** A dropped file's refusal, said once: "Cannot use F: why". */
+function ownModelError(file: string, error: Error): string {
+  const said = `Cannot use ${file}: `;
+  return error.message.startsWith(said) ? error.message : said + error.message;
 }

@@ -31,6 +31,8 @@ export interface ReplayReport {
   divergedAt: number | null;
   /** Pixels of the final image that differ from the record's. */
   pixelsDiffer: number;
+  /** The served model files whose sha256 is not the one the folder recorded, each described. */
+  modelsDiffer: string[];
   converged: boolean;
   iterations: number;
   evaluations: number;
@@ -106,10 +108,14 @@ async function replayRun(
     throw new Error("this sweep's model is an external file; the studio serves only models/");
   }
   const plan = replayPlan(data.config, r.key);
-  status.textContent = `Opening ${[data.model, ...plan.models, ...plan.decoders].join(", ")}…`;
+  const names = [data.model, ...plan.models, ...plan.decoders];
+  const differ = await modelsThatDiffer(data, names);
+  status.textContent = `Opening ${names.join(", ")}…`;
+  // Always on wasm: the CLI's records come from CPU kernels, which a GPU's would not repeat.
   const scoring = await openWebScoring(data.model, {
     models: plan.models,
     decoders: plan.decoders,
+    provider: "wasm",
   });
   const canvas = element<HTMLCanvasElement>("replayed");
   const bars = element("replay-bars");
@@ -137,10 +143,15 @@ async function replayRun(
     : `The replay parts from the record${divergedAt === null ? "" : ` at step ${divergedAt}`}: ${
       count(result.evaluations)
     } evaluations against ${count(r.evaluations)}, ` +
-      `${pixelsDiffer} pixels differ (onnxruntime-web and the CLI's provider may round the last bits of a probability differently).`;
+      `${pixelsDiffer} pixels differ ${
+        differ.length > 0
+          ? `(the served ${differ.join("; ")}: the replay ran on other weights than the record)`
+          : "(the same model files: onnxruntime-web and the CLI's provider may round the last bits of a probability differently)"
+      }.`;
   return {
     equal,
     divergedAt,
+    modelsDiffer: differ,
     pixelsDiffer,
     converged: result.converged,
     iterations: result.iterations,
@@ -214,4 +225,30 @@ function trajectoryChart(trajectory: number[], target: number): SVGSVGElement {
     `step ${trajectory.length}`,
   );
   return svg;
+}
+
+/**
+ * The models whose served file (`models/<name>.json`'s ONNX sha256) is not the one the sweep ran
+ * with, each as "models/<name>.onnx is <sha> where the folder ran <sha>"; models the folder
+ * recorded no hash for are not checked.
+ */
+async function modelsThatDiffer(data: SweepData, names: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of names) {
+    const ran = data.modelSha256[name];
+    if (!ran) continue;
+    let served = "unknown";
+    try {
+      const meta = await fetchJson<{ sha256?: { onnx?: string } }>(
+        `models/${encodeURIComponent(name)}.json`,
+      );
+      served = meta.sha256?.onnx ?? "unknown";
+    } catch { /* no metadata file: unknown */ }
+    if (served !== ran) {
+      out.push(
+        `models/${name}.onnx is ${served.slice(0, 12)}… where the folder ran ${ran.slice(0, 12)}…`,
+      );
+    }
+  }
+  return out;
 }

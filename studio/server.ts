@@ -166,8 +166,12 @@ export function studioHandler(
       return refuse(404, "not found");
     }
     // The folder must be a results folder inside results/ (no symlink out of it).
-    const inside = await resolveInside(options.resultsDir, [name, "config.json"]);
-    if (inside instanceof Response) return inside;
+    for (const file of ["config.json", "runs.jsonl"]) {
+      const inside = await resolveInside(options.resultsDir, [name, file]);
+      if (inside instanceof Response && (file === "config.json" || inside.status === 403)) {
+        return inside;
+      }
+    }
     try {
       const image = query.get("image");
       const body = rest[0] === "sweeps"
@@ -240,7 +244,10 @@ async function serveFile(root: string, segments: string[]): Promise<Response> {
  * The real path of `segments` under `root` (symlinks resolved), or the refusal: 403 when it
  * leaves root's real path, 404 when it does not exist.
  */
-async function resolveInside(root: string, segments: string[]): Promise<string | Response> {
+export async function resolveInside(
+  root: string,
+  segments: string[],
+): Promise<string | Response> {
   let realRoot: string, real: string;
   try {
     realRoot = await Deno.realPath(root);

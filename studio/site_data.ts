@@ -5,6 +5,7 @@
  */
 
 import { toBase64 } from "../common/base64.ts";
+import { UsageError } from "../common/errors.ts";
 import { readConfigRecords } from "../experiments/store/config_records.ts";
 import { decodeGreyPng } from "../experiments/store/images.ts";
 import type { RunRecord } from "../experiments/store/records.ts";
@@ -85,6 +86,11 @@ export interface SweepData {
   records: SweepRecord[];
   /** The report's figures in the folder: `figures.json` (its specs) and the SVG files. */
   figures: { specs: boolean; svg: string[] };
+  /**
+   * The ONNX sha256 of each model the sweep ran with (its own, ensemble members, decoders) by
+   * name, where the folder recorded them: a replay checks the served files against these.
+   */
+  modelSha256: Record<string, string>;
 }
 
 /** A record's nearest training digit. */
@@ -167,6 +173,15 @@ export async function sweepData(resultsDir: string, name: string): Promise<Sweep
     settings.push({ key, label: String(settingLabel(cell, config)) });
   }
   const rows = records.map((r): SweepRecord => {
+    // The pages and the export take the name as a path: only our own image names.
+    if (!/^images\/[^/\\]+\.png$/.test(r.image)) {
+      throw new UsageError(
+        `${name}/runs.jsonl names the image "${r.image}", not images/<name>.png`,
+        {
+          hint: "The file was edited: restore it, or re-run the experiment with --fresh.",
+        },
+      );
+    }
     const setting = settingIndex.get(settingKey(r))!;
     return {
       cell: r.cell,
@@ -199,6 +214,12 @@ export async function sweepData(resultsDir: string, name: string): Promise<Sweep
     },
     config,
     model: modelName(config),
+    modelSha256: {
+      ...(config.modelSha256 && modelName(config)
+        ? { [modelName(config)!]: config.modelSha256 }
+        : {}),
+      ...config.otherModels,
+    },
     settings,
     digits: config.digits,
     seeds: config.seeds,

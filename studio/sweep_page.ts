@@ -262,10 +262,14 @@ function attachCard(
     const img = (event.target as HTMLElement).querySelector("img[data-record]");
     if (img) show(img as HTMLImageElement);
   });
-  boards.addEventListener("mouseleave", () => {
+  const hide = () => {
     card.style.display = "none";
     hovered = null;
-  });
+  };
+  // The card is fixed on the screen: it goes when the pointer, the focus or the page moves on.
+  boards.addEventListener("mouseleave", hide);
+  boards.addEventListener("focusout", hide);
+  addEventListener("scroll", hide, { passive: true });
 }
 
 /**

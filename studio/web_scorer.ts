@@ -24,7 +24,17 @@ const CLASSES = 10;
 /** Which onnxruntime-web backend the page asks for. */
 export type WebProvider = "auto" | "wasm" | "webgpu";
 
-let ortModule: Promise<{ ort: typeof Ort; provider: "wasm" | "webgpu" }> | null = null;
+const ortModules = new Map<
+  WebProvider,
+  Promise<{ ort: typeof Ort; provider: "wasm" | "webgpu" }>
+>();
+
+/** Reads a `provider` value (the live URL's): auto, wasm or webgpu. */
+export function parseWebProvider(text: string | null): WebProvider {
+  if (text === null || text === "") return "auto";
+  if (text === "auto" || text === "wasm" || text === "webgpu") return text;
+  throw new RangeError(`provider must be auto, wasm or webgpu, received "${text}"`);
+}
 
 /** Whether this browser offers a WebGPU adapter. */
 async function hasWebGpu(): Promise<boolean> {
@@ -45,7 +55,9 @@ export function loadOrt(provider: WebProvider = "auto"): Promise<{
   ort: typeof Ort;
   provider: "wasm" | "webgpu";
 }> {
-  ortModule ??= (async () => {
+  const known = ortModules.get(provider);
+  if (known) return known;
+  const loading = (async () => {
     const gpu = provider === "webgpu" || (provider === "auto" && await hasWebGpu());
     const file = gpu ? "ort.webgpu.min.mjs" : "ort.wasm.min.mjs";
     const ort = await import(new URL(`ort/${file}`, document.baseURI).href) as typeof Ort;
@@ -55,7 +67,8 @@ export function loadOrt(provider: WebProvider = "auto"): Promise<{
     ort.env.logLevel = "error";
     return { ort, provider: gpu ? "webgpu" as const : "wasm" as const };
   })();
-  return ortModule;
+  ortModules.set(provider, loading);
+  return loading;
 }
 
 /** A model file: by name from the served models/, or bytes dropped on the page with their io. */
@@ -77,7 +90,25 @@ async function fetchModel(name: string): Promise<Uint8Array> {
  * A `score(batch) → probabilities` over one session. The file gets the CLI's load-time checks
  * (`checkModelIo`: input shape, layout, output kind) before onnxruntime sees it.
  */
-export async function openWebScorer(source: ModelSource, provider?: WebProvider): Promise<ScoreFn> {
+export function openWebScorer(
+  source: ModelSource,
+  provider: WebProvider = "auto",
+): Promise<ScoreFn> {
+  // One session per file and backend for the page's life: every run reuses it.
+  const key = typeof source === "string" ? `${provider}:${source}` : source;
+  let open = scorers.get(key);
+  if (!open) {
+    open = openScorer(source, provider);
+    scorers.set(key, open);
+    open.catch(() => scorers.delete(key));
+  }
+  return open;
+}
+
+/** The sessions opened so far, by backend and name (or by a dropped file's object). */
+const scorers = new Map<string | object, Promise<ScoreFn>>();
+
+async function openScorer(source: ModelSource, provider: WebProvider): Promise<ScoreFn> {
   const { ort, provider: chosen } = await loadOrt(provider);
   const name = typeof source === "string" ? source : source.name;
   const bytes = typeof source === "string" ? await fetchModel(source) : source.bytes;
@@ -128,9 +159,24 @@ export async function openWebScorer(source: ModelSource, provider?: WebProvider)
 }
 
 /** A decoder (latent → 784 pixels) from models/, as infer/decoder.ts opens it for the CLI. */
-async function openWebDecoder(
+function openWebDecoder(
   name: string,
-  provider?: WebProvider,
+  provider: WebProvider = "auto",
+): Promise<(latents: Float32Array, count: number) => Promise<Float32Array>> {
+  let open = decoders.get(`${provider}:${name}`);
+  if (!open) {
+    open = openDecoder(name, provider);
+    decoders.set(`${provider}:${name}`, open);
+    open.catch(() => decoders.delete(`${provider}:${name}`));
+  }
+  return open;
+}
+
+const decoders = new Map<string, ReturnType<typeof openDecoder>>();
+
+async function openDecoder(
+  name: string,
+  provider: WebProvider,
 ): Promise<(latents: Float32Array, count: number) => Promise<Float32Array>> {
   const { ort } = await loadOrt(provider);
   const session = await ort.InferenceSession.create(await fetchModel(name), {

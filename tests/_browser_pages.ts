@@ -22,8 +22,8 @@ export interface PagesPlan {
   sweep: string;
   /** Sweeps whose first record to replay (the run page with replay=1). */
   replays?: string[];
-  /** A file to offer as "your own model" on the live page (expected to fail its checks). */
-  badModel?: string;
+  /** Files to offer as "your own model" on the live page (each expected to fail its checks). */
+  badModels?: string[];
   /** Levels to draw on the live page's pad. */
   drawing?: number[];
 }
@@ -36,8 +36,10 @@ export interface PagesReport {
   card: string;
   /** Each replay's `window.identikitReplay`, or `{ error }`. */
   replays: { equal?: boolean; divergedAt?: number | null; error?: string }[];
-  ownModel?: string;
+  ownModels?: string[];
   pad?: string;
+  /** The pad's drawing turned into digit 3 with sketch ("Turn it into the digit"). */
+  morph?: { converged: boolean; pixelsChanged?: number };
 }
 
 /** A minimal static file server (no special headers): what a static host does. */
@@ -144,7 +146,7 @@ if (import.meta.main) {
       await page.screenshot({ path: shot(`run-${i}`), fullPage: true });
     }
 
-    await page.goto(`${url}live.html`, { waitUntil: "load" });
+    await page.goto(`${url}live.html?digit=3&target=0.8&seed=1`, { waitUntil: "load" });
     await ready();
     if (plan.drawing) {
       await page.evaluate(async (levels) => {
@@ -159,11 +161,29 @@ if (import.meta.main) {
       );
       report.pad = await page.textContent("#pad-status") ?? "";
     }
-    if (plan.badModel) {
-      await page.setInputFiles("#own-file", plan.badModel);
+    if (plan.drawing) {
+      await page.click("#morph");
+      await page.waitForFunction(
+        () => "identikitResult" in globalThis || "identikitError" in globalThis,
+        null,
+        { timeout: 60_000 },
+      );
+      report.morph = await page.evaluate(() => {
+        const w = globalThis as unknown as { identikitResult?: unknown; identikitError?: string };
+        return (w.identikitResult ?? { error: w.identikitError }) as PagesReport["morph"];
+      });
+      await page.screenshot({ path: shot("morph"), fullPage: true });
+    }
+    report.ownModels = [];
+    for (const file of plan.badModels ?? []) {
+      await page.setInputFiles("#own-file", file);
       await page.click("#own-load");
-      await page.waitForSelector("#own-status .error", { timeout: 60_000 });
-      report.ownModel = await page.textContent("#own-status") ?? "";
+      await page.waitForFunction(
+        (name) => (document.querySelector("#own-status .error")?.textContent ?? "").includes(name),
+        file.split("/").pop()!,
+        { timeout: 60_000 },
+      );
+      report.ownModels.push(await page.textContent("#own-status") ?? "");
     }
     await page.screenshot({ path: shot("live"), fullPage: true });
   } finally {

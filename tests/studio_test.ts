@@ -533,16 +533,24 @@ async function studioResults(): Promise<string> {
         objective: { name: "margin", models: ["cnn", "mlp"], combine: "min" },
       }),
     ];
+    // The models' real hashes, as the CLI records them: a replay checks the served files.
+    const sha = async (name: string) =>
+      JSON.parse(await Deno.readTextFile(`${TEST_MODELS_DIR}/${name}.json`)).sha256.onnx;
     for (const config of sweeps) {
       await runExperiment(config, {
         resultsDir: `${root}/${config.name}`,
         score: scoring,
-        modelSha256: "tiny",
-        ...(config.name === "latents" ? { otherModels: { mlp: "tiny", vae: "tiny" } } : {}),
+        modelSha256: await sha("cnn"),
+        ...(config.name === "latents"
+          ? { otherModels: { mlp: await sha("mlp"), vae: await sha("vae") } }
+          : {}),
       });
     }
-    // The report of one of them (its figures.json feeds the page's interactive figures).
+    // Reports: one with its figures.json (the page draws them interactively), one as an older
+    // report (SVGs only, which the page and the export show as they are).
     await writeReport(`${root}/sketches`);
+    await writeReport(`${root}/latents`);
+    await Deno.remove(`${root}/latents/figures.json`);
   } finally {
     await cnn.close();
     await mlp.close();
@@ -596,9 +604,17 @@ async function checkPages(report: PagesReport, results: string): Promise<void> {
     assert.equal(replay.equal, true, JSON.stringify(replay));
   }
   assert.equal(report.replays.length, 2);
+  assert.deepEqual(report.ownModels?.length, 2);
   assert.match(
-    report.ownModel ?? "",
-    /Cannot use bad\.onnx: Cannot open bad\.onnx: it is not a readable ONNX file/,
+    report.ownModels![0],
+    /^Cannot use bad\.onnx: Cannot open bad\.onnx: it is not a readable ONNX file/,
+  );
+  // A well-formed ONNX file that is no classifier (the VAE's decoder) fails the CLI's checks.
+  assert.match(report.ownModels![1], /^Cannot use vae\.onnx: (?!Cannot use)/);
+  assert.equal(report.morph?.converged, true, JSON.stringify(report.morph));
+  assert.ok(
+    report.morph!.pixelsChanged! > 0 && report.morph!.pixelsChanged! < 784,
+    `${report.morph!.pixelsChanged} pixels changed`,
   );
   assert.match(report.pad ?? "", /^The network sees a \d \(\d+\.\d %\)\.$/);
 }
@@ -647,7 +663,7 @@ Deno.test({
         prefix: "served",
         sweep: "sketches",
         replays: ["sketches", "latents"],
-        badModel: `${TMP}/bad.onnx`,
+        badModels: [`${TMP}/bad.onnx`, `${TEST_MODELS_DIR}/vae.onnx`],
         drawing: STROKE,
       });
     } finally {
@@ -675,8 +691,14 @@ Deno.test({
     // The task itself may write site/ only, and says how to grant another folder.
     const refused = await studioCli(args);
     assert.equal(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /Cannot export to .*studio-site: no permission to write there/);
-    assert.match(refused.stderr, /--allow-write=.*studio-site cli\/studio\.ts --export/);
+    assert.match(
+      refused.stderr,
+      /Cannot export to .*studio-site: no permission to read and write there/,
+    );
+    assert.match(
+      refused.stderr,
+      /--allow-read=\.,\S*studio-site --allow-run=deno --allow-write=\S*studio-site cli\/studio\.ts --export/,
+    );
     const run = (extra: string[]) =>
       new Deno.Command("deno", {
         args: [
@@ -713,7 +735,7 @@ Deno.test({
       prefix: "static",
       sweep: "sketches",
       replays: ["sketches", "latents"],
-      badModel: `${TMP}/bad.onnx`,
+      badModels: [`${TMP}/bad.onnx`, `${TEST_MODELS_DIR}/vae.onnx`],
       drawing: STROKE,
     });
     await checkPages(report, results);
