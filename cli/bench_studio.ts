@@ -12,7 +12,7 @@ import { quantile } from "../experiments/analysis/statistics.ts";
 import { UsageError } from "../common/errors.ts";
 import { DEFAULT_MODELS_DIR, PROJECT_ROOT } from "../common/files.ts";
 import { fromBase64 } from "../common/base64.ts";
-import { startStudio } from "../studio/server.ts";
+import { BUNDLE_COMMAND, startStudio } from "../studio/server.ts";
 import { liveQuery } from "../studio/live_cell.ts";
 import { pixelsChanged } from "../studio/replay.ts";
 import { intFlag, parseFolderFlags, runMain } from "./_cli.ts";
@@ -65,6 +65,13 @@ if (import.meta.main) {
       throw new UsageError(`${CHROMIUM} is missing`, { hint: "apt-get install chromium" });
     }
     const name = dir.slice(dir.lastIndexOf("/") + 1);
+    // The pages' scripts, bundled as `deno task studio` bundles them first.
+    const bundled = await new Deno.Command("deno", {
+      args: [...BUNDLE_COMMAND],
+      cwd: PROJECT_ROOT,
+      stdin: "null",
+    }).output();
+    if (!bundled.success) throw new Error(new TextDecoder().decode(bundled.stderr));
     const studio = await startStudio({
       port: 0,
       modelsDir: values["models-dir"],

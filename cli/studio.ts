@@ -25,13 +25,13 @@ else of the project.
   --port P          port to listen on (default 8000; 0 picks a free one)
   --host H          address to bind (default 127.0.0.1, this machine only). The task may only
                     listen on 127.0.0.1; for another address run it with that permission:
-                    deno run --allow-read=. --allow-run=deno --allow-net=H cli/studio.ts --host H
+                    deno run --allow-read=. --allow-net=H cli/studio.ts --host H
   --models-dir D    the models folder to serve (default models/)
   --results-dir D   the results folder to serve (default results/)
   --export DIR      write the pages and the data they show as a static site into DIR (a new
                     or empty folder, or an earlier export), then exit; serve it with any
                     static file server. The task may write site/ only; for another folder:
-                    deno run --allow-read=.,DIR --allow-run=deno --allow-write=DIR cli/studio.ts --export DIR
+                    deno run --allow-read=.,DIR --allow-write=DIR cli/studio.ts --export DIR
   --help, -h        this text`;
 
 if (import.meta.main) {
@@ -62,7 +62,7 @@ if (import.meta.main) {
       if (error instanceof Deno.errors.NotCapable) {
         throw new UsageError(`Cannot listen on ${host}:${port}: no permission`, {
           hint: `deno task studio may only listen on 127.0.0.1; for --host ${host} run ` +
-            `deno run --allow-read=. --allow-run=deno --allow-net=${host} cli/studio.ts --host ${host}`,
+            `deno run --allow-read=. --allow-net=${host} cli/studio.ts --host ${host}`,
         });
       }
       if (error instanceof Deno.errors.AddrInUse) {
@@ -111,7 +111,7 @@ async function exportSite(
     if (error instanceof Deno.errors.NotCapable) {
       throw new UsageError(`Cannot export to ${dir}: no permission to read and write there`, {
         hint: `deno task studio may write site/ only; for ${dir} run ` +
-          `deno run --allow-read=.,${dir} --allow-run=deno --allow-write=${dir} cli/studio.ts --export ${dir}`,
+          `deno run --allow-read=.,${dir} --allow-write=${dir} cli/studio.ts --export ${dir}`,
       });
     }
     throw error;

@@ -7,7 +7,7 @@
 import { UsageError } from "../common/errors.ts";
 import { writeFileAtomic } from "../common/files.ts";
 import { PAGE_NAMES, pageHtml } from "./pages.ts";
-import { bundleScripts, ORT_FILES, resolveInside } from "./server.ts";
+import { ORT_FILES, readBundles, resolveInside } from "./server.ts";
 import { nearestData, siteIndex, sweepData } from "./site_data.ts";
 
 /** The file that marks a folder as a studio export (so a second export may replace it). */
@@ -38,7 +38,7 @@ export async function exportStudio(
     await writeFileAtomic(full, typeof data === "string" ? new TextEncoder().encode(data) : data);
   };
   for (const page of PAGE_NAMES) await write(`${page}.html`, pageHtml(page));
-  for (const [name, code] of Object.entries(await bundleScripts(options.root))) {
+  for (const [name, code] of Object.entries(await readBundles(options.root))) {
     await write(`assets/${name}`, code);
   }
   for (const file of ORT_FILES) {

@@ -1,8 +1,10 @@
 /**
- * The studio's web server: serves `models/`, `results/`, its own page and script, and the few
- * onnxruntime-web files the page loads, read-only, and refuses everything else.
+ * The studio's web server: serves `models/`, `results/`, its pages and their bundled scripts, the
+ * JSON derived from those folders, and the few onnxruntime-web files the pages load, read-only,
+ * and refuses everything else.
  */
 
+import { UsageError } from "../common/errors.ts";
 import { PAGE_NAMES, pageHtml, type PageName } from "./pages.ts";
 import { nearestData, siteIndex, sweepData } from "./site_data.ts";
 
@@ -69,28 +71,78 @@ const COMMON_HEADERS: Record<string, string> = {
 /** The pages' scripts: app.js (every page) and figures.js (vega-embed, loaded by sweep pages). */
 export const BUNDLES = { "app.js": "studio/app.ts", "figures.js": "studio/figures.ts" } as const;
 
-/** Bundles the pages' scripts with `deno bundle --platform browser`, the search core as it is. */
-export async function bundleScripts(root: string): Promise<Record<string, string>> {
+/** Where `deno task studio` bundles them before the server starts (git-ignored). */
+export const BUNDLE_DIR = "studio/dist";
+
+/**
+ * The command that bundles the pages' scripts into {@linkcode BUNDLE_DIR}, with the search
+ * core as it is: what `deno task studio` runs first, so that the server itself needs no
+ * permission to run anything.
+ */
+export const BUNDLE_COMMAND: readonly string[] = [
+  "bundle",
+  "--platform",
+  "browser",
+  "--quiet",
+  "--outdir",
+  BUNDLE_DIR,
+  ...Object.values(BUNDLES),
+];
+
+/**
+ * Reads the bundled scripts; a missing bundle, or one older than any source it is made of, is
+ * bad input that names the command to run (serving stale pages would hide a change).
+ */
+export async function readBundles(root: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(BUNDLES)) {
-    const output = await new Deno.Command("deno", {
-      args: ["bundle", "--platform", "browser", "--quiet", `${root}/${entry}`],
-      cwd: root,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!output.success) {
-      throw new Error(`Cannot bundle ${entry}: ${new TextDecoder().decode(output.stderr).trim()}`);
+  let oldest = Infinity;
+  for (const name of Object.keys(BUNDLES)) {
+    const path = `${root}/${BUNDLE_DIR}/${name}`;
+    try {
+      oldest = Math.min(oldest, (await Deno.stat(path)).mtime?.getTime() ?? 0);
+      out[name] = await Deno.readTextFile(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      throw new UsageError(`The studio's pages are not bundled: ${BUNDLE_DIR}/${name} is missing`, {
+        hint: `Run \`deno task studio\` (it bundles them first), or \`deno ${
+          BUNDLE_COMMAND.join(" ")
+        }\`.`,
+      });
     }
-    out[name] = new TextDecoder().decode(output.stdout);
+  }
+  for (const folder of ["studio", "experiments", "common"]) {
+    const newer = await newestSource(`${root}/${folder}`);
+    if (newer > oldest) {
+      throw new UsageError(
+        `The studio's pages in ${BUNDLE_DIR}/ are older than the code they are made of`,
+        {
+          hint: `Run \`deno task studio\` (it bundles them first), or \`deno ${
+            BUNDLE_COMMAND.join(" ")
+          }\`.`,
+        },
+      );
+    }
   }
   return out;
 }
 
+/** The newest modification time of the TypeScript under `dir` (its bundle output left out). */
+async function newestSource(dir: string): Promise<number> {
+  let newest = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory && entry.name !== "dist") {
+      newest = Math.max(newest, await newestSource(path));
+    } else if (entry.isFile && entry.name.endsWith(".ts")) {
+      newest = Math.max(newest, (await Deno.stat(path)).mtime?.getTime() ?? 0);
+    }
+  }
+  return newest;
+}
+
 /** Starts the studio; resolves once it listens. */
 export async function startStudio(options: StudioOptions): Promise<Studio> {
-  const scripts = await bundleScripts(options.root);
+  const scripts = await readBundles(options.root);
   const hostname = options.host ?? "127.0.0.1";
   const hosts = new Set<string>();
   const handler = studioHandler(options, scripts, LOOPBACK.has(hostname) ? hosts : undefined);

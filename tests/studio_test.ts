@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { PROJECT_ROOT } from "../common/files.ts";
+import { UsageError } from "../common/errors.ts";
 import { createScorer } from "../infer/providers.ts";
 import { cellSeed, expandCells } from "../experiments/sweep/axes.ts";
 import { cellSearch } from "../experiments/sweep/cell_search.ts";
@@ -22,7 +23,7 @@ import { readConfigRecords } from "../experiments/store/config_records.ts";
 import { writeReport } from "../experiments/report/write_report.ts";
 import { sweepData } from "../studio/site_data.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
-import { pathSegments } from "../studio/server.ts";
+import { BUNDLE_COMMAND, pathSegments, readBundles } from "../studio/server.ts";
 import { CHROMIUM } from "./_browser.ts";
 import type { PagesPlan, PagesReport } from "./_browser_pages.ts";
 import { taskFlags } from "./_task.ts";
@@ -48,10 +49,26 @@ async function browserUnavailable(): Promise<string | null> {
 const NO_BROWSER = await browserUnavailable();
 const skipped = NO_BROWSER ? ` (skipped: ${NO_BROWSER})` : "";
 
+let bundled: Promise<void> | null = null;
+
+/** Bundles the pages' scripts into studio/dist/, as `deno task studio` does first (once). */
+function bundlePages(): Promise<void> {
+  bundled ??= (async () => {
+    const out = await new Deno.Command("deno", {
+      args: [...BUNDLE_COMMAND],
+      cwd: PROJECT_ROOT,
+      stdin: "null",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  })();
+  return bundled;
+}
+
 /** A studio started as `deno task studio` would (the task's own permissions), and its URL. */
 async function startStudio(
   args: string[],
 ): Promise<{ url: string; child: Deno.ChildProcess; stop(): Promise<void> }> {
+  await bundlePages();
   const child = new Deno.Command("deno", {
     args: ["run", ...await taskFlags("studio"), "cli/studio.ts", "--port", "0", ...args],
     cwd: PROJECT_ROOT,
@@ -86,6 +103,7 @@ async function startStudio(
 async function studioCli(
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  await bundlePages();
   const out = await new Deno.Command("deno", {
     args: ["run", "--no-prompt", ...await taskFlags("studio"), "cli/studio.ts", ...args],
     cwd: PROJECT_ROOT,
@@ -221,6 +239,12 @@ Deno.test("deno task studio prints its URL, binds 127.0.0.1 and serves read-only
 });
 
 Deno.test("deno task studio lists its flags, and refuses a bad port or an address it may not bind (exit 2)", async () => {
+  // The server runs nothing (the task bundles the pages first) and writes only site/.
+  const flags = await taskFlags("studio");
+  assert.deepEqual(flags.filter((f) => /^--allow-(run|write|env|ffi|sys|all)/.test(f)), [
+    "--allow-write=site",
+  ]);
+  assert.ok(flags.includes("--allow-net=127.0.0.1"), flags.join(" "));
   const help = await studioCli(["--help"]);
   assert.equal(help.code, 0);
   for (const flag of ["--port", "--host", "--models-dir", "--results-dir", "--help"]) {
@@ -697,7 +721,7 @@ Deno.test({
     );
     assert.match(
       refused.stderr,
-      /--allow-read=\.,\S*studio-site --allow-run=deno --allow-write=\S*studio-site cli\/studio\.ts --export/,
+      /--allow-read=\.,\S*studio-site --allow-write=\S*studio-site cli\/studio\.ts --export/,
     );
     const run = (extra: string[]) =>
       new Deno.Command("deno", {
@@ -705,7 +729,6 @@ Deno.test({
           "run",
           "--no-prompt",
           "--allow-read=.",
-          "--allow-run=deno",
           `--allow-write=${TMP}`,
           "cli/studio.ts",
           ...extra,
@@ -818,4 +841,29 @@ Deno.test("sweepData() lists settings in the config's order and each record's se
     assert.ok(data.settings[r.setting].label.startsWith(strategy), `${r.cell}: ${strategy}`);
   }
   assert.equal(data.records.length, 6);
+});
+
+Deno.test("readBundles() refuses a missing bundle and one older than its code, naming the command", async () => {
+  const root = await scratch("studio-bundles");
+  for (const dir of ["studio/dist", "experiments", "common"]) {
+    await Deno.mkdir(`${root}/${dir}`, { recursive: true });
+  }
+  await Deno.writeTextFile(`${root}/studio/app.ts`, "// code");
+  await assert.rejects(
+    () => readBundles(root),
+    (e: UsageError) =>
+      /studio\/dist\/app\.js is missing/.test(e.message) && /deno task studio/.test(e.hint ?? ""),
+  );
+  for (const name of ["app.js", "figures.js"]) {
+    await Deno.writeTextFile(`${root}/studio/dist/${name}`, `// ${name}`);
+  }
+  assert.deepEqual(Object.keys(await readBundles(root)), ["app.js", "figures.js"]);
+  // The code changes after the bundle was made.
+  const later = new Date(Date.now() + 60_000);
+  await Deno.utime(`${root}/studio/app.ts`, later, later);
+  await assert.rejects(
+    () => readBundles(root),
+    (e: UsageError) =>
+      /older than the code they are made of/.test(e.message) && /deno bundle/.test(e.hint ?? ""),
+  );
 });
