@@ -7,12 +7,20 @@ import { UnavailableError, UsageError } from "../common/errors.ts";
 import { exists, fileUrl, PROJECT_ROOT } from "../common/files.ts";
 import {
   checkModelIo,
-  type InputScale,
   LAYOUT_DIMS,
   type ModelIo,
   type ModelIoSpec,
 } from "../common/model_io.ts";
 import { parseProviderName, type ProviderName, PROVIDERS } from "../common/provider_names.ts";
+import {
+  checkProbabilities,
+  checkProbe,
+  inputMapping,
+  probeImages,
+  softmaxRows,
+} from "../common/model_outputs.ts";
+
+export { checkProbabilities, softmaxRows };
 
 /** Scores batches of 28×28 images with one session that is created once and reused. */
 export interface Scorer {
@@ -86,7 +94,8 @@ export async function createScorer(
         spec.runtime === "onnxruntime-web"
           ? webQueue.run(() => session.run(x, n))
           : session.run(x, n);
-      await probeExternal(run, io, options.io, source);
+      const count = io.fixedBatch ?? 2;
+      checkProbe(await run(probeImages(io, count), count), count, io, options.io, source);
     } catch (error) {
       await session.release();
       throw error;
@@ -134,29 +143,6 @@ export async function createScorer(
     },
     close: () => session.release(),
   };
-}
-
-/**
- * Refuses what a search cannot use: fewer than ten numbers per image, or NaN (which would
- * end a run as "stuck" with no image better than the base). `source` names who scored.
- */
-export function checkProbabilities(probs: Float32Array, count: number, source: string): void {
-  if (probs.length < count * CLASSES) {
-    throw new Error(
-      `${source} returned ${probs.length} numbers for ${count} images; expected ${
-        count * CLASSES
-      } (10 per image)`,
-    );
-  }
-  for (let i = 0; i < count * CLASSES; i++) {
-    if (Number.isNaN(probs[i])) {
-      throw new Error(
-        `${source} returned NaN for image ${Math.floor(i / CLASSES)} of the batch (class ${
-          i % CLASSES
-        }): the model or its input is broken`,
-      );
-    }
-  }
 }
 
 async function readModel(path: string): Promise<Uint8Array> {
@@ -315,77 +301,6 @@ function imageRunner(
       tensor.dispose();
     }
   };
-}
-
-/**
- * An external model's first answers, before anything is created: exactly ten numbers per image
- * (its file may not say), and, where the output kind was detected rather than given, outputs
- * that already are probabilities (every row in [0, 1] summing to 1) read as such.
- */
-async function probeExternal(
-  run: RawSession["run"],
-  io: ModelIo,
-  spec: ModelIoSpec,
-  source: string,
-): Promise<void> {
-  const count = io.fixedBatch ?? 2;
-  const images = new Float32Array(count * PIXELS);
-  images.fill(0.5, PIXELS); // a blank image and grey ones
-  inputMapping(io.scale)?.(images, images.length);
-  const raw = await run(images, count);
-  if (raw.length !== count * CLASSES) {
-    throw new UsageError(
-      `Cannot use ${source}: it gave ${
-        raw.length / count
-      } numbers per image; expected 10 (ten digit classes per image)`,
-      { hint: 'Name the output that holds the ten classes with "outputName".' },
-    );
-  }
-  if (spec.output === undefined && io.output === "logits") {
-    let probabilities = true;
-    for (let r = 0; r < count; r++) {
-      let sum = 0;
-      for (let k = 0; k < CLASSES; k++) {
-        const p = raw[r * CLASSES + k];
-        if (!(p >= 0 && p <= 1)) probabilities = false;
-        sum += p;
-      }
-      if (Math.abs(sum - 1) > 1e-4) probabilities = false;
-    }
-    if (probabilities) io.output = "probabilities";
-  }
-}
-
-/**
- * The map from pixels in [0, 1] to a model's input, in place over the first `n` values; null for
- * the identity (identikit's own models), so that nothing is copied for them.
- */
-function inputMapping(scale: InputScale): ((x: Float32Array, n: number) => void) | null {
-  if ("mean" in scale) {
-    const { mean, std } = scale;
-    return (x, n) => {
-      for (let i = 0; i < n; i++) x[i] = (x[i] - mean) / std;
-    };
-  }
-  const { min, max } = scale;
-  if (min === 0 && max === 1) return null;
-  return (x, n) => {
-    for (let i = 0; i < n; i++) x[i] = min + x[i] * (max - min);
-  };
-}
-
-/** Row-wise softmax of `count` rows of 10 logits, stable (the row's maximum subtracted first). */
-export function softmaxRows(logits: Float32Array, count: number): Float32Array {
-  const out = new Float32Array(count * CLASSES);
-  for (let r = 0; r < count; r++) {
-    const o = r * CLASSES;
-    let max = -Infinity;
-    for (let k = 0; k < CLASSES; k++) max = Math.max(max, logits[o + k]);
-    let sum = 0;
-    for (let k = 0; k < CLASSES; k++) sum += out[o + k] = Math.exp(logits[o + k] - max);
-    for (let k = 0; k < CLASSES; k++) out[o + k] /= sum;
-  }
-  return out;
 }
 
 /** Runs tasks one at a time, in order (onnxruntime-web sessions cannot run concurrently). */

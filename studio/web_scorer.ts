@@ -17,6 +17,13 @@ import {
   type ModelIoSpec,
   PIXELS_NAME,
 } from "../common/model_io.ts";
+import {
+  checkProbabilities,
+  checkProbe,
+  inputMapping,
+  probeImages,
+  softmaxRows,
+} from "../common/model_outputs.ts";
 import { PIXELS, PRIMARY_MODEL, type ScoreFn, type Scoring } from "../experiments/search/mod.ts";
 
 const CLASSES = 10;
@@ -129,19 +136,32 @@ async function openScorer(source: ModelSource, provider: WebProvider): Promise<S
     );
   }
   const dims = LAYOUT_DIMS[io.layout];
-  const runChunk = async (chunk: Float32Array, n: number): Promise<Float32Array> => {
-    // A file that fixes its batch size gets exactly that many images (the last chunk padded).
+  const mapInput = inputMapping(io.scale);
+  /** The model's raw outputs for `n` images already on its scale (a fixed batch padded). */
+  const runRaw = async (fed: Float32Array, n: number): Promise<Float32Array> => {
     const m = io.fixedBatch ?? n;
-    const fed = new Float32Array(m * PIXELS);
-    fed.set(chunk.subarray(0, n * PIXELS));
-    mapInput(io, fed, n * PIXELS);
     const tensor = new ort.Tensor("float32", fed, [m, ...dims]);
     try {
-      const raw = (await session.run({ [io.input]: tensor }))[io.outputName].data as Float32Array;
-      return io.output === "logits" ? softmaxRows(raw, n) : raw.slice(0, n * CLASSES);
+      return (await session.run({ [io.input]: tensor }))[io.outputName].data as Float32Array;
     } finally {
       tensor.dispose();
     }
+  };
+  if (typeof source !== "string") {
+    // A file of one's own is probed as the CLI probes it: ten numbers per image, and outputs
+    // that already are probabilities read as such.
+    const count = io.fixedBatch ?? 2;
+    checkProbe(await runRaw(probeImages(io, count), count), count, io, source.spec ?? {}, name);
+  }
+  const runChunk = async (chunk: Float32Array, n: number): Promise<Float32Array> => {
+    // A file that fixes its batch size gets exactly that many images (the last chunk padded).
+    const fed = new Float32Array((io.fixedBatch ?? n) * PIXELS);
+    fed.set(chunk.subarray(0, n * PIXELS));
+    mapInput?.(fed, n * PIXELS);
+    const raw = await runRaw(fed, n);
+    const probabilities = io.output === "logits" ? softmaxRows(raw, n) : raw.slice(0, n * CLASSES);
+    checkProbabilities(probabilities, n, name);
+    return probabilities.subarray(0, n * CLASSES);
   };
   // The first run sets up the session's buffers (about 0.2 s): done here, not in the search.
   await runChunk(new Float32Array(PIXELS), 1);
@@ -231,27 +251,4 @@ export async function openWebScoring(
       return d(latents, count);
     },
   };
-}
-
-/** Pixels in [0, 1] to the model's input scale, in place (identikit's own models: as they are). */
-function mapInput(io: ModelIo, x: Float32Array, n: number): void {
-  const scale = io.scale;
-  if ("mean" in scale) {
-    for (let i = 0; i < n; i++) x[i] = (x[i] - scale.mean) / scale.std;
-  } else if (scale.min !== 0 || scale.max !== 1) {
-    for (let i = 0; i < n; i++) x[i] = scale.min + x[i] * (scale.max - scale.min);
-  }
-}
-
-/** Row-wise stable softmax (a model that gives logits). */
-function softmaxRows(logits: Float32Array, count: number): Float32Array {
-  const out = new Float32Array(count * CLASSES);
-  for (let r = 0; r < count; r++) {
-    const o = r * CLASSES;
-    let max = -Infinity, sum = 0;
-    for (let k = 0; k < CLASSES; k++) max = Math.max(max, logits[o + k]);
-    for (let k = 0; k < CLASSES; k++) sum += out[o + k] = Math.exp(logits[o + k] - max);
-    for (let k = 0; k < CLASSES; k++) out[o + k] /= sum;
-  }
-  return out;
 }

@@ -24,6 +24,8 @@ export interface PagesPlan {
   replays?: string[];
   /** Files to offer as "your own model" on the live page (each expected to fail its checks). */
   badModels?: string[];
+  /** A file to offer with its description, expected to pass (its status line is reported). */
+  goodModel?: { file: string; layout: string; scale: string; output: string };
   /** Levels to draw on the live page's pad. */
   drawing?: number[];
 }
@@ -37,6 +39,7 @@ export interface PagesReport {
   /** Each replay's `window.identikitReplay`, or `{ error }`. */
   replays: { equal?: boolean; divergedAt?: number | null; error?: string }[];
   ownModels?: string[];
+  goodModel?: string;
   pad?: string;
   /** The pad's drawing turned into digit 3 with sketch ("Turn it into the digit"). */
   morph?: { converged: boolean; pixelsChanged?: number };
@@ -184,6 +187,25 @@ if (import.meta.main) {
         { timeout: 60_000 },
       );
       report.ownModels.push(await page.textContent("#own-status") ?? "");
+    }
+    if (plan.goodModel) {
+      const { file, layout, scale, output } = plan.goodModel;
+      await page.setInputFiles("#own-file", file);
+      await page.selectOption("#own-layout", layout);
+      await page.selectOption("#own-scale", scale);
+      await page.selectOption("#own-output", output);
+      await page.click("#own-load");
+      // Its own verdict, not the last file's.
+      await page.waitForFunction(
+        (name) => {
+          const text = document.querySelector("#own-status")?.textContent ?? "";
+          return text.startsWith(`${name} passed the checks`) ||
+            text.startsWith(`Cannot use ${name}:`);
+        },
+        file.split("/").pop()!,
+        { timeout: 60_000 },
+      );
+      report.goodModel = await page.textContent("#own-status") ?? "";
     }
     await page.screenshot({ path: shot("live"), fullPage: true });
   } finally {

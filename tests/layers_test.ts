@@ -247,6 +247,7 @@ Deno.test("the zoo's catalogue and the tensor names each live in one module that
 const PAGE_PURE = [
   "common/model_io.ts",
   "common/base64.ts",
+  "common/model_outputs.ts",
   "experiments/sweep/axes.ts",
   "experiments/sweep/cell_search.ts",
   "experiments/sweep/objective_schema.ts",

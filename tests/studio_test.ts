@@ -23,6 +23,7 @@ import { readConfigRecords } from "../experiments/store/config_records.ts";
 import { writeReport } from "../experiments/report/write_report.ts";
 import { sweepData } from "../studio/site_data.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
+import { externalModel } from "./_external_models.ts";
 import { BUNDLE_COMMAND, pathSegments, readBundles } from "../studio/server.ts";
 import { CHROMIUM } from "./_browser.ts";
 import type { PagesPlan, PagesReport } from "./_browser_pages.ts";
@@ -583,6 +584,13 @@ async function studioResults(): Promise<string> {
   return root;
 }
 
+/** The files the live page is offered as one's own: a PyTorch-style export and a wrong one. */
+async function ownModels(): Promise<void> {
+  const pytorch = { layout: "NCHW", scale: { min: 0, max: 255 }, logits: true } as const;
+  await externalModel(`${TMP}/pytorch.onnx`, pytorch);
+  await externalModel(`${TMP}/wide.onnx`, { ...pytorch, classes: 1000 });
+}
+
 /** Runs tests/_browser_pages.ts on a plan; its report. */
 async function browsePages(plan: PagesPlan): Promise<PagesReport> {
   const file = `${TMP}/pages-plan-${plan.prefix}.json`;
@@ -628,13 +636,17 @@ async function checkPages(report: PagesReport, results: string): Promise<void> {
     assert.equal(replay.equal, true, JSON.stringify(replay));
   }
   assert.equal(report.replays.length, 2);
-  assert.deepEqual(report.ownModels?.length, 2);
+  assert.deepEqual(report.ownModels?.length, 3);
   assert.match(
     report.ownModels![0],
     /^Cannot use bad\.onnx: Cannot open bad\.onnx: it is not a readable ONNX file/,
   );
-  // A well-formed ONNX file that is no classifier (the VAE's decoder) fails the CLI's checks.
+  // A well-formed ONNX file that is no classifier (the VAE's decoder) fails the CLI's checks,
+  // and so does a classifier of 1,000 classes.
   assert.match(report.ownModels![1], /^Cannot use vae\.onnx: (?!Cannot use)/);
+  assert.match(report.ownModels![2], /^Cannot use wide\.onnx: .*expected float32 \[N, 10\]/);
+  // A PyTorch-style export (NCHW, [0, 255], logits), described as in a config, is taken.
+  assert.match(report.goodModel ?? "", /^pytorch\.onnx passed the checks/);
   assert.equal(report.morph?.converged, true, JSON.stringify(report.morph));
   assert.ok(
     report.morph!.pixelsChanged! > 0 && report.morph!.pixelsChanged! < 784,
@@ -654,6 +666,7 @@ Deno.test({
     const screenshots = `${TMP}/screenshots`;
     await Deno.mkdir(screenshots, { recursive: true });
     await Deno.writeTextFile(`${TMP}/bad.onnx`, "not an ONNX file");
+    await ownModels();
     const studio = await startStudio([
       "--models-dir",
       "tests/tmp/models",
@@ -687,7 +700,13 @@ Deno.test({
         prefix: "served",
         sweep: "sketches",
         replays: ["sketches", "latents"],
-        badModels: [`${TMP}/bad.onnx`, `${TEST_MODELS_DIR}/vae.onnx`],
+        badModels: [`${TMP}/bad.onnx`, `${TEST_MODELS_DIR}/vae.onnx`, `${TMP}/wide.onnx`],
+        goodModel: {
+          file: `${TMP}/pytorch.onnx`,
+          layout: "NCHW",
+          scale: "0,255",
+          output: "logits",
+        },
         drawing: STROKE,
       });
     } finally {
@@ -709,6 +728,8 @@ Deno.test({
     if (!(await Deno.stat(`${results}/sketches/runs.jsonl`).catch(() => null))) {
       await studioResults();
     }
+    await Deno.writeTextFile(`${TMP}/bad.onnx`, "not an ONNX file");
+    await ownModels();
     const site = `${TMP}/studio-site`;
     await Deno.remove(site, { recursive: true }).catch(() => {});
     const args = ["--models-dir", "tests/tmp/models", "--results-dir", results, "--export", site];
@@ -758,7 +779,8 @@ Deno.test({
       prefix: "static",
       sweep: "sketches",
       replays: ["sketches", "latents"],
-      badModels: [`${TMP}/bad.onnx`, `${TEST_MODELS_DIR}/vae.onnx`],
+      badModels: [`${TMP}/bad.onnx`, `${TEST_MODELS_DIR}/vae.onnx`, `${TMP}/wide.onnx`],
+      goodModel: { file: `${TMP}/pytorch.onnx`, layout: "NCHW", scale: "0,255", output: "logits" },
       drawing: STROKE,
     });
     await checkPages(report, results);
