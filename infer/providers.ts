@@ -5,12 +5,7 @@
 
 import { UnavailableError, UsageError } from "../common/errors.ts";
 import { exists, fileUrl, PROJECT_ROOT } from "../common/files.ts";
-import {
-  checkModelIo,
-  LAYOUT_DIMS,
-  type ModelIo,
-  type ModelIoSpec,
-} from "../common/model_io.ts";
+import { checkModelIo, LAYOUT_DIMS, type ModelIo, type ModelIoSpec } from "../common/model_io.ts";
 import { parseProviderName, type ProviderName, PROVIDERS } from "../common/provider_names.ts";
 import {
   checkProbabilities,
