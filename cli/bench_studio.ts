@@ -5,6 +5,8 @@
  * long an identikit takes in the page, and how soon the folder's sweep page is interactive.
  */
 
+/// <reference lib="dom" />
+
 import { decodeGreyPng } from "../experiments/store/images.ts";
 import { readConfigRecords } from "../experiments/store/config_records.ts";
 import { cellKey, expandCells } from "../experiments/sweep/axes.ts";
@@ -17,8 +19,10 @@ import { liveQuery } from "../studio/live_cell.ts";
 import { pixelsChanged } from "../studio/replay.ts";
 import { intFlag, parseFolderFlags, runMain } from "./_cli.ts";
 import { CHROMIUM, liveResult, openChromium } from "./_chromium.ts";
+import type { Page } from "playwright-core";
 
-const USAGE = `Usage: deno task bench:studio results/<name> [--limit N] [--models-dir models]
+const USAGE =
+  `Usage: deno task bench:studio results/<name> [--limit N] [--screenshot F] [--models-dir models]
 
 Runs each record of the results folder again on the studio's live page in headless Chromium
 (Debian's ${CHROMIUM}, driven by playwright-core) and prints: how many of the page's results
@@ -28,6 +32,8 @@ loaded), and the time until the folder's sweep page is interactive (median of 3 
 It runs with all permissions: playwright reads /proc, which Deno grants only with --allow-all.
 
   --limit N         the first N records only (default: all)
+  --screenshot F    also save the sweep page's last board with a hover card as PNG file F
+                    (docs/studio.png is made so from results/strategies)
   --models-dir D    the models the page opens (default models/)
   --help, -h        this text`;
 
@@ -50,6 +56,7 @@ if (import.meta.main) {
       usage: USAGE,
       flags: {
         limit: { type: "string" },
+        screenshot: { type: "string" },
         "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
       },
     });
@@ -93,6 +100,13 @@ if (import.meta.main) {
           { timeout: 60_000 },
         );
         sweepMs.push(Math.round(await ready.jsonValue() as number));
+      }
+      if (values.screenshot) {
+        await screenshot(
+          page,
+          `${studio.url}sweep.html?name=${encodeURIComponent(name)}`,
+          values.screenshot,
+        );
       }
       for (const [i, r] of chosen.entries()) {
         const { result, error } = await liveResult<
@@ -164,4 +178,36 @@ function printSummary(dir: string, reruns: Rerun[], sweepMs: number[]): void {
       }`,
     );
   }
+}
+
+/**
+ * The sweep page's last board, a hover card open on one of its images with its nearest training
+ * digit, as a PNG (1000 × 700).
+ */
+async function screenshot(page: Page, url: string, file: string): Promise<void> {
+  await page.setViewportSize({ width: 1000, height: 700 });
+  const ready = () => page.waitForFunction(() => "identikitReady" in globalThis);
+  await page.goto(url, { waitUntil: "load" });
+  await ready();
+  // Pages of settings are the facets named "<page>: <settings>".
+  const pages = await page.$$eval(
+    "#facets a",
+    (links) => links.filter((a) => /^\d+:/.test(a.textContent ?? "")).length,
+  );
+  if (pages > 1) {
+    await page.goto(`${url}&page=${pages}`, { waitUntil: "load" });
+    await ready();
+  }
+  await page.evaluate(() => {
+    const boards = document.querySelectorAll("#boards section");
+    const last = boards[boards.length - 1];
+    scrollTo(0, last.getBoundingClientRect().top + scrollY - 20);
+  });
+  const images = await page.$$("#boards section:last-of-type img[data-record]");
+  await images[Math.min(24, images.length - 1)].hover();
+  await page.waitForFunction(() =>
+    /nearest training digit: a/.test(document.querySelector("#card")?.textContent ?? "")
+  );
+  await page.screenshot({ path: file });
+  console.error(`Wrote ${file}`);
 }

@@ -6,7 +6,7 @@ import { parseConfig } from "../experiments/sweep/config.ts";
 import { runExperiment } from "../experiments/scheduler/runner.ts";
 import { writeReport } from "../experiments/report/write_report.ts";
 import { decodeGreyPng, renderGrid } from "../experiments/store/images.ts";
-import { DOCS_FIGURES } from "../experiments/report/docs_figures.ts";
+import { DOCS_FIGURES, DOCS_SCREENSHOTS } from "../experiments/report/docs_figures.ts";
 import { fakeScorer } from "./_fake_scorer.ts";
 import { scratch } from "./_helpers.ts";
 import { runTask, taskFlags } from "./_task.ts";
@@ -65,9 +65,15 @@ async function tinyResults(root: string): Promise<void> {
 
 Deno.test("DOCS_FIGURES names every figure in docs/, each from a committed config", async () => {
   const files = [...Deno.readDirSync(`${PROJECT_ROOT}/docs`)].map((e) => e.name).sort();
-  assert.deepStrictEqual(DOCS_FIGURES.map((f) => f.file).sort(), files);
-  for (const f of DOCS_FIGURES) {
+  assert.deepStrictEqual([...DOCS_FIGURES, ...DOCS_SCREENSHOTS].map((f) => f.file).sort(), files);
+  for (const f of [...DOCS_FIGURES, ...DOCS_SCREENSHOTS]) {
     assert.ok((await Deno.stat(`${PROJECT_ROOT}/${f.config}`)).isFile, f.config);
+  }
+  // A screenshot's command is a task that exists and writes that very file.
+  const tasks = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}/deno.json`)).tasks;
+  for (const s of DOCS_SCREENSHOTS) {
+    assert.ok(s.command.split(" ")[2] in tasks, s.command);
+    assert.ok(s.command.endsWith(`--screenshot docs/${s.file}`), s.command);
   }
   // The task reads the project and writes docs/, nothing else.
   assert.deepStrictEqual(await taskFlags("docs:figures"), ["--allow-read=.", "--allow-write=docs"]);

@@ -42,6 +42,19 @@ export const DOCS_FIGURES: readonly DocsFigure[] = [
   { file: "identikit-distances.svg", config: "configs/identikit.json", source: "distances.svg" },
 ];
 
+/**
+ * The pictures in docs/ that are screenshots of the studio, not report figures: each is
+ * rebuilt by its command (in a browser, which docs:figures does not start) from its config's
+ * results folder.
+ */
+export const DOCS_SCREENSHOTS: readonly { file: string; config: string; command: string }[] = [
+  {
+    file: "studio.png",
+    config: "configs/strategies.json",
+    command: "deno task bench:studio results/strategies --limit 1 --screenshot docs/studio.png",
+  },
+];
+
 /** Where to read and write; paths relative to the project root or absolute. */
 export interface DocsFiguresOptions {
   /** The folder holding the configs' results folders (`results`). */
