@@ -24,8 +24,9 @@ else of the project.
 
   --port P          port to listen on (default 8000; 0 picks a free one)
   --host H          address to bind (default 127.0.0.1, this machine only). The task may only
-                    listen on 127.0.0.1; for another address run it with that permission:
-                    deno run --allow-read=. --allow-net=H cli/studio.ts --host H
+                    listen on 127.0.0.1:8000; for another port or address run it (once the task
+                    has bundled the pages) with that permission:
+                    deno run --allow-read=. --allow-net=H:P cli/studio.ts --host H --port P
   --models-dir D    the models folder to serve (default models/)
   --results-dir D   the results folder to serve (default results/)
   --export DIR      write the pages and the data they show as a static site into DIR (a new
@@ -59,15 +60,22 @@ if (import.meta.main) {
         root: PROJECT_ROOT,
       });
     } catch (error) {
+      // The task may listen on 127.0.0.1:8000 alone; elsewhere, the permission for that address.
+      const grant = (p: string) =>
+        `deno run --allow-read=. --allow-net=${host}${
+          p === "0" ? "" : `:${p}`
+        } cli/studio.ts --host ${host} --port ${p}`;
       if (error instanceof Deno.errors.NotCapable) {
         throw new UsageError(`Cannot listen on ${host}:${port}: no permission`, {
-          hint: `deno task studio may only listen on 127.0.0.1; for --host ${host} run ` +
-            `deno run --allow-read=. --allow-net=${host} cli/studio.ts --host ${host}`,
+          hint: `deno task studio may only listen on 127.0.0.1:8000 (after bundling its pages); ` +
+            `for ${host}:${port} run ${grant(String(port))}`,
         });
       }
       if (error instanceof Deno.errors.AddrInUse) {
         throw new UsageError(`Cannot listen on ${host}:${port}: the port is in use`, {
-          hint: "Choose another with --port (0 picks a free one).",
+          hint: `Stop what uses it, or choose another port, e.g. ${
+            grant("8001")
+          } (0 picks a free one)`,
         });
       }
       throw error;

@@ -23,7 +23,7 @@ export interface ExportSummary {
 
 /**
  * Writes the static site into `dir`: a new or empty folder, or an earlier export (which it
- * updates). Any other non-empty folder is refused with a UsageError, so nothing of the user's is
+ * replaces). Any other non-empty folder is refused with a UsageError, so nothing of the user's is
  * overwritten. `log` hears of each sweep as it is written.
  */
 export async function exportStudio(
@@ -31,12 +31,22 @@ export async function exportStudio(
   log: (line: string) => void = () => {},
 ): Promise<ExportSummary> {
   const { dir } = options;
-  await checkTarget(dir);
+  if (await checkTarget(dir)) {
+    // An earlier export: emptied first, so that nothing of a sweep or model gone since stays.
+    const names = [];
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    for (const name of names) await Deno.remove(`${dir}/${name}`, { recursive: true });
+  }
   const write = async (path: string, data: string | Uint8Array) => {
     const full = `${dir}/${path}`;
     await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
     await writeFileAtomic(full, typeof data === "string" ? new TextEncoder().encode(data) : data);
   };
+  // The mark first: an export stopped half way is still one, which the next export replaces.
+  await write(
+    EXPORT_MARK,
+    "A static export of the identikit studio (deno task studio --export).\n",
+  );
   for (const page of PAGE_NAMES) await write(`${page}.html`, pageHtml(page));
   for (const [name, code] of Object.entries(await readBundles(options.root))) {
     await write(`assets/${name}`, code);
@@ -105,10 +115,6 @@ export async function exportStudio(
       optional: true,
     });
   }
-  await write(
-    EXPORT_MARK,
-    "A static export of the identikit studio (deno task studio --export).\n",
-  );
   return {
     dir,
     sweeps: index.sweeps.filter((s) => !s.problem).length,
@@ -117,14 +123,17 @@ export async function exportStudio(
   };
 }
 
-/** Refuses a target folder that holds anything but an earlier export. */
-async function checkTarget(dir: string): Promise<void> {
+/**
+ * Refuses a target folder that holds anything but an earlier export; true when it is an earlier
+ * export (to be replaced), false when it is new or empty.
+ */
+async function checkTarget(dir: string): Promise<boolean> {
   let entries: string[];
   try {
     entries = [];
     for await (const e of Deno.readDir(dir)) entries.push(e.name);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
+    if (error instanceof Deno.errors.NotFound) return false;
     if (error instanceof Deno.errors.NotADirectory) {
       throw new UsageError(`Cannot export to ${dir}: it is a file`, {
         hint: "Name a new or empty folder (or an earlier export), e.g. --export site",
@@ -138,4 +147,5 @@ async function checkTarget(dir: string): Promise<void> {
       { hint: "Name a new or empty folder (or an earlier export), e.g. --export site" },
     );
   }
+  return entries.length > 0;
 }

@@ -71,7 +71,17 @@ async function startStudio(
 ): Promise<{ url: string; child: Deno.ChildProcess; stop(): Promise<void> }> {
   await bundlePages();
   const child = new Deno.Command("deno", {
-    args: ["run", ...await taskFlags("studio"), "cli/studio.ts", "--port", "0", ...args],
+    // The task listens on 127.0.0.1:8000 only; a test takes any free port of 127.0.0.1.
+    args: [
+      "run",
+      ...(await taskFlags("studio")).map((f) =>
+        f === "--allow-net=127.0.0.1:8000" ? "--allow-net=127.0.0.1" : f
+      ),
+      "cli/studio.ts",
+      "--port",
+      "0",
+      ...args,
+    ],
     cwd: PROJECT_ROOT,
     stdin: "null",
     stdout: "piped",
@@ -245,7 +255,7 @@ Deno.test("deno task studio lists its flags, and refuses a bad port or an addres
   assert.deepEqual(flags.filter((f) => /^--allow-(run|write|env|ffi|sys|all)/.test(f)), [
     "--allow-write=site",
   ]);
-  assert.ok(flags.includes("--allow-net=127.0.0.1"), flags.join(" "));
+  assert.ok(flags.includes("--allow-net=127.0.0.1:8000"), flags.join(" "));
   const help = await studioCli(["--help"]);
   assert.equal(help.code, 0);
   for (const flag of ["--port", "--host", "--models-dir", "--results-dir", "--help"]) {
@@ -258,6 +268,14 @@ Deno.test("deno task studio lists its flags, and refuses a bad port or an addres
   assert.equal(host.code, 2);
   assert.match(host.stderr, /Cannot listen on 0\.0\.0\.0:0: no permission/);
   assert.match(host.stderr, /--allow-net=0\.0\.0\.0 cli\/studio\.ts --host 0\.0\.0\.0/);
+  // The task may listen on its own port alone.
+  const other = await studioCli(["--port", "8001"]);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /Cannot listen on 127\.0\.0\.1:8001: no permission/);
+  assert.match(
+    other.stderr,
+    /--allow-net=127\.0\.0\.1:8001 cli\/studio\.ts --host 127\.0\.0\.1 --port 8001/,
+  );
 });
 
 Deno.test("the studio refuses path traversal, symlinks out of its folders and everything else", async () => {
@@ -771,8 +789,11 @@ Deno.test({
       /it is not empty and is not an earlier studio export/,
     );
     assert.deepEqual([...Deno.readDirSync(other)].map((e) => e.name), ["keep.txt"]);
-    // An earlier export is updated in place.
+    // An earlier export is replaced: nothing of a sweep gone since stays.
+    await Deno.writeTextFile(`${site}/data/sweeps/gone.json`, "{}");
     assert.equal((await run(args)).code, 0);
+    assert.equal(await Deno.stat(`${site}/data/sweeps/gone.json`).catch(() => null), null);
+    assert.ok((await Deno.stat(`${site}/data/sweeps/sketches.json`)).isFile);
     const report = await browsePages({
       serve: site,
       screenshots: `${TMP}/screenshots`,
