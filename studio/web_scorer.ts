@@ -62,9 +62,7 @@ export function loadOrt(provider: WebProvider = "auto"): Promise<{
   ort: typeof Ort;
   provider: "wasm" | "webgpu";
 }> {
-  const known = ortModules.get(provider);
-  if (known) return known;
-  const loading = (async () => {
+  return opened(ortModules, provider, async () => {
     const gpu = provider === "webgpu" || (provider === "auto" && await hasWebGpu());
     const file = gpu ? "ort.webgpu.min.mjs" : "ort.wasm.min.mjs";
     const ort = await import(new URL(`ort/${file}`, document.baseURI).href) as typeof Ort;
@@ -73,9 +71,7 @@ export function loadOrt(provider: WebProvider = "auto"): Promise<{
     ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? 0 : 1;
     ort.env.logLevel = "error";
     return { ort, provider: gpu ? "webgpu" as const : "wasm" as const };
-  })();
-  ortModules.set(provider, loading);
-  return loading;
+  });
 }
 
 /** A model file: by name from the served models/, or bytes dropped on the page with their io. */
@@ -103,13 +99,18 @@ export function openWebScorer(
 ): Promise<ScoreFn> {
   // One session per file and backend for the page's life: every run reuses it.
   const key = typeof source === "string" ? `${provider}:${source}` : source;
-  let open = scorers.get(key);
-  if (!open) {
-    open = openScorer(source, provider);
-    scorers.set(key, open);
-    open.catch(() => scorers.delete(key));
+  return opened(scorers, key, () => openScorer(source, provider));
+}
+
+/** What `cache` holds under `key`, opened once; a failed opening is forgotten (tried again). */
+function opened<K, T>(cache: Map<K, Promise<T>>, key: K, open: () => Promise<T>): Promise<T> {
+  let promise = cache.get(key);
+  if (!promise) {
+    promise = open();
+    cache.set(key, promise);
+    promise.catch(() => cache.delete(key));
   }
-  return open;
+  return promise;
 }
 
 /** The sessions opened so far, by backend and name (or by a dropped file's object). */
@@ -183,13 +184,7 @@ function openWebDecoder(
   name: string,
   provider: WebProvider = "auto",
 ): Promise<(latents: Float32Array, count: number) => Promise<Float32Array>> {
-  let open = decoders.get(`${provider}:${name}`);
-  if (!open) {
-    open = openDecoder(name, provider);
-    decoders.set(`${provider}:${name}`, open);
-    open.catch(() => decoders.delete(`${provider}:${name}`));
-  }
-  return open;
+  return opened(decoders, `${provider}:${name}`, () => openDecoder(name, provider));
 }
 
 const decoders = new Map<string, ReturnType<typeof openDecoder>>();
@@ -228,25 +223,25 @@ export async function openWebScoring(
   extra: { models?: string[]; decoders?: string[]; provider?: WebProvider } = {},
 ): Promise<Scoring> {
   const primaryName = typeof primary === "string" ? primary : primary.name;
-  const scorers = new Map<string, ScoreFn>([[
+  const byName = new Map<string, ScoreFn>([[
     primaryName,
     await openWebScorer(primary, extra.provider),
   ]]);
   for (const m of extra.models ?? []) {
-    if (m !== PRIMARY_MODEL && !scorers.has(m)) {
-      scorers.set(m, await openWebScorer(m, extra.provider));
+    if (m !== PRIMARY_MODEL && !byName.has(m)) {
+      byName.set(m, await openWebScorer(m, extra.provider));
     }
   }
-  const decoders = new Map<string, Awaited<ReturnType<typeof openWebDecoder>>>();
-  for (const d of extra.decoders ?? []) decoders.set(d, await openWebDecoder(d, extra.provider));
+  const renderers = new Map<string, Awaited<ReturnType<typeof openWebDecoder>>>();
+  for (const d of extra.decoders ?? []) renderers.set(d, await openWebDecoder(d, extra.provider));
   return {
     score(model, images, count) {
-      const s = scorers.get(model === PRIMARY_MODEL ? primaryName : model);
+      const s = byName.get(model === PRIMARY_MODEL ? primaryName : model);
       if (!s) throw new Error(`Cannot score with model "${model}": it is not loaded`);
       return s(images, count);
     },
     decode(decoder, latents, count) {
-      const d = decoders.get(decoder);
+      const d = renderers.get(decoder);
       if (!d) throw new Error(`Cannot decode with "${decoder}": it is not loaded`);
       return d(latents, count);
     },
