@@ -10,16 +10,9 @@
 
 import { toBase64 } from "../common/base64.ts";
 import type { ModelIoSpec } from "../common/model_io.ts";
-import {
-  advanceTogether,
-  createPrng,
-  createSearch,
-  type Scoring,
-  type SearchStepper,
-  STRATEGY_NAMES,
-} from "../experiments/search/mod.ts";
+import { type Scoring, STRATEGY_NAMES } from "../experiments/search/mod.ts";
 import { type LiveRun, liveRun } from "./live_cell.ts";
-import { pixelsChanged } from "./replay.ts";
+import { pixelsChanged, replay } from "./replay.ts";
 import type { SiteIndex } from "./site_data.ts";
 import { drawBars, drawLevels, element, fetchJson, fromBase64, h, markReady } from "./ui.ts";
 import {
@@ -103,33 +96,25 @@ async function runLive(
     ...(options.provider ? { provider: options.provider } : {}),
   });
   const digit = run.cell.digit;
-  const search: SearchStepper = createSearch(
-    { ...run.search, ...(options.base ? { baseImage: options.base } : {}) },
-    createPrng(run.prngSeed),
-  );
   const started = performance.now();
   let shown = -Infinity;
   let painted = started;
-  // Images scored so far (shifted copies of a jittering objective included).
-  let scored = 0;
-  while (!search.done) {
-    scored += await advanceTogether([search], scoring);
-    if (search.best > shown) {
-      drawLevels(canvas, search.image);
-      drawBars(bars, search.probabilities, digit);
-      shown = search.best;
-      status.textContent = `step ${search.iteration}, ${scored} images scored, ${
-        (performance.now() - started).toFixed(0)
-      } ms`;
-      // Let the page paint, at most every FRAME_MS: a task boundary, where the browser renders
-      // when a frame is due. A render at each improvement doubled a short search's time.
-      if (performance.now() - painted >= FRAME_MS) {
-        await nextTask();
-        painted = performance.now();
-      }
+  const search = { ...run.search, ...(options.base ? { baseImage: options.base } : {}) };
+  const result = await replay({ search, prngSeed: run.prngSeed }, scoring, async (step, scored) => {
+    if (step.best <= shown) return;
+    drawLevels(canvas, step.image);
+    drawBars(bars, step.probabilities, digit);
+    shown = step.best;
+    status.textContent = `step ${step.iteration}, ${scored} images scored, ${
+      (performance.now() - started).toFixed(0)
+    } ms`;
+    // Let the page paint, at most every FRAME_MS: a task boundary, where the browser renders
+    // when a frame is due. A render at each improvement doubled a short search's time.
+    if (performance.now() - painted >= FRAME_MS) {
+      await nextTask();
+      painted = performance.now();
     }
-  }
-  const result = search.result();
+  });
   const wallMs = performance.now() - started;
   drawLevels(canvas, result.image);
   drawBars(bars, result.finalProbabilities, digit);

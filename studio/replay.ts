@@ -48,18 +48,21 @@ export function replayPlan(config: ResolvedConfig, key: string): ReplayPlan {
 }
 
 /**
- * Runs the plan's search to its end; `onStep` hears of each step (after the base image's, the
- * stepper at step 0), so that a page may draw the image as it grows.
+ * Runs the plan's seeded search to its end (a record's replay, the live page's run); `onStep`
+ * hears of each step (after the base image's, the stepper at step 0) with the images scored so
+ * far (shifted copies of a jittering objective included), so that a page may draw the image as
+ * it grows.
  */
 export async function replay(
   plan: Pick<ReplayPlan, "search" | "prngSeed">,
   scoring: Scoring,
-  onStep?: (search: SearchStepper) => void | Promise<void>,
+  onStep?: (search: SearchStepper, scored: number) => void | Promise<void>,
 ): Promise<SearchResult> {
   const search = createSearch(plan.search, createPrng(plan.prngSeed));
+  let scored = 0;
   while (!search.done) {
-    await advanceTogether([search], scoring);
-    await onStep?.(search);
+    scored += await advanceTogether([search], scoring);
+    await onStep?.(search, scored);
   }
   return search.result();
 }
