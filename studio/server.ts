@@ -89,6 +89,11 @@ export const BUNDLE_COMMAND: readonly string[] = [
   ...Object.values(BUNDLES),
 ];
 
+/** What to run when the bundle is missing or stale. */
+const REBUNDLE = `Run \`deno task studio\` (it bundles them first), or \`deno ${
+  BUNDLE_COMMAND.join(" ")
+}\`.`;
+
 /**
  * Reads the bundled scripts; a missing bundle, or one older than any source it is made of, is
  * bad input that names the command to run (serving stale pages would hide a change).
@@ -104,9 +109,7 @@ export async function readBundles(root: string): Promise<Record<string, string>>
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
       throw new UsageError(`The studio's pages are not bundled: ${BUNDLE_DIR}/${name} is missing`, {
-        hint: `Run \`deno task studio\` (it bundles them first), or \`deno ${
-          BUNDLE_COMMAND.join(" ")
-        }\`.`,
+        hint: REBUNDLE,
       });
     }
   }
@@ -115,11 +118,7 @@ export async function readBundles(root: string): Promise<Record<string, string>>
     if (newer > oldest) {
       throw new UsageError(
         `The studio's pages in ${BUNDLE_DIR}/ are older than the code they are made of`,
-        {
-          hint: `Run \`deno task studio\` (it bundles them first), or \`deno ${
-            BUNDLE_COMMAND.join(" ")
-          }\`.`,
-        },
+        { hint: REBUNDLE },
       );
     }
   }

@@ -81,8 +81,6 @@ export interface SweepData {
   /** The config's model by name, or null for an external file (no replay in the page). */
   model: string | null;
   settings: { key: string; label: string }[];
-  digits: number[];
-  seeds: number[];
   records: SweepRecord[];
   /** The report's figures in the folder: `figures.json` (its specs) and the SVG files. */
   figures: { specs: boolean; svg: string[] };
@@ -221,8 +219,6 @@ export async function sweepData(resultsDir: string, name: string): Promise<Sweep
       ...config.otherModels,
     },
     settings,
-    digits: config.digits,
-    seeds: config.seeds,
     records: rows,
   };
 }

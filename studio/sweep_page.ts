@@ -48,11 +48,14 @@ export async function startSweep(): Promise<void> {
     }. ` +
     `Orange frames: runs that did not. Hover an image for its record, click it for the run and its replay.`;
   const pages = Math.ceil(data.settings.length / BOARDS_PER_PAGE);
-  const seedPages = Math.ceil(data.seeds.length / SEEDS_PER_BOARD);
+  const seedPages = Math.ceil(data.config.seeds.length / SEEDS_PER_BOARD);
   const page = clamp(Number(params.get("page") ?? 1), 1, pages);
   const seedPage = clamp(Number(params.get("seeds") ?? 1), 1, seedPages);
   drawFacets(data, page, pages, seedPage, seedPages);
-  const seeds = data.seeds.slice((seedPage - 1) * SEEDS_PER_BOARD, seedPage * SEEDS_PER_BOARD);
+  const seeds = data.config.seeds.slice(
+    (seedPage - 1) * SEEDS_PER_BOARD,
+    seedPage * SEEDS_PER_BOARD,
+  );
   const shown = data.settings.slice((page - 1) * BOARDS_PER_PAGE, page * BOARDS_PER_PAGE);
   const byCell = new Map(data.records.map((r) => [`${r.setting}|${r.digit}|${r.seed}`, r]));
   boards.replaceChildren(
@@ -119,8 +122,8 @@ function drawFacets(
   }
   if (seedPages > 1) {
     for (let s = 1; s <= seedPages; s++) {
-      const first = data.seeds[(s - 1) * SEEDS_PER_BOARD];
-      const last = data.seeds[Math.min(s * SEEDS_PER_BOARD, data.seeds.length) - 1];
+      const first = data.config.seeds[(s - 1) * SEEDS_PER_BOARD];
+      const last = data.config.seeds[Math.min(s * SEEDS_PER_BOARD, data.config.seeds.length) - 1];
       buttons.push(
         h(
           "a",
@@ -152,7 +155,7 @@ function board(
     h("span", { class: "col", title: "rows: digits; columns: seeds" }, "seed"),
     ...seeds.map((s) => h("span", { class: "col" }, String(s))),
   );
-  for (const digit of data.digits) {
+  for (const digit of data.config.digits) {
     grid.append(h("span", { class: "rowlabel" }, String(digit)));
     for (const seed of seeds) {
       const r = byCell.get(`${setting}|${digit}|${seed}`);
