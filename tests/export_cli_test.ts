@@ -5,7 +5,6 @@ import { sha256Hex } from "../common/files.ts";
 import { compareParity, PARITY_MAX_DIFF } from "../cli/_export_checked.ts";
 import { scratch } from "./_helpers.ts";
 import { runCli } from "./_cli.ts";
-import { runTask } from "./_task.ts";
 import { TEST_MODELS_DIR, tinyModel } from "./_models.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -124,16 +123,4 @@ Deno.test("compareParity() counts argmax flips, forgives near-ties, and fails on
   assert.ok(Number.isNaN(n.maxDiff));
   assert.ok(!n.ok);
   assert.throws(() => compareParity(ref.slice(0, 10), ref, labels), RangeError);
-});
-
-Deno.test("deno task export with a --models-dir it may not write exits 2 before the parity check", async () => {
-  const { code, stderr } = await runTask("export", "cli/export.ts", [
-    "--model",
-    "softmax",
-    "--models-dir",
-    "/tmp/identikit-not-models",
-  ]);
-  assert.equal(code, 2, stderr);
-  assert.match(stderr, /--models-dir \/tmp\/identikit-not-models: this task may not write there/);
-  assert.doesNotMatch(stderr, /NotCapable|parity/i);
 });

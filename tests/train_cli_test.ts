@@ -182,14 +182,17 @@ Deno.test({
   },
 });
 
-Deno.test("deno task train with a --models-dir it may not write exits 2 before training, naming the folder", async () => {
-  const { code, stderr } = await runTask("train", "cli/train.ts", [
-    "--model",
-    "softmax",
-    "--models-dir",
-    "/tmp/identikit-not-models",
-  ]);
-  assert.equal(code, 2, stderr);
-  assert.match(stderr, /--models-dir \/tmp\/identikit-not-models: this task may not write there/);
-  assert.doesNotMatch(stderr, /NotCapable|Training|epoch/);
+Deno.test("deno task train and export with a --models-dir they may not write exit 2 before any work, naming the folder", async () => {
+  for (const task of ["train", "export"]) {
+    const { code, stderr } = await runTask(task, `cli/${task}.ts`, [
+      "--model",
+      "softmax",
+      "--models-dir",
+      "/tmp/identikit-not-models",
+    ]);
+    assert.equal(code, 2, `${task}: ${stderr}`);
+    assert.match(stderr, /--models-dir \/tmp\/identikit-not-models: this task may not write there/);
+    // Neither training nor the parity check ran, and no stack trace.
+    assert.doesNotMatch(stderr, /NotCapable|Training|epoch|parity/i, task);
+  }
 });
