@@ -26,6 +26,7 @@ export const MODEL_NAMES = [
   "softmax-tutorial",
   "cnn-tutorial",
   "cnn-s2",
+  "cnn-w1",
   "lenet",
   "mlp",
   "cnn-random",
@@ -59,6 +60,11 @@ export interface TrainingDefaults {
   skip?: number;
   /** Initialisation: Glorot uniform weights and zero biases, or the tutorial's. */
   init?: "glorot" | "tutorial" | "zeros";
+  /**
+   * Data-parallel workers when `--workers` is not given, where the recipe fixes it (it changes the
+   * trained bytes); otherwise {@linkcode defaultWorkersFor}'s rule.
+   */
+  workers?: number;
   /** Every number of a published recipe, with where it comes from (copied into the metadata). */
   recipe?: Readonly<Record<string, string>>;
 }
@@ -97,6 +103,18 @@ export const TRAINING_DEFAULTS: Readonly<Record<ModelName, Readonly<TrainingDefa
       learningRate: 1e-3,
       optimizer: "adam",
       description: "the same CNN trained from another seed",
+    },
+    // The CNN of the first regime map: cnn's recipe on the main thread (99.24 %), so that the
+    // stalls can be compared across networks by name (the stalls-on-every-network issue).
+    "cnn-w1": {
+      architecture: "cnn",
+      seed: 1,
+      epochs: 3,
+      batchSize: 64,
+      learningRate: 1e-3,
+      optimizer: "adam",
+      workers: 1,
+      description: "cnn's recipe trained on the main thread (one worker, another model), ~99.2 %",
     },
     lenet: {
       architecture: "lenet",

@@ -21,8 +21,12 @@ Deno.test("defaultWorkersFor() gives every model the same count on 1, 2, 4 and 1
       assert.strictEqual(coreCount(), cores, "the stub took");
       return MODEL_NAMES.map((m) => [m, defaultWorkersFor(m, TRAINING_DEFAULTS[m].batchSize)]);
     });
-  // The README's models were trained on 2 workers: the CNNs' default stays that count.
-  const expected = MODEL_NAMES.map((m) => [m, TRAINING_DEFAULTS[m].architecture === "cnn" ? 2 : 1]);
+  // The README's models were trained on 2 workers: the CNNs' default stays that count, but
+  // cnn-w1, whose recipe is the main thread (the first regime map's model).
+  const expected = MODEL_NAMES.map((m) => [
+    m,
+    m === "cnn-w1" ? 1 : TRAINING_DEFAULTS[m].architecture === "cnn" ? 2 : 1,
+  ]);
   for (const cores of [1, 2, 4, 16]) {
     assert.deepStrictEqual(table(cores), expected, `${cores} cores`);
   }
@@ -35,6 +39,7 @@ Deno.test("defaultWorkersFor() still gives each worker at least MIN_SLICE images
     assert.strictEqual(defaultWorkersFor("cnn", 2 * MIN_SLICE), 2);
     assert.strictEqual(defaultWorkersFor("cnn", 1), 1);
     assert.strictEqual(defaultWorkersFor("cnn-tutorial", 50), 2);
+    assert.strictEqual(defaultWorkersFor("cnn-w1", 64), 1);
     assert.strictEqual(defaultWorkersFor("vae", 100), 1);
     assert.strictEqual(defaultWorkersFor("lenet", 64), 1);
   });

@@ -26,9 +26,11 @@ export const DEFAULT_CNN_WORKERS = 2;
  * machine: {@linkcode DEFAULT_CNN_WORKERS} for the convolutional networks (minutes to hours of
  * training), but never fewer than {@linkcode MIN_SLICE} images each; the main thread for the
  * rest, which train in seconds and would spend more on starting workers and passing messages
- * than they save.
+ * than they save. A recipe that names its count (`cnn-w1`) keeps it.
  */
 export function defaultWorkersFor(model: ModelName, batchSize: number): number {
+  const fixed = TRAINING_DEFAULTS[model].workers;
+  if (fixed !== undefined) return fixed;
   if (TRAINING_DEFAULTS[model].architecture !== "cnn") return 1;
   return Math.max(1, Math.min(DEFAULT_CNN_WORKERS, Math.floor(batchSize / MIN_SLICE)));
 }
