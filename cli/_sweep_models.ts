@@ -21,6 +21,29 @@ export interface OpenSweep {
   close(): Promise<void>;
 }
 
+/**
+ * Refuses a model file whose sha256 does not start with the config's pin for it (`sha256` in
+ * the config): the sweep would measure another network than the one its numbers name.
+ */
+export function checkPin(
+  config: Pick<ResolvedConfig, "sha256">,
+  name: string,
+  sha256: string,
+  modelsDir: string,
+): void {
+  const pin = config.sha256?.[name];
+  if (pin === undefined || sha256.startsWith(pin)) return;
+  throw new UsageError(
+    `Model ${name} in ${modelsDir}/ is not the one the config pins: its ONNX sha256 is ${
+      sha256.slice(0, 16)
+    }…, the config's "sha256.${name}" is ${pin}`,
+    {
+      hint:
+        `Train it by its recipe (deno task train --model ${name} --models-dir ${modelsDir}, without --workers, --seed, --epochs, --steps or --limit), or drop the pin to measure this file instead.`,
+    },
+  );
+}
+
 // Over 80 lines: opens models one by one and must close every one already open when a later one
 // fails; one function keeps that cleanup in one place.
 /**
@@ -50,6 +73,7 @@ export async function openSweepModels(
       const name = modelLabel(ref);
       if (name === primaryName || scorers.has(name)) continue;
       const loaded = await loadModel(modelsDir, ref);
+      checkPin(config, name, loaded.sha256, modelsDir);
       // A judge must not be a search model under another name (the same file).
       const twin = searchFiles.get(loaded.sha256);
       if (twin !== undefined && extra.judges.includes(ref as never)) {
@@ -64,6 +88,7 @@ export async function openSweepModels(
     }
     for (const name of extra.decoders) {
       const loaded = await loadModel(modelsDir, name);
+      checkPin(config, name, loaded.sha256, modelsDir);
       decoders.set(name, await createDecoder(loaded.bytes, loaded.source));
       shas[name] = loaded.sha256;
     }

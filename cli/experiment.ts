@@ -33,7 +33,7 @@ import type { Scorer } from "../infer/providers.ts";
 import { closingTable } from "../experiments/report/markdown.ts";
 import { createScorer } from "../infer/providers.ts";
 import { type ModelName, TRAINING_DEFAULTS } from "../common/model_names.ts";
-import { openSweepModels } from "./_sweep_models.ts";
+import { checkPin, openSweepModels } from "./_sweep_models.ts";
 import { sweepModels } from "../experiments/judge/judges.ts";
 import { trainWithProgress } from "./_train_progress.ts";
 
@@ -306,9 +306,11 @@ function reportOutcome(
 async function describeModels(
   resultsDir: string,
   config: ResolvedConfig,
-  { model, scorer, reference }: {
+  { model, scorer, reference, others }: {
     model: Awaited<ReturnType<typeof loadModel>>;
     scorer: Scorer;
+    /** sha256 of the sweep's other models (ensembles, networks swept, decoders, judges). */
+    others: Record<string, string>;
     reference?: { median: number; p95: number; testDistances: unknown };
   },
 ): Promise<void> {
@@ -316,6 +318,7 @@ async function describeModels(
     ...(model.meta ?? {}),
     ...(isExternal(config.model) ? { onnx: model.source, io: scorer.io } : {}),
     sha256Onnx: model.sha256,
+    ...(Object.keys(others).length > 0 ? { otherModels: others } : {}),
     provider: config.provider,
     device: scorer.device,
   });
@@ -346,6 +349,7 @@ async function main(): Promise<number> {
     });
     if (!ready) return stop.code();
     const model = await loadModel(modelsDir, config.model);
+    checkPin(config, modelLabel(config.model), model.sha256, modelsDir);
     const scorer = await createScorer(config.provider, model.bytes, model.scorer);
     let opened;
     try {
@@ -372,7 +376,12 @@ async function main(): Promise<number> {
         onProgress: progress.onProgress,
       });
       progress.stop();
-      await describeModels(resultsDir, config, { model, scorer, reference: opened.reference });
+      await describeModels(resultsDir, config, {
+        model,
+        scorer,
+        reference: opened.reference,
+        others: opened.shas,
+      });
       if (!outcome.interrupted && !shard) {
         const { writeReport } = await import("../experiments/report/write_report.ts");
         summary = await writeReport(resultsDir, {

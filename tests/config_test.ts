@@ -46,7 +46,7 @@ Deno.test("parseConfig() fills defaults and expands a seed count to 1…n", () =
 Deno.test("parseConfig() rejects unknown keys, naming them and the allowed ones", () => {
   assert.strictEqual(
     configError({ name: "x", mask: [500] }),
-    'Cannot run experiment: test.json is not a valid config:\n  - "(top level)" has unknown key(s) "mask"; allowed keys: $schema, name, description, model, provider, digits, seeds, masks, target, maxIterations, maxEvaluations, patience, perturbation, base, strategy, objective, judges',
+    'Cannot run experiment: test.json is not a valid config:\n  - "(top level)" has unknown key(s) "mask"; allowed keys: $schema, name, description, model, provider, digits, seeds, masks, target, maxIterations, maxEvaluations, patience, perturbation, base, strategy, objective, judges, sha256',
   );
   assert.match(
     configError({ name: "x", perturbation: { density: 0.1, amplitude: 0.2, sigma: 1 } }),
@@ -219,4 +219,27 @@ Deno.test("searchHash() ignores the sweep axes and key order but not the search 
   assert.notStrictEqual(await searchHash(a, "m2"), h);
   const reordered = Object.fromEntries(Object.entries(a).reverse()) as typeof a;
   assert.strictEqual(await configHash(reordered), await configHash(a));
+});
+
+Deno.test("parseConfig() takes sha256 pins of the sweep's models only, as hex prefixes, outside the search hash", async () => {
+  const pinned = parseConfig({
+    name: "x",
+    objective: ["probability", { name: "probability", models: ["cnn-tutorial"] }],
+    sha256: { cnn: "96fd9080", "cnn-tutorial": "abcdef0123" },
+  });
+  assert.deepStrictEqual(pinned.sha256, { cnn: "96fd9080", "cnn-tutorial": "abcdef0123" });
+  const { sha256: _, ...plain } = pinned;
+  assert.strictEqual(
+    await searchHash(pinned, "f".repeat(64)),
+    await searchHash(plain, "f".repeat(64)),
+  );
+  assert.notStrictEqual(await configHash(pinned), await configHash(plain));
+  assert.match(
+    configError({ name: "x", sha256: { lenet: "96fd9080" } }),
+    /"sha256.lenet": the sweep uses no model "lenet" \(it uses "cnn"\); pin only those/,
+  );
+  assert.match(
+    configError({ name: "x", sha256: { cnn: "96FD" } }),
+    /"sha256.cnn" must be 8 to 64 lowercase hex digits: a prefix of the ONNX file's sha256, received "96FD"/,
+  );
 });

@@ -371,3 +371,42 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  ...opts,
+  name:
+    "a config's sha256 pin runs on the model it names and refuses another file (exit 2, nothing created)",
+  fn: async () => {
+    await tinyModel("cnn");
+    const dir = await scratch("cli-pin");
+    const onnx = await Deno.readFile(`${TEST_MODELS_DIR}/cnn.onnx`);
+    const sha = [...new Uint8Array(await crypto.subtle.digest("SHA-256", onnx))]
+      .map((b) => b.toString(16).padStart(2, "0")).join("");
+    const run = (config: Record<string, unknown>) =>
+      writeConfig(dir, config).then((path) =>
+        runCli("cli/experiment.ts", [
+          path,
+          "--models-dir",
+          TEST_MODELS_DIR,
+          "--results-dir",
+          `${dir}/results`,
+        ])
+      );
+    const base = { ...SWEEP, digits: [3], seeds: 1, maxIterations: 2 };
+    const wrong = await run({ ...base, name: "wrong", sha256: { cnn: "0123abcd" } });
+    assert.strictEqual(wrong.code, 2, wrong.stderr);
+    assert.match(
+      wrong.stderr,
+      new RegExp(
+        `Model cnn in ${TEST_MODELS_DIR}/ is not the one the config pins: its ONNX sha256 is ${
+          sha.slice(0, 16)
+        }…, the config's "sha256.cnn" is 0123abcd`,
+      ),
+    );
+    assert.match(wrong.stderr, /HINT: Train it by its recipe \(deno task train --model cnn/);
+    assert.strictEqual(await exists(`${dir}/results/wrong`), false);
+    const right = await run({ ...base, name: "right", sha256: { cnn: sha.slice(0, 8) } });
+    assert.strictEqual(right.code, 0, right.stderr);
+    assert.strictEqual((await readRecords(`${dir}/results/right/runs.jsonl`)).records.length, 1);
+  },
+});

@@ -17,7 +17,7 @@ import {
 } from "../search/strategies/greedy.ts";
 import { STRATEGIES, STRATEGY_NAMES, StrategySchema } from "../search/strategies/registry.ts";
 import type { StrategySpec } from "../search/strategies/strategy.ts";
-import { searchModelNames } from "./search_models.ts";
+import { decoderNames, searchModelNames } from "./search_models.ts";
 import { ClassifierName, Objective, ObjectiveSpecSchema } from "./objective_schema.ts";
 
 export { ObjectiveSpecSchema, searchModelNames };
@@ -140,6 +140,14 @@ export const ConfigSchema = z.strictObject({
     ).optional().describe(
       'Judges of every final image that take no part in the search: zoo classifiers, external ONNX classifiers { "onnx": … }, and the pixel judges "nearest" (1-NN label among the 60,000 training digits), "mean" (the most correlated digit mean) and "plausible" (the nearest training digit is as near as 95 % of real test digits\' are, and carries the target label)',
     ),
+  sha256: z.record(
+    z.string().min(1),
+    z.string().regex(/^[0-9a-f]{8,64}$/, {
+      error: "must be 8 to 64 lowercase hex digits: a prefix of the ONNX file's sha256",
+    }),
+  ).optional().describe(
+    'Pins the sweep to named model files: { "cnn": "96fd9080", … } maps a zoo model the sweep uses to a prefix of its ONNX file\'s sha256 (model.json and the banner print it). A model with other bytes is refused before any run, so a published number cannot silently move to another network',
+  ),
 });
 
 /** A config as written in a file (defaults optional). */
@@ -168,6 +176,8 @@ export interface ResolvedConfig {
   objectives: ObjectiveChoice[];
   /** Judges of the final images (absent: none). */
   judges?: JudgeRef[];
+  /** sha256 prefixes the named models' ONNX files must have (absent: any bytes). */
+  sha256?: Record<string, string>;
 }
 
 /** A judge as a config names it. */
@@ -223,8 +233,9 @@ export function validateConfig(data: unknown): ResolvedConfig | string {
     strategies: (Array.isArray(c.strategy) ? c.strategy : [c.strategy]) as StrategySpec[],
     objectives: (Array.isArray(c.objective) ? c.objective : [c.objective]) as ObjectiveChoice[],
     ...(c.judges === undefined ? {} : { judges: c.judges as JudgeRef[] }),
+    ...(c.sha256 === undefined ? {} : { sha256: c.sha256 }),
   };
-  return judgesInSearch(resolved) ?? resolved;
+  return judgesInSearch(resolved) ?? pinsOutsideSweep(resolved) ?? resolved;
 }
 
 /**
@@ -242,6 +253,25 @@ function judgesInSearch(config: ResolvedConfig): string | null {
         }, which the search asks: a judge must take no part in the search (use a model of another seed or shape, e.g. "cnn-s2" or "lenet")`,
       ]
       : []
+  );
+  return problems.length > 0 ? problems.join("\n") : null;
+}
+
+/**
+ * A pin must name a model of the sweep (its model, an objective's models, a decoder or a
+ * judge): a problem line for each that does not, or null when there is none.
+ */
+function pinsOutsideSweep(config: ResolvedConfig): string | null {
+  const used = new Set([
+    ...searchModelNames(config),
+    ...decoderNames(config.strategies),
+    ...(config.judges ?? []).flatMap((j) => (typeof j === "string" ? [j] : [])),
+  ]);
+  const problems = Object.keys(config.sha256 ?? {}).filter((name) => !used.has(name)).map(
+    (name) =>
+      `  - "sha256.${name}": the sweep uses no model "${name}" (it uses ${
+        [...used].map((m) => `"${m}"`).join(", ")
+      }); pin only those`,
   );
   return problems.length > 0 ? problems.join("\n") : null;
 }
@@ -394,6 +424,8 @@ export function searchHash(
     objectives: _o,
     description: _desc,
     name: _n,
+    // A pin only checks the bytes; the model's own hash is already in the search hash.
+    sha256: _pins,
     ...search
   } = config;
   // Other models (ensembles, decoders, judges) join the hash only when there are any, so the
