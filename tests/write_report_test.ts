@@ -106,6 +106,23 @@ Deno.test("failed runs get stalls.png (a row per digit, their own images) and a 
     assert.ok(md.includes(`\n| ${digit} | 3 / 3 | 0 | 3 (${rising}) |`), `digit ${digit}`);
   }
   assert.ok(md.includes("](stalls.png)"));
+  // The ending of each failed run, per network (named with model.json's sha256) and setting:
+  // three steps are far from the 50-step window, so all six ran out of budget; each improved
+  // at every step, so no flat stretch at all.
+  assert.ok(
+    records.every((r) => r.lastImprovement === r.iterations && new Set(r.trajectory).size === 3),
+  );
+  await Deno.writeTextFile(`${dir}/model.json`, JSON.stringify({ sha256Onnx: "abcdef0123456789" }));
+  await writeReport(dir, {});
+  const rebuilt = await Deno.readTextFile(`${dir}/report.md`);
+  const rising = records.filter((r) => r.finalConfidence > r.initialConfidence).length;
+  assert.ok(
+    rebuilt.includes(
+      `\n| cnn (abcdef01) | 5 % / ±0.5, 20 masks | 20 | 6 | 0 | 0 (0–39 %) | 6 (${rising}) | 0 | 0 | 0 / 0 |`,
+    ),
+    rebuilt,
+  );
+  assert.match(rebuilt, /Every failed run:/);
 
   // Starting over deletes it with the rest of what the run wrote.
   await runExperiment(hard, {

@@ -5,7 +5,7 @@
  */
 
 import { objectiveLabel, objectiveModels, PRIMARY_MODEL } from "../search/objectives.ts";
-import { type GroupSummary, quantile, SEED_SUCCESS } from "./statistics.ts";
+import { type GroupSummary, quantile, SEED_SUCCESS, type SettingFields } from "./statistics.ts";
 import { regimeLabel } from "../sweep/axes.ts";
 
 /** A group as the map places it: which model it asked, and its regime row. */
@@ -18,14 +18,31 @@ export interface MapCell {
   runs: number;
 }
 
-/** The model a group's runs asked: its objective's models, or the config's model. */
-function modelOf(g: GroupSummary, primary: string): string {
+/**
+ * The network a group's (or a run's) search asked: its objective's models, or the config's
+ * model, each followed by its ONNX sha256's first 8 hex digits where `shas` knows it.
+ */
+export function networkOf(
+  g: SettingFields,
+  primary: string,
+  shas: Record<string, string> = {},
+): string {
   const models = g.objective ? objectiveModels(g.objective) : [PRIMARY_MODEL];
-  return models.map((m) => (m === PRIMARY_MODEL ? primary : m)).join(" + ");
+  return models.map((m) => (m === PRIMARY_MODEL ? primary : m))
+    .map((m) => (shas[m] ? `${m} (${shas[m].slice(0, 8)})` : m)).join(" + ");
+}
+
+/** A greedy setting's row in the map: its regime and masks, and the objective less its models. */
+export function regimeRowOf(
+  g: SettingFields & { perturbation: GroupSummary["perturbation"] & object },
+): string {
+  return `${regimeLabel(g.perturbation)}${g.masks !== undefined ? `, ${g.masks} masks` : ""}${
+    objectivePart(g)
+  }`;
 }
 
 /** The objective's part of a row (its models are the panel): nothing for the seed's. */
-function objectivePart(g: GroupSummary): string {
+function objectivePart(g: SettingFields): string {
   if (g.objective === undefined) return "";
   const label = typeof g.objective === "string"
     ? g.objective
@@ -34,12 +51,14 @@ function objectivePart(g: GroupSummary): string {
 }
 
 /** The map's cells from summary groups (greedy groups: regime × masks). */
-export function mapCells(groups: GroupSummary[], primary: string): MapCell[] {
+export function mapCells(
+  groups: GroupSummary[],
+  primary: string,
+  shas: Record<string, string> = {},
+): MapCell[] {
   return groups.filter((g) => g.perturbation).map((g) => ({
-    model: modelOf(g, primary),
-    regime: `${regimeLabel(g.perturbation!)}${g.masks !== undefined ? `, ${g.masks} masks` : ""}${
-      objectivePart(g)
-    }`,
+    model: networkOf(g, primary, shas),
+    regime: regimeRowOf({ ...g, perturbation: g.perturbation! }),
     digit: g.digit,
     rate: g.successRate,
     stuckRate: g.runs > 0 ? g.stuck / g.runs : 0,

@@ -13,7 +13,8 @@ import { strategyOf } from "../search/strategies/registry.ts";
 import type { ResolvedConfig } from "../sweep/config.ts";
 import { isExternal, modelLabel } from "../judge/model_file.ts";
 import { rivalOf, type StallRow } from "../analysis/stalls.ts";
-import { stallTable } from "./tables.ts";
+import { plateauTable, stallTable } from "./tables.ts";
+import type { PlateauRow } from "../analysis/plateaus.ts";
 
 /** Everything the report shows. */
 export interface ReportData {
@@ -36,6 +37,8 @@ export interface ReportData {
   reference?: { median: number; p95: number };
   /** Runs that did not reach the target, per digit (and stalls.png shows them). */
   stalls?: StallRow[];
+  /** Runs that did not reach the target, per network and setting: local optimum or budget. */
+  plateaus?: PlateauRow[];
   /** The device the provider ran on, if recorded. */
   device?: string;
 }
@@ -110,7 +113,7 @@ export function renderReport(d: ReportData): string {
   if (d.transfer) out.push("## Judges", "", ...judgesSection(d), "");
   if (d.regimeMap) out.push(...regimeMapSection({ ...d, regimeMap: d.regimeMap }));
   out.push("## Against the seed experiment", "", ...seedComparison(d, label), "");
-  out.push("## Where runs get stuck", "", ...stuckRuns(d.records, c.target, d.stalls), "");
+  out.push("## Where runs get stuck", "", ...stuckRuns(d.records, c, d), "");
   if (d.baseline) {
     out.push(
       "## Baseline: noise vs real digits",
@@ -265,19 +268,33 @@ function seedComparison(
   return rows;
 }
 
-function stuckRuns(records: RunRecord[], target: number, stalls?: StallRow[]): string[] {
+/** How many failed runs the report lists one by one (the rest: runs.jsonl). */
+export const LISTED_FAILURES = 20;
+
+function stuckRuns(
+  records: RunRecord[],
+  c: ResolvedConfig,
+  { stalls, plateaus }: Pick<ReportData, "stalls" | "plateaus">,
+): string[] {
+  const target = c.target;
   const failed = records.filter((r) => !r.converged).sort((a, b) =>
     a.digit - b.digit || a.seed - b.seed
   );
   if (failed.length === 0) return [`Every run reached ${target}.`];
+  const listed = failed.slice(0, LISTED_FAILURES);
   const lines = [
     `${failed.length} run(s) did not reach ${target}. The strongest rival is the digit the network preferred after the target.`,
     "",
+    ...(plateaus ? [...plateauTable(plateaus, c.patience), ""] : []),
     ...(stalls ? [...stallTable(stalls, target), ""] : []),
+    failed.length > listed.length
+      ? `The first ${listed.length} failed runs by digit and seed (all ${failed.length}: the records of runs.jsonl with \`"converged": false\`, or the studio's sweep page):`
+      : "Every failed run:",
+    "",
     "| run | outcome | iterations | final confidence | strongest rival |",
     "| --- | --- | ---: | ---: | --- |",
   ];
-  for (const r of failed) {
+  for (const r of listed) {
     const rival = rivalOf(r);
     lines.push(
       `| ${r.cell} | ${

@@ -298,8 +298,11 @@ export function distanceSpec(
   };
 }
 
-/** regimes.svg: success rate per digit (columns) per regime (rows), a panel per model. */
-export function regimeMapSpec(cells: MapCell[]): Spec {
+/**
+ * regimes.svg: success rate per digit (columns) per regime (rows), a panel per model (named with
+ * its sha256 prefix where known); `source` names the config in the title.
+ */
+export function regimeMapSpec(cells: MapCell[], source?: string): Spec {
   const seed = [...new Set(cells.map((c) => c.model))].flatMap((model) =>
     SEED_SUCCESS.map((s) => ({
       model,
@@ -320,7 +323,10 @@ export function regimeMapSpec(cells: MapCell[]): Spec {
   ];
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: "Success % per digit per regime (n/ms: n % stuck); bottom row: the seed's 7 and 9",
+    title: {
+      text: "Success % per digit per regime (n/ms: n % stuck); bottom row: the seed's 7 and 9",
+      ...(source ? { subtitle: source } : {}),
+    },
     // Row labels name the masks last: the default limit (180 px) would cut them off (0: none).
     config: { axis: { labelLimit: 0 } },
     data: { values },

@@ -2,6 +2,7 @@
 
 import type { GroupSummary, SettingSummary, Summary } from "../analysis/statistics.ts";
 import { RECENT, STALL_PICTURES, type StallRow } from "../analysis/stalls.ts";
+import { PLATEAU_WINDOW, type PlateauRow } from "../analysis/plateaus.ts";
 import type { TransferRow } from "../analysis/transfer.ts";
 import type { BudgetMatch } from "../analysis/regime_map.ts";
 import { regimeLabel } from "../sweep/axes.ts";
@@ -69,6 +70,35 @@ export function summaryTable(
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * Local optimum or budget, per network and setting: how the runs that missed the target ended,
+ * read off their trajectories (the same whatever the config's patience, as long as it is at
+ * least the window).
+ */
+export function plateauTable(rows: PlateauRow[], patience: number): string[] {
+  const w = PLATEAU_WINDOW;
+  const pc = (x: number) => `${Math.round(x * 100)}`;
+  return [
+    `A run hit a **local optimum** under its move set when its last ${w} iterations (${w} × K candidates, K per step) brought no improvement; it **ran out of budget** when it improved within them (still rising: in its last 10). A flat stretch of ${w} that a run later left counts as **escaped**.${
+      patience < w
+        ? ` This sweep's patience (${patience}) stops runs sooner: those are "cut" and cannot tell.`
+        : ""
+    }`,
+    "",
+    `| network | setting | K | runs | reached target | local optimum (95 % CI) | out of budget (still rising) | cut by patience | escaped a ${w}-flat stretch | longest flat stretch of failed runs, median / max |`,
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map((r) =>
+      `| ${r.network} | ${r.setting} | ${
+        Math.round(r.candidates)
+      } | ${r.runs} | ${r.converged} | ${r.optimum} (${pc(r.optimumLow)}–${
+        pc(r.optimumHigh)
+      } %) | ${r.budget} (${r.rising}) | ${r.cut} | ${r.escaped} | ${
+        r.longestMedian === null ? "–" : `${r.longestMedian} / ${r.longestMax}`
+      } |`
+    ),
+  ];
 }
 
 /** The report's table of stalled digits (one line per row of stalls.png). */

@@ -31,9 +31,12 @@ import {
   hardestSevenNine,
   type MapCell,
   mapCells,
+  networkOf,
+  regimeRowOf,
 } from "../analysis/regime_map.ts";
 import { regimeMapSpec } from "./plots.ts";
 import { type StallRow, stallRows } from "../analysis/stalls.ts";
+import { plateauRows } from "../analysis/plateaus.ts";
 import { modelLabel } from "../judge/model_file.ts";
 import { renderReport } from "./markdown.ts";
 import { cellKey, expandCells } from "../sweep/axes.ts";
@@ -114,13 +117,28 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
   const setting = (c: Coordinates | GroupSummary) => settingLabel(c, config);
   const runs = records.map((r) => ({ ...r, setting: setting(r) }));
   const baseline = await loadOrComputeBaseline(dir, config, options);
-  const drawn = await writeFigures(dir, config, { summary, runs, baseline, setting });
+  const model = (await exists(`${dir}/model.json`))
+    ? JSON.parse(await Deno.readTextFile(`${dir}/model.json`))
+    : null;
+  // Networks are named with their ONNX sha256's prefix wherever the folder recorded it.
+  const shas: Record<string, string> = {
+    ...(model?.sha256Onnx ? { [modelLabel(config.model)]: model.sha256Onnx } : {}),
+    ...(model?.otherModels ?? {}),
+  };
+  const drawn = await writeFigures(dir, config, { summary, runs, baseline, setting, shas });
+  const primary = modelLabel(config.model);
+  const plateaus = records.some((r) => !r.converged)
+    ? plateauRows(records.map((r) => ({
+      ...r,
+      network: networkOf(r, primary, shas),
+      setting: r.perturbation
+        ? regimeRowOf({ ...r, perturbation: r.perturbation })
+        : String(setting(r)),
+    })))
+    : [];
 
   const likeness = records.length > 1
     ? measureLikeness(records.map((r) => ({ digit: r.digit, pixels: images.get(r.image)! })))
-    : null;
-  const model = (await exists(`${dir}/model.json`))
-    ? JSON.parse(await Deno.readTextFile(`${dir}/model.json`))
     : null;
   const device = options.device ?? model?.device;
   const { figures, transfer, mapped, reference } = drawn;
@@ -139,6 +157,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
       }
       : {}),
     ...(stalls.length > 0 ? { stalls } : {}),
+    ...(plateaus.length > 0 ? { plateaus } : {}),
     ...(reference ? { reference: { median: reference.median, p95: reference.p95 } } : {}),
     figures,
     ...(device ? { device } : {}),
@@ -210,8 +229,10 @@ async function writeStalls(
 async function writeFigures(
   dir: string,
   config: StoredConfig,
-  { summary, runs, baseline, setting }: {
+  { summary, runs, baseline, setting, shas }: {
     summary: Summary;
+    /** ONNX sha256 per model name, for the figures' network names. */
+    shas: Record<string, string>;
     runs: (RunRecord & { setting: Setting })[];
     baseline: Baseline | null;
     setting: (c: Coordinates | GroupSummary) => Setting;
@@ -243,9 +264,9 @@ async function writeFigures(
   }
   // Sweeps of several regimes: the regime map (success per digit per regime, per model).
   const mapped = config.perturbations.length > 1
-    ? mapCells(summary.groups, modelLabel(config.model))
+    ? mapCells(summary.groups, modelLabel(config.model), shas)
     : [];
-  if (mapped.length > 0) figures.push(["regimes.svg", regimeMapSpec(mapped)]);
+  if (mapped.length > 0) figures.push(["regimes.svg", regimeMapSpec(mapped, `config "${config.name}"`)]);
   for (const [file, spec] of figures) {
     await writeFileAtomic(`${dir}/${file}`, await renderSvg(spec));
   }
