@@ -114,7 +114,7 @@ Deno.test("parseConfig() explains enums, names and seeds", () => {
   assert.match(configError({ name: "x", seeds: 0 }), /"seeds" must be ≥ 1, received 0/);
   assert.match(
     configError({ name: "x", seeds: "ten" }),
-    /"seeds" must be a positive integer count or a non-empty list of distinct integers, received "ten"/,
+    /"seeds" must be a positive integer count, a non-empty list of distinct integers, or a range \{ "from", "to" \}, received "ten"/,
   );
   assert.match(
     configError({ name: "x", digits: [1, 1] }),
@@ -241,5 +241,17 @@ Deno.test("parseConfig() takes sha256 pins of the sweep's models only, as hex pr
   assert.match(
     configError({ name: "x", sha256: { cnn: "96FD" } }),
     /"sha256.cnn" must be 8 to 64 lowercase hex digits: a prefix of the ONNX file's sha256, received "96FD"/,
+  );
+});
+
+Deno.test("parseConfig() takes seeds as a range, the same config as its list", async () => {
+  const range = parseConfig({ name: "x", seeds: { from: 101, to: 130 } });
+  assert.deepStrictEqual(range.seeds, Array.from({ length: 30 }, (_, i) => 101 + i));
+  const list = parseConfig({ name: "x", seeds: range.seeds });
+  assert.strictEqual(await configHash(range), await configHash(list));
+  assert.deepStrictEqual(parseConfig({ name: "x", seeds: { from: 7, to: 7 } }).seeds, [7]);
+  assert.match(
+    configError({ name: "x", seeds: { from: 30, to: 1 } }),
+    /"seeds" must have from ≤ to, at most 100,000 seeds apart, received \{"from":30,"to":1\}/,
   );
 });

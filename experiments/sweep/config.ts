@@ -95,7 +95,15 @@ export const ConfigSchema = z.strictObject({
     z.int().min(1).max(100000),
     z.array(z.int().min(0).max(2 ** 32 - 1)).min(1)
       .refine((s) => new Set(s).size === s.length, { error: "must not repeat a seed" }),
-  ]).default(10).describe("A count n (seeds 1…n) or an explicit list of seeds"),
+    z.strictObject({
+      from: z.int().min(0).max(2 ** 32 - 1),
+      to: z.int().min(0).max(2 ** 32 - 1),
+    }).refine((r) => r.from <= r.to && r.to - r.from < 100000, {
+      error: "must have from ≤ to, at most 100,000 seeds apart",
+    }),
+  ]).default(10).describe(
+    'A count n (seeds 1…n), an explicit list of seeds, or a range { "from": 101, "to": 130 } (both included)',
+  ),
   masks: z.array(z.int().min(1).max(100000)).min(1).default([GREEDY_DEFAULTS.masks])
     .refine((m) => new Set(m).size === m.length, { error: "must not repeat a mask count" })
     .describe("Candidates per iteration; each value is a sweep column"),
@@ -213,9 +221,7 @@ export function validateConfig(data: unknown): ResolvedConfig | string {
     return parsed.error.issues.map((issue) => `  - ${describeIssue(issue, data)}`).join("\n");
   }
   const c = parsed.data;
-  const seeds = typeof c.seeds === "number"
-    ? Array.from({ length: c.seeds }, (_, i) => i + 1)
-    : c.seeds;
+  const seeds = expandSeeds(c.seeds);
   const resolved: ResolvedConfig = {
     name: c.name,
     ...(c.description === undefined ? {} : { description: c.description }),
@@ -236,6 +242,14 @@ export function validateConfig(data: unknown): ResolvedConfig | string {
     ...(c.sha256 === undefined ? {} : { sha256: c.sha256 }),
   };
   return judgesInSearch(resolved) ?? pinsOutsideSweep(resolved) ?? resolved;
+}
+
+/** Seeds as a config gives them (a count, a list or a range), as the list of seeds. */
+function expandSeeds(seeds: number | number[] | { from: number; to: number }): number[] {
+  if (typeof seeds === "number") return Array.from({ length: seeds }, (_, i) => i + 1);
+  if (Array.isArray(seeds)) return seeds;
+  const { from, to } = seeds;
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
 /**
@@ -322,7 +336,8 @@ function jsonPath(path: PropertyKey[]): string {
 }
 
 const UNION_WORDS: Record<string, string> = {
-  seeds: "a positive integer count or a non-empty list of distinct integers",
+  seeds:
+    'a positive integer count, a non-empty list of distinct integers, or a range { "from", "to" }',
   perturbation: "an object {density, amplitude} or a non-empty list of such objects",
   strategy: 'a strategy object { "name": …, …parameters } or a non-empty list of them',
   objective: `one of ${
