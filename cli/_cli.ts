@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import process from "node:process";
 import cliProgress from "cli-progress";
 import { describeError, UsageError } from "../common/errors.ts";
-import { DEFAULT_MODELS_DIR } from "../common/files.ts";
+import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../common/files.ts";
 
 /** Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
@@ -27,21 +27,86 @@ export async function runMain(
 }
 
 /**
- * `node:util` parseArgs, with unknown flags and parse failures reported as usage errors;
- * `--help` / `-h` prints `usage` and exits 0.
+ * One flag of a task: parseArgs' option with what `--help` says of it. Every flag a task accepts
+ * goes through {@linkcode parseFlags}, so its help lists every flag by construction.
  */
-export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
+export type Flags = Record<
+  string,
+  NonNullable<ParseArgsConfig["options"]>[string] & {
+    /** What the flag does, in a line or two (its default is appended from `default`). */
+    description: string;
+    /** The value's placeholder in the help (`N`, `DIR`, `LIST`); string flags only. */
+    arg?: string;
+    /** The default as the help says it, where `default` is absent or not the whole story. */
+    shownDefault?: string;
+  }
+>;
+
+/** The flags section of a task's help: one entry per flag, with its meaning and default. */
+export function flagsHelp(flags: Flags): string {
+  const entries = Object.entries(flags).map(([name, f]) => {
+    const left = `${f.short ? `-${f.short}, ` : ""}--${name}${
+      f.type === "string" ? ` ${f.arg ?? "VALUE"}` : ""
+    }`;
+    const fallback = f.shownDefault ??
+      (f.default === undefined || f.default === false ? undefined : String(f.default));
+    return [left, `${f.description}${fallback === undefined ? "" : ` (default: ${fallback})`}`];
+  });
+  entries.push(["-h, --help", "print this help and exit, doing nothing else"]);
+  const width = Math.min(24, Math.max(...entries.map(([l]) => l.length)) + 2);
+  const indent = " ".repeat(2 + width);
+  return entries.map(([left, text]) => {
+    const lines = wrap(text, HELP_COLUMNS - indent.length);
+    const first = left.length + 2 > width ? `  ${left}\n${indent}` : `  ${left.padEnd(width)}`;
+    return first + lines.join(`\n${indent}`);
+  }).join("\n");
+}
+
+/** The width help text wraps at. */
+const HELP_COLUMNS = 100;
+
+/** Words of `text` in lines of at most `columns` characters (a longer word gets its own). */
+function wrap(text: string, columns: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    if (line !== "" && line.length + 1 + word.length > columns) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  return [...lines, line];
+}
+
+/** What `--help` prints: the usage, the flags, and any closing text. */
+export function helpText(usage: string, flags: Flags, after?: string): string {
+  return `${usage}\n\nFlags:\n${flagsHelp(flags)}${after ? `\n\n${after}` : ""}`;
+}
+
+/**
+ * `node:util` parseArgs, with unknown flags and parse failures reported as usage errors;
+ * `--help` / `-h` prints the usage, every flag with its meaning and default, and `after`
+ * (notes, lists), then exits 0 before anything is read or written.
+ */
+export function parseFlags<T extends Flags>(
   args: string[],
-  { flags: options, usage }: { flags: T; usage: string },
+  { flags, usage, after }: { flags: T; usage: string; after?: string },
 ): ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>> {
   if (args.includes("--help") || args.includes("-h")) {
-    console.log(usage);
+    console.log(helpText(usage, flags, after));
     Deno.exit(EXIT.ok);
   }
+  const options = Object.fromEntries(
+    Object.entries(flags).map((
+      [name, { description: _d, arg: _a, shownDefault: _s, ...option }],
+    ) => [name, option]),
+  ) as T;
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message, { hint: usage });
+    throw new UsageError((error as Error).message, {
+      hint: `${usage}\n(deno task … --help lists every flag)`,
+    });
   }
 }
 
@@ -49,9 +114,9 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
  * {@linkcode parseFlags} for a task on one results folder (`deno task report results/<name>`):
  * its flags and the folder, without a trailing slash; anything but one folder is a usage error.
  */
-export function parseFolderFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
+export function parseFolderFlags<T extends Flags>(
   args: string[],
-  options: { flags: T; usage: string },
+  options: { flags: T; usage: string; after?: string },
 ): {
   values: ReturnType<
     typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>
@@ -66,9 +131,9 @@ export function parseFolderFlags<T extends NonNullable<ParseArgsConfig["options"
 }
 
 /** {@linkcode parseFlags} for a task that takes no argument besides its flags. */
-export function parseOnlyFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
+export function parseOnlyFlags<T extends Flags>(
   args: string[],
-  options: { flags: T; usage: string },
+  options: { flags: T; usage: string; after?: string },
 ): ReturnType<typeof parseArgs<{ options: T; allowPositionals: true; strict: true }>>["values"] {
   const { values, positionals } = parseFlags(args, options);
   if (positionals.length > 0) {
@@ -79,18 +144,54 @@ export function parseOnlyFlags<T extends NonNullable<ParseArgsConfig["options"]>
 
 /** `--model` and `--models-dir`: the flags of every task that works on one model of the zoo. */
 export const MODEL_FLAGS = {
-  model: { type: "string", default: "cnn" },
-  "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
-} as const;
+  model: {
+    type: "string",
+    default: "cnn",
+    arg: "NAME",
+    description: "the model of the zoo to work on",
+  },
+  "models-dir": modelsDirFlag(),
+} as const satisfies Flags;
+
+/** A folder flag: a string with a default. */
+export interface DirFlag {
+  readonly type: "string";
+  readonly default: string;
+  readonly shownDefault: string;
+  readonly arg: "DIR";
+  readonly description: string;
+}
+
+/** `--models-dir`, as every task that reads or writes models takes it. */
+export function modelsDirFlag(what = "where models are read and written"): DirFlag {
+  return {
+    type: "string",
+    default: DEFAULT_MODELS_DIR,
+    shownDefault: "models",
+    arg: "DIR",
+    description: what,
+  } as const;
+}
+
+/** `--results-dir`, as every task that reads or writes results folders takes it. */
+export function resultsDirFlag(what = "the folder of results folders"): DirFlag {
+  return {
+    type: "string",
+    default: DEFAULT_RESULTS_DIR,
+    shownDefault: "results",
+    arg: "DIR",
+    description: what,
+  } as const;
+}
 
 /** {@linkcode parseFlags} for a task on one model of the zoo: {@linkcode MODEL_FLAGS} and `flags`. */
-export function parseModelFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
+export function parseModelFlags<T extends Flags>(
   args: string[],
-  { flags, usage }: { flags: T; usage: string },
+  { flags, usage, after }: { flags: T; usage: string; after?: string },
 ): ReturnType<
   typeof parseArgs<{ options: typeof MODEL_FLAGS & T; allowPositionals: true; strict: true }>
 > {
-  return parseFlags(args, { usage, flags: { ...MODEL_FLAGS, ...flags } });
+  return parseFlags(args, { usage, after, flags: { ...MODEL_FLAGS, ...flags } });
 }
 
 /** Parses an integer flag within [min, max], or throws a usage error naming the flag. */

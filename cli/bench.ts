@@ -1,12 +1,7 @@
 /** `deno task bench`: every execution provider (and tfjs) on the same model, inputs and batch sizes. */
 
-import { intFlag, listFlag, parseFlags, requireAccess, runMain } from "./_cli.ts";
-import {
-  DEFAULT_MODELS_DIR,
-  DEFAULT_RESULTS_DIR,
-  writeFileAtomic,
-  writeJsonAtomic,
-} from "../common/files.ts";
+import { intFlag, listFlag, modelsDirFlag, parseFlags, requireAccess, runMain } from "./_cli.ts";
+import { DEFAULT_RESULTS_DIR, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
 import { describeMachine } from "../common/machine.ts";
 import { UsageError } from "../common/errors.ts";
 import { createScorer } from "../infer/providers.ts";
@@ -35,13 +30,45 @@ if (import.meta.main) {
     const { values } = parseFlags(Deno.args, {
       usage: USAGE,
       flags: {
-        providers: { type: "string" },
-        batches: { type: "string" },
-        model: { type: "string", default: "cnn" },
-        rounds: { type: "string" },
-        "no-tfjs": { type: "boolean", default: false },
-        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
-        out: { type: "string", default: `${DEFAULT_RESULTS_DIR}/bench` },
+        providers: {
+          type: "string",
+          arg: "LIST",
+          description: `execution providers to compare, comma-separated (${
+            PROVIDER_NAMES.join(", ")
+          })`,
+          shownDefault: "all of them",
+        },
+        batches: {
+          type: "string",
+          arg: "LIST",
+          description: "batch sizes, comma-separated (1–10,000)",
+          shownDefault: "1,32,500,2048",
+        },
+        model: {
+          type: "string",
+          default: "cnn",
+          arg: "NAME|FILE",
+          description: "a zoo model, or the path of an external .onnx classifier",
+        },
+        rounds: {
+          type: "string",
+          arg: "N",
+          description: "timed rounds per provider × batch, interleaved; the median is reported",
+          shownDefault: "7",
+        },
+        "no-tfjs": {
+          type: "boolean",
+          default: false,
+          description: "leave out the tfjs-wasm row (the baseline every ratio is against)",
+        },
+        "models-dir": modelsDirFlag("where the model is read"),
+        out: {
+          type: "string",
+          default: `${DEFAULT_RESULTS_DIR}/bench`,
+          shownDefault: "results/bench",
+          arg: "DIR",
+          description: "where bench.json and bench.md are written",
+        },
       },
     });
     // Checked before measuring: a refused --out would otherwise waste the whole benchmark.

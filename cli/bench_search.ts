@@ -6,9 +6,8 @@
  * ratios.
  */
 
-import { intFlag, listFlag, parseFlags, runMain } from "./_cli.ts";
+import { intFlag, listFlag, modelsDirFlag, parseFlags, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
-import { DEFAULT_MODELS_DIR } from "../common/files.ts";
 import { describeMachine } from "../common/machine.ts";
 import { createPrng, deriveSeed } from "../common/prng.ts";
 import { DEFAULT_PERTURBATION } from "../experiments/sweep/config.ts";
@@ -30,14 +29,45 @@ if (import.meta.main) {
     const { values } = parseFlags(Deno.args, {
       usage: USAGE,
       flags: {
-        provider: { type: "string", default: "node-cpu" },
-        model: { type: "string", default: "cnn" },
-        masks: { type: "string" },
-        parallel: { type: "string" },
-        strategies: { type: "string" },
-        iterations: { type: "string" },
-        rounds: { type: "string" },
-        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
+        provider: {
+          type: "string",
+          default: "node-cpu",
+          arg: "NAME",
+          description: "the one execution provider both the bare scoring and the search loops use",
+        },
+        model: { type: "string", default: "cnn", arg: "NAME", description: "a zoo classifier" },
+        masks: {
+          type: "string",
+          arg: "N",
+          description: "greedy's candidates per step, and the bare scoring's batch",
+          shownDefault: "500",
+        },
+        parallel: {
+          type: "string",
+          arg: "LIST",
+          description:
+            "cells advanced together (experiment's --parallel K), comma-separated: one row each",
+          shownDefault: "1,4,16",
+        },
+        strategies: {
+          type: "string",
+          arg: "LIST",
+          description: "pixel strategies to time beside greedy, comma-separated",
+          shownDefault: "every pixel strategy",
+        },
+        iterations: {
+          type: "string",
+          arg: "N",
+          description: "search steps per timed round",
+          shownDefault: "8",
+        },
+        rounds: {
+          type: "string",
+          arg: "N",
+          description: "timed rounds, interleaved; the median is reported",
+          shownDefault: "3",
+        },
+        "models-dir": modelsDirFlag("where the model is read"),
       },
     });
     const provider = parseProviderName(values.provider);

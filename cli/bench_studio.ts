@@ -12,12 +12,12 @@ import { readConfigRecords } from "../experiments/store/config_records.ts";
 import { cellKey, expandCells } from "../experiments/sweep/axes.ts";
 import { quantile } from "../experiments/analysis/statistics.ts";
 import { UsageError } from "../common/errors.ts";
-import { DEFAULT_MODELS_DIR, PROJECT_ROOT } from "../common/files.ts";
+import { PROJECT_ROOT } from "../common/files.ts";
 import { fromBase64 } from "../common/base64.ts";
 import { BUNDLE_COMMAND, startStudio } from "../studio/server.ts";
 import { liveQuery } from "../studio/live_cell.ts";
 import { pixelsChanged } from "../studio/replay.ts";
-import { intFlag, parseFolderFlags, runMain } from "./_cli.ts";
+import { intFlag, modelsDirFlag, parseFolderFlags, runMain } from "./_cli.ts";
 import { CHROMIUM, liveResult, openChromium } from "./_chromium.ts";
 import type { Page } from "playwright-core";
 
@@ -29,13 +29,7 @@ Runs each record of the results folder again on the studio's live page in headle
 equal the CLI's records (evaluations and the 784 final levels), the divergent ones, the page's
 wall time per identikit (median, per digit; from the search's start, the page and model already
 loaded), and the time until the folder's sweep page is interactive (median of 3 loads).
-It runs with all permissions: playwright reads /proc, which Deno grants only with --allow-all.
-
-  --limit N         the first N records only (default: all)
-  --screenshot F    also save the sweep page's last board with a hover card as PNG file F
-                    (docs/studio.png is made so from results/strategies)
-  --models-dir D    the models the page opens (default models/)
-  --help, -h        this text`;
+It runs with all permissions: playwright reads /proc, which Deno grants only with --allow-all.`;
 
 /** One record run again in the page. */
 interface Rerun {
@@ -55,9 +49,19 @@ if (import.meta.main) {
     const { values, dir } = parseFolderFlags(Deno.args, {
       usage: USAGE,
       flags: {
-        limit: { type: "string" },
-        screenshot: { type: "string" },
-        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
+        limit: {
+          type: "string",
+          arg: "N",
+          description: "the first N records only",
+          shownDefault: "all",
+        },
+        screenshot: {
+          type: "string",
+          arg: "FILE",
+          description:
+            "also save the sweep page's last board with a hover card as a PNG (docs/studio.png is made so from results/strategies)",
+        },
+        "models-dir": modelsDirFlag("the models the page opens"),
       },
     });
     const { config, records } = await readConfigRecords(dir);

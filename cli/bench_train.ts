@@ -94,13 +94,48 @@ if (import.meta.main) {
     const { values } = parseFlags(Deno.args, {
       usage: USAGE,
       flags: {
-        batch: { type: "string" },
-        "fast-steps": { type: "string" },
-        "stock-steps": { type: "string" },
-        rounds: { type: "string" },
-        workers: { type: "string" },
-        out: { type: "string", default: `${DEFAULT_RESULTS_DIR}/bench` },
-        ops: { type: "boolean", default: false },
+        batch: {
+          type: "string",
+          arg: "N",
+          description: "images per training step, the same for every path",
+          shownDefault: "64",
+        },
+        "fast-steps": {
+          type: "string",
+          arg: "N",
+          description: "timed steps of the fast paths (main thread, workers) per round",
+          shownDefault: "20; 5 with --ops",
+        },
+        "stock-steps": {
+          type: "string",
+          arg: "N",
+          description: "timed steps of stock tfjs (cpu, wasm) per round: they are slow",
+          shownDefault: "1",
+        },
+        rounds: {
+          type: "string",
+          arg: "N",
+          description: "timed rounds, interleaved; the median is reported",
+          shownDefault: "2",
+        },
+        workers: {
+          type: "string",
+          arg: "N",
+          description: "the data-parallel row's worker count (1–256)",
+          shownDefault: "this machine's core count",
+        },
+        out: {
+          type: "string",
+          default: `${DEFAULT_RESULTS_DIR}/bench`,
+          shownDefault: "results/bench",
+          arg: "DIR",
+          description: "where train.json is written",
+        },
+        ops: {
+          type: "boolean",
+          default: false,
+          description: "instead, the cost per kernel on the main thread and in a worker",
+        },
       },
     });
     if (values.ops) {

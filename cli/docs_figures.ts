@@ -28,9 +28,24 @@ if (import.meta.main) {
     const values = parseOnlyFlags(Deno.args, {
       usage: USAGE,
       flags: {
-        only: { type: "string" },
-        "results-dir": { type: "string", default: "results" },
-        out: { type: "string", default: "docs" },
+        only: {
+          type: "string",
+          arg: "LIST",
+          description: "rebuild only these figures, comma-separated file names (listed below)",
+          shownDefault: "every figure",
+        },
+        "results-dir": {
+          type: "string",
+          default: "results",
+          arg: "DIR",
+          description: "where the configs' results folders are read",
+        },
+        out: {
+          type: "string",
+          default: "docs",
+          arg: "DIR",
+          description: "where the figures are written",
+        },
       },
     });
     const known = new Map(DOCS_FIGURES.map((f) => [f.file, f]));

@@ -2,15 +2,18 @@
 
 import {
   EXIT,
+  type Flags,
   formatDuration,
   intFlag,
+  modelsDirFlag,
   parseFlags,
   progressBar,
   requireAccess,
+  resultsDirFlag,
   runMain,
 } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
-import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR, writeJsonAtomic } from "../common/files.ts";
+import { PROJECT_ROOT, writeJsonAtomic } from "../common/files.ts";
 import { readConfig } from "../experiments/sweep/config.ts";
 import { sweepsNewAxes } from "../experiments/sweep/axes.ts";
 import {
@@ -40,6 +43,34 @@ import { trainWithProgress } from "./_train_progress.ts";
 const USAGE = "Usage: deno task experiment CONFIG.json [--fresh] [--parallel K] [--shard i/n] " +
   "[--results-dir results] [--models-dir models]";
 
+/** Every flag of `deno task experiment`, with what its help says. */
+const EXPERIMENT_FLAGS = {
+  fresh: {
+    type: "boolean",
+    default: false,
+    description:
+      "delete the results folder's earlier runs and start over (otherwise a rerun resumes)",
+  },
+  parallel: {
+    type: "string",
+    arg: "K",
+    description:
+      "cells scored together in one provider call (1–1024); raise it on a GPU. Records are the same for every K",
+    shownDefault:
+      "cells join until a step's batch holds ~500 images, one at a time for the seed's search alone",
+  },
+  shard: {
+    type: "string",
+    arg: "i/n",
+    description:
+      "run the i-th of n disjoint parts of the sweep into runs.<i>-of-<n>.jsonl (then deno task merge results/<name>)",
+    shownDefault:
+      "the whole sweep, or SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX under a scheduler",
+  },
+  "results-dir": resultsDirFlag("where results/<name>/ is written"),
+  "models-dir": modelsDirFlag("where models are read, and trained when missing"),
+} as const satisfies Flags;
+
 /** An environment variable, or undefined when unset or not granted (no --allow-env: no scheduler). */
 function readGrantedEnv(name: string): string | undefined {
   const granted = Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
@@ -64,6 +95,35 @@ function warnIfSchedulerEnvHidden(): void {
   );
 }
 
+/** The configs of configs/ with the first sentence of each description, one per line. */
+export async function configList(dir = `${PROJECT_ROOT}/configs`): Promise<string> {
+  const files: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isFile && e.name.endsWith(".json") && e.name !== "schema.json") files.push(e.name);
+  }
+  const lines = await Promise.all(
+    files.sort().map(async (file) => {
+      let about = "";
+      try {
+        const description = JSON.parse(await Deno.readTextFile(`${dir}/${file}`)).description;
+        if (typeof description === "string") about = firstSentence(description);
+      } catch {
+        about = "(not valid JSON)";
+      }
+      return [`configs/${file}`, about];
+    }),
+  );
+  const width = Math.max(...lines.map(([f]) => f.length)) + 2;
+  return lines.map(([f, about]) => `  ${f.padEnd(width)}${about}`.trimEnd()).join("\n");
+}
+
+/** A description's first sentence, at most 110 characters. */
+function firstSentence(text: string): string {
+  const end = text.search(/[.:;](\s|$)/);
+  const sentence = end === -1 ? text : text.slice(0, end);
+  return sentence.length > 110 ? `${sentence.slice(0, 109)}…` : sentence;
+}
+
 /** The command line, checked: everything is validated before anything is created. */
 async function parseArguments(args: string[]): Promise<{
   config: ResolvedConfig;
@@ -75,19 +135,16 @@ async function parseArguments(args: string[]): Promise<{
 }> {
   const { values, positionals } = parseFlags(args, {
     usage: USAGE,
-    flags: {
-      fresh: { type: "boolean", default: false },
-      parallel: { type: "string" },
-      shard: { type: "string" },
-      "results-dir": { type: "string", default: DEFAULT_RESULTS_DIR },
-      "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
-    },
+    flags: EXPERIMENT_FLAGS,
   });
+  if (positionals.length === 0) {
+    throw new UsageError("Missing the config file", {
+      hint: `${USAGE}\n\nThe configs in configs/:\n${await configList()}`,
+    });
+  }
   if (positionals.length !== 1) {
     throw new UsageError(
-      positionals.length === 0
-        ? "Missing the config file"
-        : `Expected one config file, received ${positionals.length}: ${positionals.join(" ")}`,
+      `Expected one config file, received ${positionals.length}: ${positionals.join(" ")}`,
       { hint: USAGE },
     );
   }

@@ -26,7 +26,12 @@ if (import.meta.main) {
     const { values } = parseModelFlags(Deno.args, {
       usage: USAGE,
       flags: {
-        "max-diff": { type: "string", default: String(PARITY_MAX_DIFF) },
+        "max-diff": {
+          type: "string",
+          default: String(PARITY_MAX_DIFF),
+          arg: "X",
+          description: "the largest |p_onnx − p_tfjs| on any test image that still passes",
+        },
       },
     });
     const model = parseModelName(values.model);

@@ -3,9 +3,9 @@
  * missing or duplicated (naming them), then writes runs.jsonl, the summary and the report.
  */
 
-import { EXIT, intFlag, parseFolderFlags, requireAccess, runMain } from "./_cli.ts";
+import { EXIT, intFlag, modelsDirFlag, parseFolderFlags, requireAccess, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
-import { DEFAULT_MODELS_DIR, exists, writeFileAtomic } from "../common/files.ts";
+import { exists, writeFileAtomic } from "../common/files.ts";
 import { listNames, type MergeResult, mergeShards } from "../experiments/store/merge.ts";
 import { readResultsConfig } from "../experiments/store/results_format.ts";
 import { liveWriters, lockFolder } from "../experiments/store/folder.ts";
@@ -19,8 +19,14 @@ if (import.meta.main) {
     const { values, dir } = parseFolderFlags(Deno.args, {
       usage: USAGE,
       flags: {
-        wait: { type: "string" },
-        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
+        wait: {
+          type: "string",
+          arg: "SECONDS",
+          description:
+            "wait up to this long for every shard to finish its cells before merging (exit 1 if they do not)",
+          shownDefault: "0: merge what is there now",
+        },
+        "models-dir": modelsDirFlag("where the model is read for the report's baseline"),
       },
     });
     requireAccess(dir, "write", { flag: "results folder", allowed: "results/" });

@@ -1,7 +1,6 @@
 /** `deno task report results/<name>`: rebuilds report.md, grid.png and the figures from runs.jsonl. */
 
-import { EXIT, parseFolderFlags, runMain } from "./_cli.ts";
-import { DEFAULT_MODELS_DIR } from "../common/files.ts";
+import { EXIT, modelsDirFlag, parseFolderFlags, runMain } from "./_cli.ts";
 import { rebuildReport } from "./_rebuild_report.ts";
 
 const USAGE = "Usage: deno task report results/<name> [--models-dir models]";
@@ -11,7 +10,7 @@ if (import.meta.main) {
     const { values, dir } = parseFolderFlags(Deno.args, {
       usage: USAGE,
       flags: {
-        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
+        "models-dir": modelsDirFlag("where the model is read for the report's baseline"),
       },
     });
     await rebuildReport(dir, values["models-dir"]);

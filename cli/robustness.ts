@@ -44,13 +44,48 @@ if (import.meta.main) {
     const { values, dir } = parseFolderFlags(Deno.args, {
       usage: USAGE,
       flags: {
-        size: { type: "string" },
-        sets: { type: "string" },
-        seed: { type: "string" },
-        "pool-resamples": { type: "string" },
-        "limit-median": { type: "string" },
-        "limit-p90": { type: "string" },
-        "seed-sets": { type: "string" },
+        size: {
+          type: "string",
+          arg: "LIST",
+          description: "seeds per random set, comma-separated: one row each",
+          shownDefault: "10",
+        },
+        sets: {
+          type: "string",
+          arg: "N",
+          description: "random seed sets drawn per size",
+          shownDefault: "2000",
+        },
+        seed: {
+          type: "string",
+          arg: "S",
+          description: "the seed of the draws (the same seed, the same sets)",
+          shownDefault: "1",
+        },
+        "pool-resamples": {
+          type: "string",
+          arg: "N",
+          description: "bootstrap resamples of the pool, for the chance's interval",
+          shownDefault: "100",
+        },
+        "limit-median": {
+          type: "string",
+          arg: "M",
+          description: "the largest median of evaluations a digit may have",
+          shownDefault: "the README's for the target (0.99: 100; 0.9999: 300)",
+        },
+        "limit-p90": {
+          type: "string",
+          arg: "P",
+          description: "the largest p90 of evaluations a digit may have",
+          shownDefault: "the README's for the target (0.99: 300; 0.9999: 1,000)",
+        },
+        "seed-sets": {
+          type: "string",
+          arg: "SETS",
+          description:
+            "check these sets instead: a range a-b, seeds joined by +, sets separated by commas",
+        },
       },
     });
     const sizes = listFlag("size", values.size, {

@@ -4,12 +4,21 @@
  * with CUDA 12 and cuDNN 9 at run time. The default install never does this.
  */
 
-import { EXIT, runMain } from "./_cli.ts";
+import { EXIT, parseOnlyFlags, runMain } from "./_cli.ts";
 import { PROJECT_ROOT } from "../common/files.ts";
 import { ORT_NODE_BIN_DIR } from "../infer/providers.ts";
 
 if (import.meta.main) {
   await runMain(async () => {
+    // Flags first: --help (or a typo) must never start a 500 MB download.
+    parseOnlyFlags(Deno.args, {
+      usage: `Usage: deno task setup:cuda
+
+Fetches onnxruntime-node's CUDA 12 execution provider (about 500 MB from NuGet) into
+node_modules/onnxruntime-node, for the node-cuda provider. The default install never does this.
+At run time node-cuda also needs CUDA 12, cuDNN 9 and an NVIDIA driver (see the providers docs).`,
+      flags: {},
+    });
     const installer = `${PROJECT_ROOT}/node_modules/onnxruntime-node/script/install.js`;
     console.error(
       [

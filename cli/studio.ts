@@ -4,9 +4,9 @@
  * with their data as a static site instead.
  */
 
-import { intFlag, parseOnlyFlags, runMain } from "./_cli.ts";
+import { intFlag, modelsDirFlag, parseOnlyFlags, resultsDirFlag, runMain } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
-import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR, PROJECT_ROOT } from "../common/files.ts";
+import { PROJECT_ROOT } from "../common/files.ts";
 import { startStudio } from "../studio/server.ts";
 import { exportStudio } from "../studio/export.ts";
 
@@ -20,31 +20,34 @@ replay (/run.html?sweep=N&image=F), and the live page, where
   /live?model=cnn&digit=3&strategy=sketch&seed=1&target=0.99&run=1
 runs that search in the page with onnxruntime-web, the same search as the CLI's record of
 that cell; without run=1 a form starts it. Serves models/ and results/ read-only, and nothing
-else of the project.
-
-  --port P          port to listen on (default 8000; 0 picks a free one)
-  --host H          address to bind (default 127.0.0.1, this machine only). The task may only
-                    listen on 127.0.0.1:8000; for another port or address run it (once the task
-                    has bundled the pages) with that permission:
-                    deno run --allow-read=. --allow-net=H:P cli/studio.ts --host H --port P
-  --models-dir D    the models folder to serve (default models/)
-  --results-dir D   the results folder to serve (default results/)
-  --export DIR      write the pages and the data they show as a static site into DIR (a new
-                    or empty folder, or an earlier export), then exit; serve it with any
-                    static file server. The task may write site/ only; for another folder:
-                    deno run --allow-read=.,DIR --allow-write=DIR cli/studio.ts --export DIR
-  --help, -h        this text`;
+else of the project.`;
 
 if (import.meta.main) {
   await runMain(async () => {
     const values = parseOnlyFlags(Deno.args, {
       usage: USAGE,
       flags: {
-        port: { type: "string" },
-        host: { type: "string", default: "127.0.0.1" },
-        "models-dir": { type: "string", default: DEFAULT_MODELS_DIR },
-        "results-dir": { type: "string", default: DEFAULT_RESULTS_DIR },
-        export: { type: "string" },
+        port: {
+          type: "string",
+          arg: "P",
+          description: "port to listen on (0 picks a free one)",
+          shownDefault: "8000",
+        },
+        host: {
+          type: "string",
+          default: "127.0.0.1",
+          arg: "H",
+          description:
+            "address to bind (127.0.0.1: this machine only). The task may only listen on 127.0.0.1:8000; for another port or address run it, once the task has bundled the pages, with that permission: deno run --allow-read=. --allow-net=H:P cli/studio.ts --host H --port P",
+        },
+        "models-dir": modelsDirFlag("the models folder to serve, read-only"),
+        "results-dir": resultsDirFlag("the results folders to serve, read-only"),
+        export: {
+          type: "string",
+          arg: "DIR",
+          description:
+            "write the pages and the data they show as a static site into DIR (a new or empty folder, or an earlier export), then exit; serve it with any static file server. The task may write site/ only; for another folder: deno run --allow-read=.,DIR --allow-write=DIR cli/studio.ts --export DIR",
+        },
       },
     });
     if (values.export !== undefined) return await exportSite(values.export, values);

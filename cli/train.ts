@@ -1,6 +1,6 @@
 /** `deno task train`: trains a classifier on MNIST (tfjs wasm), then exports it to ONNX. */
 
-import { EXIT, intFlag, parseModelFlags, requireAccess, runMain } from "./_cli.ts";
+import { EXIT, type Flags, intFlag, parseModelFlags, requireAccess, runMain } from "./_cli.ts";
 import { trainWithProgress } from "./_train_progress.ts";
 import {
   maxTrainImages,
@@ -17,32 +17,62 @@ const USAGE = `Usage: deno task train --model ${
   MODEL_NAMES.join("|")
 } [--epochs N | --steps N] [--batch N] [--seed S] [--limit N] [--workers N] [--models-dir DIR]
 
-  --limit N     train on N images: the first N of MNIST's 60,000 training images, or the N after
-                the 5,000 that a tutorial recipe holds out for validation (${
-  HOLDING_OUT.join(", ")
-};
-                at most 55,000). A recipe counted in steps keeps its steps: --steps shortens it
-  --workers N   data-parallel training workers. The default is the same on every machine, since
-                the count changes the trained model's bytes: ${DEFAULT_CNN_WORKERS} for the CNNs (at most one
-                per ${MIN_SLICE} images of a batch), 1 (the main thread) for the other models. More
-                workers train faster on more cores (${coreCount()} here) but give another model; the
-                same seed and N give the same bytes. Without it, a checkpoint continues on its count
+Trains the model on MNIST with tfjs (wasm), checkpointing every epoch (a stopped run resumes),
+and exports models/<model>.onnx with its metadata (test accuracy, sha256) in <model>.json.
+Any flag that changes the recipe gives another model: other bytes than the README's.`;
 
-Models (the zoo):
-${MODEL_NAMES.map((m) => `  ${m.padEnd(8)} ${TRAINING_DEFAULTS[m].description}`).join("\n")}`;
+const ZOO = `Models (the zoo):
+${MODEL_NAMES.map((m) => `  ${m.padEnd(17)} ${TRAINING_DEFAULTS[m].description}`).join("\n")}`;
+
+const TRAIN_FLAGS = {
+  epochs: {
+    type: "string",
+    arg: "N",
+    description: "whole passes over the training images",
+    shownDefault: "the recipe's (cnn: 3)",
+  },
+  steps: {
+    type: "string",
+    arg: "N",
+    description: "train exactly N batches instead of whole epochs",
+    shownDefault: "the recipe's (cnn-tutorial: 20,000)",
+  },
+  batch: {
+    type: "string",
+    arg: "N",
+    description: "images per batch",
+    shownDefault: "the recipe's",
+  },
+  seed: {
+    type: "string",
+    arg: "S",
+    description: "the training seed (initialisation, shuffling, dropout)",
+    shownDefault: "the recipe's",
+  },
+  limit: {
+    type: "string",
+    arg: "N",
+    description:
+      `train on N images: the first N of MNIST's 60,000 training images, or the N after the 5,000 that a tutorial recipe holds out for validation (${
+        HOLDING_OUT.join(", ")
+      }; at most 55,000). A recipe counted in steps keeps its steps: --steps shortens it`,
+    shownDefault: "all",
+  },
+  workers: {
+    type: "string",
+    arg: "N",
+    description:
+      `data-parallel training workers. The default is the same on every machine, since the count changes the trained model's bytes: ${DEFAULT_CNN_WORKERS} for the CNNs (at most one per ${MIN_SLICE} images of a batch; cnn-w1: 1), 1 (the main thread) for the other models. More workers train faster on more cores (${coreCount()} here) but give another model; the same seed and N give the same bytes. Without it, a checkpoint continues on its count`,
+    shownDefault: "as described",
+  },
+} as const satisfies Flags;
 
 if (import.meta.main) {
   await runMain(async () => {
     const { values } = parseModelFlags(Deno.args, {
       usage: USAGE,
-      flags: {
-        epochs: { type: "string" },
-        steps: { type: "string" },
-        batch: { type: "string" },
-        seed: { type: "string" },
-        limit: { type: "string" },
-        workers: { type: "string" },
-      },
+      after: ZOO,
+      flags: TRAIN_FLAGS,
     });
     const model = parseModelName(values.model);
     const defaults = TRAINING_DEFAULTS[model];

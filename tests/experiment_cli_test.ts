@@ -337,29 +337,6 @@ Deno.test({
 
 Deno.test({
   ...opts,
-  name: "every command answers --help with its usage and exit 0",
-  fn: async () => {
-    for (
-      const script of [
-        "experiment",
-        "train",
-        "export",
-        "report",
-        "merge",
-        "bench",
-        "bench_train",
-        "bench_search",
-      ]
-    ) {
-      const { code, stdout } = await runCli(`cli/${script}.ts`, ["--help"]);
-      assert.strictEqual(code, 0, script);
-      assert.match(stdout, /^Usage: deno task /, script);
-    }
-  },
-});
-
-Deno.test({
-  ...opts,
   name:
     "bench:search refuses a latent strategy (it loads no decoder) with exit 2, before measuring",
   fn: async () => {
