@@ -15,7 +15,8 @@ import {
 import { UsageError } from "../common/errors.ts";
 import { PROJECT_ROOT, writeJsonAtomic } from "../common/files.ts";
 import { readConfig } from "../experiments/sweep/config.ts";
-import { sweepsNewAxes } from "../experiments/sweep/axes.ts";
+import { cellKey, sweepsNewAxes } from "../experiments/sweep/axes.ts";
+import { readRecords } from "../experiments/store/records_io.ts";
 import {
   isExternal,
   loadModel,
@@ -39,6 +40,7 @@ import { type ModelName, TRAINING_DEFAULTS } from "../common/model_names.ts";
 import { checkPin, openSweepModels } from "./_sweep_models.ts";
 import { sweepModels } from "../experiments/judge/judges.ts";
 import { trainWithProgress } from "./_train_progress.ts";
+import { defaultWorkersFor } from "../train/workers.ts";
 
 const USAGE = "Usage: deno task experiment CONFIG.json [--fresh] [--parallel K] [--shard i/n] " +
   "[--results-dir results] [--models-dir models]";
@@ -66,6 +68,12 @@ const EXPERIMENT_FLAGS = {
       "run the i-th of n disjoint parts of the sweep into runs.<i>-of-<n>.jsonl (then deno task merge results/<name>)",
     shownDefault:
       "the whole sweep, or SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX under a scheduler",
+  },
+  "dry-run": {
+    type: "boolean",
+    default: false,
+    description:
+      "print the cells (per setting, and those the results folder already holds), the models it would train, and the longest it can take at this machine's measured rates; create nothing",
   },
   "results-dir": resultsDirFlag("where results/<name>/ is written"),
   "models-dir": modelsDirFlag("where models are read, and trained when missing"),
@@ -130,6 +138,7 @@ async function parseArguments(args: string[]): Promise<{
   parallel?: number;
   shard?: Shard;
   fresh: boolean;
+  dryRun: boolean;
   modelsDir: string;
   resultsDir: string;
 }> {
@@ -174,6 +183,7 @@ async function parseArguments(args: string[]): Promise<{
     ...(parallel === undefined ? {} : { parallel }),
     ...(shard ? { shard } : {}),
     fresh: values.fresh,
+    dryRun: values["dry-run"],
     modelsDir,
     resultsDir,
   };
@@ -216,13 +226,139 @@ function listenForStop(): { signal: AbortSignal; code: () => number; remove: () 
  * Trains every zoo model the sweep asks (its model, ensemble members, decoders, judges) that is
  * missing, one after the other, before anything runs. False when stopped meanwhile.
  */
-async function trainMissing(
+/**
+ * `--dry-run`: the cells, those already done, the models to train, and the longest the rest can
+ * take: every run to its limit, at the network queries per second measured now on the config's
+ * model and provider (a second of scoring 500-image batches). Reads only.
+ */
+async function printPlan(
   config: ResolvedConfig,
-  extra: SweepModels,
-  options: { modelsDir: string; shard?: Shard; signal: AbortSignal },
-): Promise<boolean> {
-  const { modelsDir, shard } = options;
-  const zoo = [
+  { modelsDir, resultsDir, shard, fresh }: {
+    modelsDir: string;
+    resultsDir: string;
+    shard?: Shard;
+    fresh: boolean;
+  },
+): Promise<void> {
+  const { sweepPlan } = await import("../experiments/sweep/plan.ts");
+  const doneKeys = new Set<string>();
+  if (!fresh) {
+    const files = await Array.fromAsync(Deno.readDir(resultsDir)).catch(() => []);
+    for (const f of files) {
+      if (!/^runs(\.\d+-of-\d+)?\.jsonl$/.test(f.name)) continue;
+      const { records } = await readRecords(`${resultsDir}/${f.name}`, { skipTorn: true });
+      for (const r of records) doneKeys.add(cellKey(r));
+    }
+  }
+  const plan = sweepPlan(config, { ...(shard ? { shard } : {}), doneKeys });
+  const lines = [
+    `Experiment "${config.name}"${shard ? ` (shard ${shard.index + 1}/${shard.count})` : ""}: ${
+      plan.cells.toLocaleString("en-US")
+    } cells in ${plan.settings.length} setting(s); ${
+      shownPath(resultsDir)
+    }/ holds ${plan.done} of them${fresh ? " (--fresh: none counted)" : ""}.`,
+    "",
+    "| setting | cells | done | queries per step | most queries left |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    ...plan.settings.map((s) =>
+      `| ${s.label} | ${s.cells} | ${s.done} | ${s.stepQueries} | ${
+        s.maxQueries.toLocaleString("en-US")
+      } |`
+    ),
+    "",
+  ];
+  const extra = sweepModels(config);
+  const missing: ModelName[] = [];
+  for (const name of zooModels(config, extra)) {
+    if (!(await modelIsReady(modelsDir, name))) missing.push(name);
+  }
+  const at = shownPath(modelsDir);
+  const toTrain: string[] = [];
+  for (const m of missing) {
+    const d = TRAINING_DEFAULTS[m];
+    toTrain.push(
+      `${m} (${(d.steps ?? d.epochs).toLocaleString("en-US")} ${
+        d.steps ? "steps" : "epochs"
+      }${await trainingEstimate(
+        m,
+        modelsDir,
+      )})`,
+    );
+  }
+  lines.push(
+    missing.length === 0
+      ? `Models: all in ${at}/ (${
+        zooModels(config, extra).join(", ") || modelLabel(config.model)
+      }).`
+      : `Would train first, into ${at}/: ${toTrain.join(", ")}.`,
+  );
+  const rate = await measuredRate(config, modelsDir);
+  lines.push(
+    rate === null
+      ? `Time: unknown until ${
+        modelLabel(config.model)
+      } is trained (its queries per second are measured on it).`
+      : `Time: at most ${
+        formatDuration(plan.maxQueries / rate)
+      } of search (every run to its limit; most stop sooner) at ${
+        Math.round(rate).toLocaleString("en-US")
+      } network queries/s, measured now on ${
+        modelLabel(config.model)
+      } with ${config.provider} (one process: shards side by side each get about this per core).`,
+    "Nothing was created: drop --dry-run to run it.",
+  );
+  console.log(lines.join("\n"));
+}
+
+/** Network queries per second of the config's model on its provider, or null when missing. */
+async function measuredRate(config: ResolvedConfig, modelsDir: string): Promise<number | null> {
+  if (!isExternal(config.model) && !(await modelIsReady(modelsDir, config.model))) return null;
+  const model = await loadModel(modelsDir, config.model);
+  const scorer = await createScorer(config.provider, model.bytes, model.scorer);
+  try {
+    const batch = 500, images = new Float32Array(batch * 784);
+    await scorer.score(images, batch); // warm-up
+    let scored = 0;
+    const start = performance.now();
+    while (performance.now() - start < 1000) {
+      await scorer.score(images, batch);
+      scored += batch;
+    }
+    return scored / ((performance.now() - start) / 1000);
+  } finally {
+    await scorer.close();
+  }
+}
+
+/**
+ * How long training `name` would take here: its recipe's images at the samples per second that
+ * a model of the same architecture and worker count trained at in this models folder, if one was.
+ */
+async function trainingEstimate(name: ModelName, modelsDir: string): Promise<string> {
+  const d = TRAINING_DEFAULTS[name];
+  const images = d.steps !== undefined ? d.steps * d.batchSize : d.epochs * (60000 - (d.skip ?? 0));
+  const entries = await Array.fromAsync(Deno.readDir(modelsDir)).catch(() => []);
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!e.name.endsWith(".json")) continue;
+    const meta = await Deno.readTextFile(`${modelsDir}/${e.name}`).then(JSON.parse).catch(() =>
+      null
+    );
+    const workers = defaultWorkersFor(name, d.batchSize);
+    if (
+      meta?.architecture === d.architecture && meta.samplesPerSecond > 0 &&
+      (meta.workers ?? 1) === workers
+    ) {
+      return `, about ${formatDuration(images / meta.samplesPerSecond)} at the ${
+        Math.round(meta.samplesPerSecond)
+      } images/s ${meta.model} trained at here`;
+    }
+  }
+  return "";
+}
+
+/** The zoo models a sweep needs: its model, its objectives' and strategies', its judges. */
+function zooModels(config: ResolvedConfig, extra: SweepModels): ModelName[] {
+  return [
     ...new Set([
       ...(isExternal(config.model) ? [] : [config.model]),
       ...extra.search,
@@ -230,20 +366,36 @@ async function trainMissing(
       ...extra.judges.filter((j): j is ModelName => typeof j === "string"),
     ]),
   ];
-  for (const name of zoo) {
+}
+
+/** A folder as messages name it: relative to the project when inside it. */
+function shownPath(dir: string): string {
+  return dir.startsWith(`${PROJECT_ROOT}/`) ? dir.slice(PROJECT_ROOT.length + 1) : dir;
+}
+
+async function trainMissing(
+  config: ResolvedConfig,
+  extra: SweepModels,
+  options: { modelsDir: string; shard?: Shard; signal: AbortSignal },
+): Promise<boolean> {
+  const { modelsDir, shard } = options;
+  const at = shownPath(modelsDir);
+  const dirFlag = at === "models" ? "" : ` --models-dir ${at}`;
+  for (const name of zooModels(config, extra)) {
     if (await modelIsReady(modelsDir, name)) continue;
     if (shard) {
       throw new UsageError(
-        `models/${name}.onnx is missing: shards do not train (they would all train at once)`,
+        `${at}/${name}.onnx is missing: shards do not train (they would all train at once)`,
         {
-          hint: `Train it once before launching the shards: \`deno task train --model ${name}\`.`,
+          hint:
+            `Train it once before launching the shards: \`deno task train --model ${name}${dirFlag}\`.`,
         },
       );
     }
     requireAccess(modelsDir, "write", { flag: "--models-dir", allowed: "models/" });
     const defaults = TRAINING_DEFAULTS[name];
     console.error(
-      `models/${name}.onnx is missing: training it first (${defaults.epochs} epochs; \`deno task train --model ${name}\` does this alone)`,
+      `${at}/${name}.onnx is missing: training it first (${defaults.epochs} epochs; \`deno task train --model ${name}${dirFlag}\` does this alone)`,
     );
     const trained = await trainWithProgress(name, {
       epochs: defaults.epochs,
@@ -386,9 +538,13 @@ async function describeModels(
 }
 
 async function main(): Promise<number> {
-  const { config, parallel, shard, fresh, modelsDir, resultsDir } = await parseArguments(
+  const { config, parallel, shard, fresh, dryRun, modelsDir, resultsDir } = await parseArguments(
     Deno.args,
   );
+  if (dryRun) {
+    await printPlan(config, { modelsDir, resultsDir, ...(shard ? { shard } : {}), fresh });
+    return EXIT.ok;
+  }
   const stop = listenForStop();
   try {
     const external = isExternal(config.model);

@@ -387,3 +387,37 @@ Deno.test({
     assert.strictEqual((await readRecords(`${dir}/results/right/runs.jsonl`)).records.length, 1);
   },
 });
+
+Deno.test({
+  ...opts,
+  name:
+    "--dry-run prints the cells per setting, those done, the models to train and an estimate, and creates nothing",
+  fn: async () => {
+    await tinyModel("cnn");
+    const dir = await scratch("cli-dry-run");
+    const config = await writeConfig(dir, {
+      ...SWEEP,
+      name: "dry",
+      digits: [1, 2],
+      masks: [40, 80],
+      objective: ["probability", { name: "probability", models: ["cnn-w1"] }],
+    });
+    const args = [config, "--models-dir", TEST_MODELS_DIR, "--results-dir", `${dir}/results`];
+    const dry = await runCli("cli/experiment.ts", [...args, "--dry-run"]);
+    assert.strictEqual(dry.code, 0, dry.stderr);
+    assert.match(
+      dry.stdout,
+      /^Experiment "dry": 16 cells in 4 setting\(s\); .*results\/dry\/ holds 0 of them\./m,
+    );
+    // 2 digits × 2 seeds per setting; each later step scores its masks; a run ends at 50 steps.
+    assert.match(dry.stdout, /\n\| 40 masks, probability \| 4 \| 0 \| 40 \| 8,004 \|\n/);
+    assert.match(dry.stdout, /\n\| 80 masks, probability, cnn-w1 \| 4 \| 0 \| 80 \| 16,004 \|\n/);
+    assert.match(dry.stdout, /Would train first, into tests\/tmp\/models\/: cnn-w1 \(3 epochs/);
+    assert.match(
+      dry.stdout,
+      /Time: at most .* at [\d,]+ network queries\/s, measured now on cnn with node-cpu/,
+    );
+    assert.strictEqual(await exists(`${dir}/results`), false);
+    assert.strictEqual(await exists(`${TEST_MODELS_DIR}/cnn-w1.onnx`), false);
+  },
+});

@@ -266,7 +266,9 @@ async function writeFigures(
   const mapped = config.perturbations.length > 1
     ? mapCells(summary.groups, modelLabel(config.model), shas)
     : [];
-  if (mapped.length > 0) figures.push(["regimes.svg", regimeMapSpec(mapped, `config "${config.name}"`)]);
+  if (mapped.length > 0) {
+    figures.push(["regimes.svg", regimeMapSpec(mapped, `config "${config.name}"`)]);
+  }
   for (const [file, spec] of figures) {
     await writeFileAtomic(`${dir}/${file}`, await renderSvg(spec));
   }
