@@ -169,7 +169,10 @@ Deno.test({
     await externalModel(model, { ...PYTORCH, inputName: "image" });
     const changed = await runCli("cli/experiment.ts", args);
     assert.strictEqual(changed.code, 2);
-    assert.match(changed.stderr, /Cannot resume .*different config or model/);
+    assert.match(
+      changed.stderr,
+      /Cannot resume .*: its results were made with another search \("modelSha256" was [0-9a-f]{12}…, now [0-9a-f]{12}…\)/,
+    );
   },
 });
 

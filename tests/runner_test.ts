@@ -190,7 +190,7 @@ Deno.test("a changed search is refused unless --fresh; --fresh starts over", asy
       if (!(error instanceof UsageError)) return false;
       assert.match(
         error.message,
-        /^Cannot resume .*runner-changed: its results were made with a different config or model/,
+        /^Cannot resume .*runner-changed: its results were made with another search \("target" was 0\.6, now 0\.7\)$/,
       );
       assert.match(error.hint ?? "", /--fresh/);
       return true;
@@ -199,7 +199,7 @@ Deno.test("a changed search is refused unless --fresh; --fresh starts over", asy
   // A different model is a different search too.
   await assert.rejects(
     runExperiment(CONFIG, { resultsDir: dir, score: fakeScorer(), modelSha256: "m2" }),
-    { name: "UsageError" },
+    { name: "UsageError", message: /another search \("modelSha256" was "m", now "m2"\)$/ },
   );
   const fresh = await runExperiment(changed, {
     resultsDir: dir,

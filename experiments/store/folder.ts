@@ -4,6 +4,7 @@
  */
 
 import { UsageError } from "../../common/errors.ts";
+import { canonicalJson } from "../../common/canonical_json.ts";
 import { exists, writeJsonAtomic } from "../../common/files.ts";
 import {
   acquireLock,
@@ -119,9 +120,9 @@ export async function prepareResults(
   const hash = await searchHash(config, options.modelSha256, options.otherModels);
   const configPath = `${resultsDir}/config.json`;
   if (await exists(configPath)) {
-    let previous: { searchHash?: string };
+    let previous: { searchHash?: string } & Record<string, unknown>;
     try {
-      previous = (await readStoredConfig(configPath)).config;
+      previous = { ...(await readStoredConfig(configPath)).config };
     } catch (error) {
       // A folder this version cannot read is never resumed into; --fresh starts it over.
       if (!options.fresh) throw error;
@@ -129,10 +130,15 @@ export async function prepareResults(
     }
     if (previous.searchHash !== hash) {
       if (!options.fresh) {
+        const changed = searchChanges(previous, {
+          ...config,
+          modelSha256: options.modelSha256,
+          ...(options.otherModels ? { otherModels: options.otherModels } : {}),
+        });
         throw new UsageError(
-          `Cannot resume ${resultsDir}: its results were made with a different config or model (search hash ${
-            previous.searchHash?.slice(0, 12)
-          }…, now ${hash.slice(0, 12)}…)`,
+          `Cannot resume ${resultsDir}: its results were made with another search (${
+            changed.length > 0 ? changed.join("; ") : "its search hash differs"
+          })`,
           {
             hint:
               'Re-run with --fresh to delete those results and start over, or give the config another "name".',
@@ -162,6 +168,43 @@ export async function prepareResults(
     ...(options.otherModels ? { otherModels: options.otherModels } : {}),
   });
   return hash;
+}
+
+/** Fields of a stored config that are sweep axes or labels: they may change on a resume. */
+const NOT_SEARCH = new Set([
+  "digits",
+  "seeds",
+  "masks",
+  "perturbations",
+  "strategies",
+  "objectives",
+  "description",
+  "name",
+  "sha256",
+  "format",
+  "hash",
+  "searchHash",
+]);
+
+/**
+ * What differs between the search a results folder was made with and `now`: one line per field,
+ * with both values (hashes shortened), in the fields' order.
+ */
+export function searchChanges(
+  previous: Record<string, unknown>,
+  now: Record<string, unknown>,
+): string[] {
+  const shown = (v: unknown) => {
+    if (v === undefined) return "unset";
+    const text = typeof v === "string" && /^[0-9a-f]{64}$/.test(v)
+      ? `${v.slice(0, 12)}…`
+      : JSON.stringify(v);
+    return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+  };
+  const keys = [...new Set([...Object.keys(previous), ...Object.keys(now)])]
+    .filter((k) => !NOT_SEARCH.has(k));
+  return keys.filter((k) => canonicalJson(previous[k] ?? null) !== canonicalJson(now[k] ?? null))
+    .map((k) => `"${k}" was ${shown(previous[k])}, now ${shown(now[k])}`);
 }
 
 /**
