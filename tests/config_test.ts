@@ -11,6 +11,9 @@ import {
   searchHash,
 } from "../experiments/sweep/config.ts";
 import { scratch } from "./_helpers.ts";
+import { ConfigSchema } from "../experiments/sweep/config.ts";
+import { configReference } from "../experiments/sweep/config_reference.ts";
+import { STRATEGY_NAMES } from "../experiments/search/strategies/registry.ts";
 
 const CONFIGS = fileURLToPath(new URL("../configs/", import.meta.url));
 
@@ -197,6 +200,22 @@ Deno.test("parseConfig() reports bad strategies and objectives by path", () => {
 Deno.test("configs/schema.json is the schema generated from the code (run `deno task schema`)", async () => {
   const committed = JSON.parse(await Deno.readTextFile(`${CONFIGS}schema.json`));
   assert.deepStrictEqual(committed, configJsonSchema());
+});
+
+Deno.test("docs/config.md is the reference generated from the schema (run `deno task schema`)", async () => {
+  const committed = await Deno.readTextFile(new URL("../docs/config.md", import.meta.url));
+  const generated = configReference(configJsonSchema());
+  assert.strictEqual(committed, generated);
+  // Every field of the config, and every strategy, has its row or table, with its meaning.
+  const rows = generated.split("\n");
+  for (const field of Object.keys(ConfigSchema.shape)) {
+    const row = rows.find((l) => l.startsWith(`| \`${field}\` | `));
+    assert.ok(row, field);
+    assert.match(row.split(" | ").at(-1)!, /^\S.* \|$/, `${field} has a meaning`);
+  }
+  for (const name of STRATEGY_NAMES) {
+    assert.ok(generated.includes(`\n## strategy "${name}"\n`), name);
+  }
 });
 
 Deno.test("searchHash() ignores the sweep axes and key order but not the search or the model", async () => {

@@ -82,9 +82,11 @@ export const ConfigSchema = z.strictObject({
     error:
       "must be a folder name: letters, digits, '.', '_' or '-' (1–64, not starting with '.', '_' or '-')",
   }).describe("Results go to results/<name>/"),
-  description: z.string().optional(),
+  description: z.string().optional().describe(
+    "What the sweep asks, in a sentence or two (deno task experiment with no config lists the first)",
+  ),
   model: z.union([ClassifierName, ExternalModelSchema]).default("cnn").describe(
-    'Which model to ask: "cnn" or "softmax" (trained here on first use), or an external ONNX classifier { "onnx": path, … }',
+    'Which model to ask: a classifier of the zoo (trained here on first use; docs/zoo.md), or an external ONNX classifier { "onnx": path, … } (docs/byo-model.md)',
   ),
   provider: z.enum(PROVIDER_NAMES as [string, ...string[]]).default("node-cpu")
     .describe("onnxruntime execution provider"),
