@@ -105,51 +105,50 @@ export function curvesSpec(
   runs: { digit: number; trajectory: number[]; setting?: Setting }[],
   target: number,
 ): Spec {
-  const bands = confidenceBands(runs);
-  // Several settings: one line style each (and a band only per digit × setting).
-  const dash = new Set(bands.map((b) => b.setting)).size > 1
+  const bands = confidenceBands(runs).map((b) => ({ ...b, target }));
+  // A panel per digit, so that ten bands never stack; several settings: a colour each.
+  const several = new Set(bands.map((b) => b.setting)).size > 1;
+  const color = several
     ? {
-      strokeDash: {
+      color: {
         field: "setting",
-        type: "ordinal",
+        type: "nominal",
         title: legendTitle(bands),
-        legend: { labelLimit: 400 },
+        legend: { labelLimit: 0, orient: "bottom", direction: "vertical" },
       },
     } as const
     : {};
+  const x = { field: "iteration", type: "quantitative", title: "iteration" } as const;
   return {
     $schema: SCHEMA,
-    title: "Best confidence vs iteration (median over seeds, band p10–p90)",
-    width: 560,
-    height: 320,
-    layer: [
-      {
-        data: { values: bands },
-        mark: { type: "area", opacity: 0.15 },
-        encoding: {
-          x: { field: "iteration", type: "quantitative", title: "iteration" },
-          ...intervalY("confidence for the target digit"),
-          color: DIGIT_COLOR,
-          detail: { field: "setting" },
+    title:
+      "Best confidence vs iteration per digit (median over seeds, band p10–p90; dashed: target)",
+    data: { values: bands },
+    facet: { field: "digit", type: "ordinal", title: "digit", header: { labelOrient: "top" } },
+    columns: 5,
+    spec: {
+      width: 150,
+      height: 110,
+      layer: [
+        {
+          mark: { type: "area", opacity: 0.2, ...(several ? {} : { color: "#4c78a8" }) },
+          encoding: { x, ...intervalY("confidence"), ...color, detail: { field: "setting" } },
         },
-      },
-      {
-        data: { values: bands },
-        mark: { type: "line", strokeWidth: 1.5 },
-        encoding: {
-          x: { field: "iteration", type: "quantitative" },
-          y: { field: "median", type: "quantitative" },
-          color: DIGIT_COLOR,
-          detail: { field: "setting" },
-          ...dash,
+        {
+          mark: { type: "line", strokeWidth: 1.5, ...(several ? {} : { color: "#4c78a8" }) },
+          encoding: {
+            x,
+            y: { field: "median", type: "quantitative" },
+            ...color,
+            detail: { field: "setting" },
+          },
         },
-      },
-      {
-        data: { values: [{ target }] },
-        mark: { type: "rule", strokeDash: [4, 4], color: "black" },
-        encoding: { y: { field: "target", type: "quantitative" } },
-      },
-    ],
+        {
+          mark: { type: "rule", strokeDash: [4, 4], color: "black" },
+          encoding: { y: { field: "target", type: "quantitative", aggregate: "max" } },
+        },
+      ],
+    },
   };
 }
 
@@ -285,7 +284,13 @@ export function distanceSpec(
         encoding: {
           x: { field: "bin", type: "quantitative", title: "Euclidean distance (pixels in [0, 1])" },
           y: { field: "fraction", type: "quantitative", title: "fraction of images" },
-          color: { field: "source", type: "nominal", title: null },
+          // Legend labels name whole settings: the default limit (160 px) cut them off.
+          color: {
+            field: "source",
+            type: "nominal",
+            title: null,
+            legend: { labelLimit: 0, orient: "bottom", direction: "vertical" },
+          },
         },
       },
       {
