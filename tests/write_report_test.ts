@@ -123,6 +123,12 @@ Deno.test("failed runs get stalls.png (a row per digit, their own images) and a 
     rebuilt,
   );
   assert.match(rebuilt, /Every failed run:/);
+  // boards.svg: a labelled tile per run, each failed one outlined; the report shows it.
+  const boards = await Deno.readTextFile(`${dir}/boards.svg`);
+  assert.strictEqual(boards.match(/<image /g)?.length, 6);
+  assert.match(boards, /outlined: did not reach 0\.999/);
+  assert.ok(boards.includes(">digit<") && boards.includes(">seed<"), "axis titles");
+  assert.ok(rebuilt.includes("![identikit boards](boards.svg)"));
 
   // Starting over deletes it with the rest of what the run wrote.
   await runExperiment(hard, {

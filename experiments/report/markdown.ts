@@ -72,9 +72,13 @@ export function renderReport(d: ReportData): string {
     `**${s.converged} of ${s.runs} runs** reached confidence ≥ ${c.target} (${
       pct(s.successRate)
     }). ` +
-      `Rows: digits ${c.digits.join(", ")} (top to bottom); columns: runs (seeds × mask counts).`,
+      `Rows: digits ${
+        c.digits.join(", ")
+      } (top to bottom); columns: runs, by seed, a board per setting.`,
     "",
-    "![identikit grid](grid.png)",
+    d.figures.includes("boards.svg")
+      ? "![identikit boards](boards.svg)"
+      : "![identikit grid](grid.png)",
     "",
     ...setupSection(d),
     "",
@@ -127,7 +131,7 @@ export function renderReport(d: ReportData): string {
     "## Files",
     "",
     "`config.json` resolved config and hashes · `runs.jsonl` one record per run · `summary.json` the statistics above · " +
-      "`images/<cell>.png` each final image (exactly the scored pixels) · `grid.png` the board above · " +
+      "`images/<cell>.png` each final image (exactly the scored pixels) · `boards.svg` the boards above, labelled, a board per setting · `grid.png` the same pixels in one image · " +
       "`*.svg` figures · `baseline.json` noise/real statistics.",
     "",
     `Rebuild this report with \`deno task report results/${c.name}\`.`,

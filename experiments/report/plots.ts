@@ -365,3 +365,70 @@ export function regimeMapSpec(cells: MapCell[], source?: string): Spec {
     },
   };
 }
+
+/** One tile of a board: a run's final image (a PNG data URL) at its digit row and seed column. */
+export interface BoardTile {
+  setting: string;
+  digit: number;
+  seed: number;
+  url: string;
+  /** Whether the run reached the target (failed tiles are outlined). */
+  converged: boolean;
+}
+
+/**
+ * boards.svg: the final images as boards with their labels, a row per digit and a column per
+ * seed, one board per setting (grid.png has the same pixels, without labels, in one image).
+ */
+export function boardsSpec(tiles: BoardTile[], target: number): Spec {
+  const settings = [...new Set(tiles.map((t) => t.setting))];
+  const seeds = new Set(tiles.map((t) => t.seed)).size;
+  const cell = 32;
+  const encoding = {
+    x: {
+      field: "seed",
+      type: "ordinal",
+      title: "seed",
+      axis: { labelAngle: 0, ticks: false, domain: false },
+    },
+    y: { field: "digit", type: "ordinal", title: "digit", axis: { ticks: false, domain: false } },
+  } as const;
+  const board = {
+    width: { step: cell },
+    height: { step: cell },
+    layer: [
+      {
+        mark: { type: "image", width: cell - 2, height: cell - 2, aspect: false },
+        encoding: { ...encoding, url: { field: "url", type: "nominal" } },
+      },
+      {
+        transform: [{ filter: "!datum.converged" }],
+        mark: {
+          type: "square",
+          size: (cell - 2) ** 2,
+          filled: false,
+          color: "#e45756",
+          strokeWidth: 1.5,
+        },
+        encoding,
+      },
+    ],
+  } as const;
+  return {
+    $schema: SCHEMA,
+    title: {
+      text: `Final images: a row per digit, a column per seed${
+        tiles.some((t) => !t.converged) ? ` (outlined: did not reach ${target})` : ""
+      }`,
+    },
+    data: { values: tiles },
+    config: { view: { stroke: null }, header: { labelLimit: 0 } },
+    ...(settings.length > 1
+      ? {
+        facet: { field: "setting", type: "nominal", title: null, sort: settings },
+        columns: seeds > 12 ? 1 : 2,
+        spec: board,
+      }
+      : board),
+  } as unknown as Spec;
+}

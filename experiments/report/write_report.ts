@@ -10,9 +10,11 @@ import { readConfigRecords } from "../store/config_records.ts";
 import { exists, writeFileAtomic, writeJsonAtomic } from "../../common/files.ts";
 import { type Baseline, computeBaseline } from "../analysis/baseline.ts";
 import { decodeGreyPng, encodeGreyPng, renderGrid } from "../store/images.ts";
+import { toBase64 } from "../../common/base64.ts";
 import { measureLikeness } from "../analysis/likeness.ts";
 import {
   baselineSpec,
+  boardsSpec,
   curvesSpec,
   distanceSpec,
   evaluationsSpec,
@@ -126,6 +128,23 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     ...(model?.otherModels ?? {}),
   };
   const drawn = await writeFigures(dir, config, { summary, runs, baseline, setting, shas });
+  // The boards with their labels, a board per setting (the studio draws its own: not in figures.json).
+  await writeFileAtomic(
+    `${dir}/boards.svg`,
+    await renderSvg(boardsSpec(
+      [...records].sort(columns).map((r) => ({
+        setting: String(setting(r)),
+        digit: r.digit,
+        seed: r.seed,
+        converged: r.converged,
+        url: `data:image/png;base64,${
+          toBase64(encodeGreyPng(images.get(r.image)!, { width: 28, height: 28 }))
+        }`,
+      })),
+      config.target,
+    )),
+  );
+  drawn.figures.unshift("boards.svg");
   const primary = modelLabel(config.model);
   const plateaus = records.some((r) => !r.converged)
     ? plateauRows(records.map((r) => ({
