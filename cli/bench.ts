@@ -19,7 +19,7 @@ import { createTfjsScorer } from "../train/tfjs_scorer.ts";
 
 const USAGE =
   "Usage: deno task bench [--providers node-cpu,web-wasm,…] [--batches 1,32,500,2048] " +
-  "[--model cnn|softmax|path/to/model.onnx] [--rounds 7] [--no-tfjs] [--out results/bench]";
+  "[--model NAME|path/to/model.onnx] [--rounds 7] [--no-tfjs] [--out results/bench]";
 
 /** The tfjs baseline's row name. */
 export const TFJS_ROW = "tfjs-wasm";
@@ -67,7 +67,7 @@ if (import.meta.main) {
           default: `${DEFAULT_RESULTS_DIR}/bench`,
           shownDefault: "results/bench",
           arg: "DIR",
-          description: "where bench.json and bench.md are written",
+          description: "where providers.json and providers.md are written",
         },
       },
     });

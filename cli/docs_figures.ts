@@ -31,7 +31,7 @@ if (import.meta.main) {
         only: {
           type: "string",
           arg: "LIST",
-          description: "rebuild only these figures, comma-separated file names (listed below)",
+          description: "rebuild only these figures, comma-separated file names (listed above)",
           shownDefault: "every figure",
         },
         "results-dir": {

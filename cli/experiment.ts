@@ -43,7 +43,7 @@ import { trainWithProgress } from "./_train_progress.ts";
 import { defaultWorkersFor } from "../train/workers.ts";
 
 const USAGE = "Usage: deno task experiment CONFIG.json [--fresh] [--parallel K] [--shard i/n] " +
-  "[--results-dir results] [--models-dir models]";
+  "[--dry-run] [--results-dir results] [--models-dir models]";
 
 /** Every flag of `deno task experiment`, with what its help says. */
 const EXPERIMENT_FLAGS = {
@@ -67,7 +67,7 @@ const EXPERIMENT_FLAGS = {
     description:
       "run the i-th of n disjoint parts of the sweep into runs.<i>-of-<n>.jsonl (then deno task merge results/<name>)",
     shownDefault:
-      "the whole sweep, or SLURM_ARRAY_TASK_ID / JOB_COMPLETION_INDEX under a scheduler",
+      "the whole sweep, or under a scheduler SLURM_ARRAY_TASK_ID (a Slurm array) or JOB_COMPLETION_INDEX with IDENTIKIT_SHARD_COUNT (a Kubernetes Indexed Job)",
   },
   "dry-run": {
     type: "boolean",
@@ -75,8 +75,12 @@ const EXPERIMENT_FLAGS = {
     description:
       "print the cells (per setting, and those the results folder already holds), the models it would train, and the longest it can take at this machine's measured rates; create nothing",
   },
-  "results-dir": resultsDirFlag("where results/<name>/ is written"),
-  "models-dir": modelsDirFlag("where models are read, and trained when missing"),
+  "results-dir": resultsDirFlag(
+    "the folder the sweep's folder <name>/ goes in (the task may write only under results/; another is refused with exit 2)",
+  ),
+  "models-dir": modelsDirFlag(
+    "where models are read, and trained when missing (training needs a folder under models/)",
+  ),
 } as const satisfies Flags;
 
 /** An environment variable, or undefined when unset or not granted (no --allow-env: no scheduler). */

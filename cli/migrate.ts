@@ -16,9 +16,7 @@ Brings a results folder of an older identikit (results format 1 or 2) to format 
     dropped, and its cell runs again on the next resume);
   - shard files are regrouped by the shard that now runs each cell.
 Every other field of every record is kept. Nothing runs while it migrates (it takes the
-folder's lock); running it again is harmless. Afterwards: deno task report results/<name>.
-
-  -h, --help   this text`;
+folder's lock); running it again is harmless. Afterwards: deno task report results/<name>.`;
 
 if (import.meta.main) {
   await runMain(async () => {

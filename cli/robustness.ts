@@ -33,7 +33,7 @@ error of which seeds the folder happens to hold. A failed run counts as infinite
 evaluations. One table per setting (strategy, objective, …); --size may list several sizes
 (5,10,20).
 
-Limits default to the README's: at target 0.99 a median of 100 and a p90 of 300 evaluations, at
+Limits default to the published ones (docs/findings.md): at target 0.99 a median of 100 and a p90 of 300 evaluations, at
 0.9999 300 and 1,000; other targets need --limit-median (and --limit-p90 to check the p90).
 
 --seed-sets checks given sets instead (a range a-b, seeds joined by +, sets separated by commas):
@@ -72,13 +72,13 @@ if (import.meta.main) {
           type: "string",
           arg: "M",
           description: "the largest median of evaluations a digit may have",
-          shownDefault: "the README's for the target (0.99: 100; 0.9999: 300)",
+          shownDefault: "the published one for the target (0.99: 100; 0.9999: 300)",
         },
         "limit-p90": {
           type: "string",
           arg: "P",
           description: "the largest p90 of evaluations a digit may have",
-          shownDefault: "the README's for the target (0.99: 300; 0.9999: 1,000)",
+          shownDefault: "the published one for the target (0.99: 300; 0.9999: 1,000)",
         },
         "seed-sets": {
           type: "string",
@@ -150,7 +150,7 @@ if (import.meta.main) {
   });
 }
 
-/** The limits from the flags, else the README's for the config's target. */
+/** The limits from the flags, else the published ones for the config's target. */
 function limitsFor(
   config: StoredConfig,
   median: string | undefined,

@@ -30,7 +30,8 @@ if (import.meta.main) {
         port: {
           type: "string",
           arg: "P",
-          description: "port to listen on (0 picks a free one)",
+          description:
+            "port to listen on (0 picks a free one); the task may listen on 8000 only, another port needs the deno run line under --host",
           shownDefault: "8000",
         },
         host: {

@@ -19,7 +19,8 @@ const USAGE = `Usage: deno task train --model ${
 
 Trains the model on MNIST with tfjs (wasm), checkpointing every epoch (a stopped run resumes),
 and exports models/<model>.onnx with its metadata (test accuracy, sha256) in <model>.json.
-Any flag that changes the recipe gives another model: other bytes than the README's.`;
+Any flag that changes the recipe gives another model: other bytes than the published ones
+(docs/zoo.md).`;
 
 const ZOO = `Models (the zoo):
 ${MODEL_NAMES.map((m) => `  ${m.padEnd(17)} ${TRAINING_DEFAULTS[m].description}`).join("\n")}`;
@@ -62,7 +63,7 @@ const TRAIN_FLAGS = {
     type: "string",
     arg: "N",
     description:
-      `data-parallel training workers. The default is the same on every machine, since the count changes the trained model's bytes: ${DEFAULT_CNN_WORKERS} for the CNNs (at most one per ${MIN_SLICE} images of a batch; cnn-w1: 1), 1 (the main thread) for the other models. More workers train faster on more cores (${coreCount()} here) but give another model; the same seed and N give the same bytes. Without it, a checkpoint continues on its count`,
+      `data-parallel training workers. The default is the same on every machine, since the count changes the trained model's bytes: ${DEFAULT_CNN_WORKERS} for the 5×5 CNNs (cnn, cnn-s2, cnn-tutorial, cnn-random; at most one per ${MIN_SLICE} images of a batch), 1 (the main thread) for cnn-w1, whose recipe it is, and for the other models (the VAE trains on the main thread only). More workers train faster on more cores (${coreCount()} here) but give another model; the same seed and N give the same bytes. Without it, a checkpoint continues on its count`,
     shownDefault: "as described",
   },
 } as const satisfies Flags;

@@ -19,6 +19,8 @@ async function snapshot(): Promise<string[]> {
     }
     for (const e of entries) {
       const path = `${dir}/${e.name}`;
+      // A live run elsewhere (training, a sweep) keeps its lock fresh and its checkpoint growing.
+      if (/\.lock$|\.ckpt/.test(path)) continue;
       if (e.isDirectory) await walk(path);
       else out.push(`${path} ${Deno.statSync(`${PROJECT_ROOT}/${path}`).mtime?.getTime()}`);
     }
