@@ -5,8 +5,12 @@ import { PROJECT_ROOT } from "../common/files.ts";
 import { readConfig, searchHash } from "../experiments/sweep/config.ts";
 import { cellKey, cellSeed, expandCells } from "../experiments/sweep/axes.ts";
 
-Deno.test("every configs/*.json the README names is in configs/", async () => {
-  const readme = await Deno.readTextFile(`${PROJECT_ROOT}/README.md`);
+Deno.test("every configs/*.json the README and docs/ name is in configs/", async () => {
+  const pages = [...Deno.readDirSync(`${PROJECT_ROOT}/docs`)].filter((e) => e.name.endsWith(".md"));
+  const readme = [
+    await Deno.readTextFile(`${PROJECT_ROOT}/README.md`),
+    ...pages.map((e) => Deno.readTextFileSync(`${PROJECT_ROOT}/docs/${e.name}`)),
+  ].join("\n");
   const named = [
     ...new Set([...readme.matchAll(/configs\/([A-Za-z0-9._-]+\.json)/g)].map((m) => m[1])),
   ];
@@ -14,7 +18,7 @@ Deno.test("every configs/*.json the README names is in configs/", async () => {
   for (const file of named) {
     assert.ok(
       await Deno.stat(`${PROJECT_ROOT}/configs/${file}`).then((s) => s.isFile, () => false),
-      `README names configs/${file}, which does not exist`,
+      `the docs name configs/${file}, which does not exist`,
     );
   }
 });
