@@ -3,7 +3,8 @@
 import { UsageError } from "../common/errors.ts";
 import type { ResolvedConfig } from "../experiments/sweep/config.ts";
 import { createJudge, judgeName, type SweepModels } from "../experiments/judge/judges.ts";
-import { loadModel, modelLabel } from "../experiments/judge/model_file.ts";
+import { loadModel, modelIsReady, modelLabel } from "../experiments/judge/model_file.ts";
+import type { ModelName } from "../common/model_names.ts";
 import { PRIMARY_MODEL } from "../experiments/search/objectives.ts";
 import type { JudgeFn } from "../experiments/store/records.ts";
 import type { ScoreFn, Scoring } from "../experiments/search/search.ts";
@@ -42,6 +43,25 @@ export function checkPin(
         `Train it by its recipe (deno task train --model ${name} --models-dir ${modelsDir}, without --workers, --seed, --epochs, --steps or --limit), or drop the pin to measure this file instead.`,
     },
   );
+}
+
+/**
+ * Checks the pins of the models already in `modelsDir` (a missing one is checked once trained):
+ * a wrong file is refused before anything trains or runs. Returns the sha256 of each present
+ * zoo model the sweep uses, by name.
+ */
+export async function checkPresentPins(
+  config: Pick<ResolvedConfig, "sha256">,
+  names: readonly string[],
+  modelsDir: string,
+): Promise<Record<string, string>> {
+  const shas: Record<string, string> = {};
+  for (const name of names) {
+    if (!(await modelIsReady(modelsDir, name as ModelName))) continue;
+    shas[name] = (await loadModel(modelsDir, name as ModelName)).sha256;
+    checkPin(config, name, shas[name], modelsDir);
+  }
+  return shas;
 }
 
 // Over 80 lines: opens models one by one and must close every one already open when a later one

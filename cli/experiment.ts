@@ -13,8 +13,10 @@ import {
   runMain,
 } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
-import { PROJECT_ROOT, writeJsonAtomic } from "../common/files.ts";
-import { readConfig } from "../experiments/sweep/config.ts";
+import { exists, PROJECT_ROOT, writeJsonAtomic } from "../common/files.ts";
+import { readConfig, searchHash } from "../experiments/sweep/config.ts";
+import { readStoredConfig } from "../experiments/store/results_format.ts";
+import { searchChanges } from "../experiments/store/folder.ts";
 import { cellKey, sweepsNewAxes } from "../experiments/sweep/axes.ts";
 import { readRecords } from "../experiments/store/records_io.ts";
 import {
@@ -37,7 +39,7 @@ import type { Scorer } from "../infer/providers.ts";
 import { closingTable } from "../experiments/report/markdown.ts";
 import { createScorer } from "../infer/providers.ts";
 import { type ModelName, TRAINING_DEFAULTS } from "../common/model_names.ts";
-import { checkPin, openSweepModels } from "./_sweep_models.ts";
+import { checkPin, checkPresentPins, openSweepModels } from "./_sweep_models.ts";
 import { sweepModels } from "../experiments/judge/judges.ts";
 import { trainWithProgress } from "./_train_progress.ts";
 import { defaultWorkersFor } from "../train/workers.ts";
@@ -245,22 +247,49 @@ async function printPlan(
   },
 ): Promise<void> {
   const { sweepPlan } = await import("../experiments/sweep/plan.ts");
+  const extra = sweepModels(config);
+  const zoo = zooModels(config, extra);
+  // The pins of the files present, as a run checks them first (a wrong one: exit 2 here too).
+  const shas = await checkPresentPins(config, zoo, modelsDir);
   const doneKeys = new Set<string>();
-  if (!fresh) {
-    const files = await Array.fromAsync(Deno.readDir(resultsDir)).catch(() => []);
-    for (const f of files) {
-      if (!/^runs(\.\d+-of-\d+)?\.jsonl$/.test(f.name)) continue;
-      const { records } = await readRecords(`${resultsDir}/${f.name}`, { skipTorn: true });
-      for (const r of records) doneKeys.add(cellKey(r));
+  let refused: string | null = null;
+  const stored = `${resultsDir}/config.json`;
+  if (!fresh && (await exists(stored))) {
+    const previous = { ...(await readStoredConfig(stored)).config } as Record<string, unknown>;
+    // The search hash needs every model: with one still to train, the folder's own is used.
+    const primary = isExternal(config.model) ? null : shas[config.model];
+    if (primary && zoo.every((m) => shas[m])) {
+      const others = Object.fromEntries(
+        Object.entries(shas).filter(([m]) => m !== config.model),
+      );
+      const now = {
+        ...config,
+        modelSha256: primary,
+        ...(zoo.length > 1 ? { otherModels: others } : {}),
+      };
+      const hash = await searchHash(config, primary, zoo.length > 1 ? others : undefined);
+      if (hash !== previous.searchHash) refused = searchChanges(previous, now).join("; ");
+    }
+    if (refused === null) {
+      const file = `${resultsDir}/${recordsFile(shard)}`;
+      if (await exists(file)) {
+        const { records } = await readRecords(file, { skipTorn: true });
+        for (const r of records) if (r.searchHash === previous.searchHash) doneKeys.add(cellKey(r));
+      }
     }
   }
   const plan = sweepPlan(config, { ...(shard ? { shard } : {}), doneKeys });
   const lines = [
     `Experiment "${config.name}"${shard ? ` (shard ${shard.index + 1}/${shard.count})` : ""}: ${
       plan.cells.toLocaleString("en-US")
-    } cells in ${plan.settings.length} setting(s); ${
-      shownPath(resultsDir)
-    }/ holds ${plan.done} of them${fresh ? " (--fresh: none counted)" : ""}.`,
+    } cells in ${plan.settings.length} setting(s); ${shownPath(resultsDir)}/${
+      shard ? recordsFile(shard) : ""
+    } holds ${plan.done} of them${fresh ? " (--fresh: none counted)" : ""}.`,
+    ...(refused === null ? [] : [
+      `That folder holds another search (${
+        refused || "its search hash differs"
+      }): a run would be refused unless --fresh (which deletes it) or the config gets another "name".`,
+    ]),
     "",
     "| setting | cells | done | queries per step | most queries left |",
     "| --- | ---: | ---: | ---: | ---: |",
@@ -271,9 +300,8 @@ async function printPlan(
     ),
     "",
   ];
-  const extra = sweepModels(config);
   const missing: ModelName[] = [];
-  for (const name of zooModels(config, extra)) {
+  for (const name of zoo) {
     if (!(await modelIsReady(modelsDir, name))) missing.push(name);
   }
   const at = shownPath(modelsDir);
@@ -559,6 +587,7 @@ async function main(): Promise<number> {
       });
     }
     const extra = sweepModels(config);
+    await checkPresentPins(config, zooModels(config, extra), modelsDir);
     const ready = await trainMissing(config, extra, {
       modelsDir,
       ...(shard ? { shard } : {}),

@@ -395,14 +395,20 @@ Deno.test({
   fn: async () => {
     await tinyModel("cnn");
     const dir = await scratch("cli-dry-run");
-    const config = await writeConfig(dir, {
+    // Its own models folder: the tiny cnn alone, whatever other tests trained.
+    await Deno.mkdir(`${dir}/models`);
+    for (const f of ["cnn.onnx", "cnn.json"]) {
+      await Deno.copyFile(`${TEST_MODELS_DIR}/${f}`, `${dir}/models/${f}`);
+    }
+    const sweep = {
       ...SWEEP,
       name: "dry",
       digits: [1, 2],
       masks: [40, 80],
       objective: ["probability", { name: "probability", models: ["cnn-w1"] }],
-    });
-    const args = [config, "--models-dir", TEST_MODELS_DIR, "--results-dir", `${dir}/results`];
+    };
+    const config = await writeConfig(dir, sweep);
+    const args = [config, "--models-dir", `${dir}/models`, "--results-dir", `${dir}/results`];
     const dry = await runCli("cli/experiment.ts", [...args, "--dry-run"]);
     assert.strictEqual(dry.code, 0, dry.stderr);
     assert.match(
@@ -412,12 +418,33 @@ Deno.test({
     // 2 digits × 2 seeds per setting; each later step scores its masks; a run ends at 50 steps.
     assert.match(dry.stdout, /\n\| 40 masks, probability \| 4 \| 0 \| 40 \| 8,004 \|\n/);
     assert.match(dry.stdout, /\n\| 80 masks, probability, cnn-w1 \| 4 \| 0 \| 80 \| 16,004 \|\n/);
-    assert.match(dry.stdout, /Would train first, into tests\/tmp\/models\/: cnn-w1 \(3 epochs/);
+    assert.match(dry.stdout, /Would train first, into .*cli-dry-run\/models\/: cnn-w1 \(3 epochs/);
     assert.match(
       dry.stdout,
       /Time: at most .* at [\d,]+ network queries\/s, measured now on cnn with node-cpu/,
     );
     assert.strictEqual(await exists(`${dir}/results`), false);
-    assert.strictEqual(await exists(`${TEST_MODELS_DIR}/cnn-w1.onnx`), false);
+    assert.strictEqual(await exists(`${dir}/models/cnn-w1.onnx`), false);
+
+    // After a run of one setting, those cells count as done; another search is named as refused.
+    const one = await writeConfig(dir, { ...SWEEP, name: "dry", digits: [1, 2], masks: [40] });
+    const ran = await runCli("cli/experiment.ts", [one, ...args.slice(1)]);
+    assert.strictEqual(ran.code, 0, ran.stderr);
+    const again = await runCli("cli/experiment.ts", [one, ...args.slice(1), "--dry-run"]);
+    assert.match(again.stdout, /4 cells in 1 setting\(s\); .*results\/dry\/ holds 4 of them\./);
+    assert.match(again.stdout, /\| 40 masks \| 4 \| 4 \| 40 \| 0 \|/);
+    const changed = await writeConfig(dir, {
+      ...SWEEP,
+      name: "dry",
+      digits: [1, 2],
+      masks: [40],
+      target: 0.9,
+    });
+    const refused = await runCli("cli/experiment.ts", [changed, ...args.slice(1), "--dry-run"]);
+    assert.strictEqual(refused.code, 0, refused.stderr);
+    assert.match(
+      refused.stdout,
+      /holds 0 of them\.\nThat folder holds another search \("target" was 0\.99, now 0\.9\): a run would be refused unless --fresh/,
+    );
   },
 });

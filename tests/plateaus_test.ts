@@ -104,3 +104,21 @@ Deno.test("plateauRows() counts endings per network and setting, with the local 
     },
   ]);
 });
+
+Deno.test("flatStretches() counts a latent search from its first drawing, not from the base it never keeps", () => {
+  // The base scored 0.5; the first drawing 0.2, then it rises at steps 2 and 3 and stays.
+  const r: PlateauRecord = {
+    converged: false,
+    stuck: false,
+    iterations: 60,
+    evaluations: 961,
+    lastImprovement: 3,
+    initialConfidence: 0.5,
+    trajectory: [0.2, 0.3, 0.4, ...Array(57).fill(0.4)],
+    strategy: { name: "latent" },
+  };
+  assert.deepStrictEqual(flatStretches(r), { longest: 57, last: 57, escaped: 0 });
+  // Read as a pixel search, the steps below the base's 0.5 would all be flat.
+  const { strategy: _, ...pixels } = r;
+  assert.deepStrictEqual(flatStretches(pixels), { longest: 60, last: 57, escaped: 0 });
+});

@@ -1,6 +1,7 @@
 /** Tests of the sweep runner: cells, seeds, records, resume, repair, regimes. */
 
 import assert from "node:assert/strict";
+import { searchChanges } from "../experiments/store/folder.ts";
 import { UsageError } from "../common/errors.ts";
 import { parseConfig, type ResolvedConfig } from "../experiments/sweep/config.ts";
 import { cellKey, cellSeed, expandCells } from "../experiments/sweep/axes.ts";
@@ -280,4 +281,18 @@ Deno.test("perturbation regimes are a sweep axis: cells per regime, and adding o
     [...records].sort((a, b) => cellKey(a).localeCompare(cellKey(b)))
       .map(({ cell: _c, image: _i, wallMs: _w, ...rest }) => rest);
   assert.deepStrictEqual(strip(second.records), strip(clean.records));
+});
+
+Deno.test("searchChanges() names each changed field, hashes shortened and other models one by one", () => {
+  const [a, b] = ["a".repeat(64), "b".repeat(64)];
+  assert.deepStrictEqual(
+    searchChanges(
+      { target: 0.99, modelSha256: a, otherModels: { mlp: a, vae: a }, seeds: [1], name: "x" },
+      { target: 0.99, modelSha256: b, otherModels: { mlp: a, vae: b }, seeds: [2], name: "y" },
+    ),
+    [
+      `"modelSha256" was ${"a".repeat(12)}…, now ${"b".repeat(12)}…`,
+      `"otherModels.vae" was ${"a".repeat(12)}…, now ${"b".repeat(12)}…`,
+    ],
+  );
 });

@@ -23,6 +23,8 @@ export interface PlateauRecord {
   initialConfidence: number;
   trajectory: number[];
   masks?: number;
+  /** Latent strategies count improvement from their first drawing, not from the base. */
+  strategy?: { name: string };
 }
 
 /** A run's stretches without improvement, in iterations. */
@@ -36,12 +38,17 @@ export interface FlatStretches {
 }
 
 /**
- * The flat stretches of a run. `trajectory[k]` is the best objective after step k + 1, rounded
- * to 6 decimals as records store it, so a gain below 5e-7 reads as none; the last stretch comes
- * from the record's exact `lastImprovement`.
+ * The flat stretches of a run. `trajectory[k]` is the best target confidence after step k + 1,
+ * rounded to 6 decimals as records store it, so a gain below 5e-7 reads as none; the last
+ * stretch comes from the record's exact `lastImprovement`, which follows the objective. For the
+ * seed's objective (probability, one model) the two agree; for others (margin, ensembles,
+ * penalties) the earlier stretches are those of the confidence.
  */
 export function flatStretches(r: PlateauRecord, window = PLATEAU_WINDOW): FlatStretches {
-  let best = Math.round(r.initialConfidence * 1e6) / 1e6;
+  // A latent search keeps only what its decoder drew: its first step is never "flat".
+  let best = r.strategy?.name === "latent"
+    ? -Infinity
+    : Math.round(r.initialConfidence * 1e6) / 1e6;
   let run = 0, longest = 0, escaped = 0;
   for (const value of r.trajectory) {
     if (value > best) {

@@ -201,10 +201,20 @@ export function searchChanges(
       : JSON.stringify(v);
     return text.length > 80 ? `${text.slice(0, 79)}…` : text;
   };
-  const keys = [...new Set([...Object.keys(previous), ...Object.keys(now)])]
-    .filter((k) => !NOT_SEARCH.has(k));
-  return keys.filter((k) => canonicalJson(previous[k] ?? null) !== canonicalJson(now[k] ?? null))
-    .map((k) => `"${k}" was ${shown(previous[k])}, now ${shown(now[k])}`);
+  const changes = (a: Record<string, unknown>, b: Record<string, unknown>, prefix: string) => {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+      .filter((k) => prefix !== "" || !NOT_SEARCH.has(k));
+    return keys.filter((k) => canonicalJson(a[k] ?? null) !== canonicalJson(b[k] ?? null));
+  };
+  return changes(previous, now, "").flatMap((k) => {
+    const [a, b] = [previous[k], now[k]];
+    // The other models' hashes: which model changed, not two lists cut at 80 characters.
+    if (k === "otherModels" && (a ?? {}) instanceof Object && (b ?? {}) instanceof Object) {
+      const [x, y] = [(a ?? {}) as Record<string, unknown>, (b ?? {}) as Record<string, unknown>];
+      return changes(x, y, k).map((m) => `"${k}.${m}" was ${shown(x[m])}, now ${shown(y[m])}`);
+    }
+    return [`"${k}" was ${shown(a)}, now ${shown(b)}`];
+  });
 }
 
 /**

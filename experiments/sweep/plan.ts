@@ -33,10 +33,16 @@ export interface SweepPlan {
   maxQueries: number;
 }
 
-/** Queries of a search's first two proposals, counted against uniform probabilities. */
-function queriesPerStep(config: ResolvedConfig, cell: Cell): { first: number; step: number } {
+/**
+ * Queries of a search's first two proposals, counted against uniform probabilities, and the
+ * candidates of a step (the base is proposed alone with its shifted copies: their count divides).
+ */
+function queriesPerStep(
+  config: ResolvedConfig,
+  cell: Cell,
+): { first: number; step: number; candidates: number } {
   const search = createSearch(cellSearch(config, cell), createPrng(cellSeed(cell)));
-  const counts: number[] = [];
+  const counts: number[] = [], images: number[] = [];
   for (let k = 0; k < 2 && !search.done; k++) {
     const latent = search.prepare();
     if (latent) search.render(new Float32Array(latent.count * PIXELS));
@@ -44,8 +50,14 @@ function queriesPerStep(config: ResolvedConfig, cell: Cell): { first: number; st
     const uniform = new Float32Array(count * 10).fill(0.1);
     search.accept(search.models.length === 1 ? uniform : search.models.map(() => uniform));
     counts.push(count * search.models.length + (latent ? latent.count : 0));
+    images.push(count);
   }
-  return { first: counts[0] ?? 0, step: counts[1] ?? counts[0] ?? 0 };
+  const copies = Math.max(1, images[0] ?? 1);
+  return {
+    first: counts[0] ?? 0,
+    step: counts[1] ?? counts[0] ?? 0,
+    candidates: Math.max(1, Math.round((images[1] ?? copies) / copies)),
+  };
 }
 
 /**
@@ -63,15 +75,16 @@ export function sweepPlan(
     groups.set(key, [...(groups.get(key) ?? []), cell]);
   }
   const settings = [...groups.values()].map((group): PlanSetting => {
-    const { first, step } = queriesPerStep(config, group[0]);
+    const { first, step, candidates } = queriesPerStep(config, group[0]);
     const done = group.filter((c) => doneKeys.has(cellKey(c))).length;
-    // Evaluations count images (each scored by every model): a budget caps the steps too.
+    // Evaluations count candidates (not their copies, nor each model's query): a budget caps
+    // the steps too.
     const steps = config.maxEvaluations === undefined ? config.maxIterations : Math.min(
       config.maxIterations,
-      Math.ceil(Math.max(0, config.maxEvaluations - 1) / Math.max(1, step)),
+      Math.ceil(Math.max(0, config.maxEvaluations - 1) / candidates),
     );
     return {
-      label: String(settingLabel(group[0], config)),
+      label: ((l) => typeof l === "number" ? `${l} masks` : l)(settingLabel(group[0], config)),
       cells: group.length,
       done,
       firstQueries: first,
