@@ -25,7 +25,17 @@ async function snapshot(): Promise<string[]> {
       else out.push(`${path} ${Deno.statSync(`${PROJECT_ROOT}/${path}`).mtime?.getTime()}`);
     }
   };
-  for (const dir of ["configs", "docs", "models", "results", "site", "node_modules/.bin"]) {
+  // setup:cuda would write its download under onnxruntime-node/bin.
+  for (
+    const dir of [
+      "configs",
+      "docs",
+      "models",
+      "results",
+      "site",
+      "node_modules/onnxruntime-node/bin",
+    ]
+  ) {
     await walk(dir);
   }
   return out.sort();
