@@ -258,8 +258,10 @@ Deno.test("deno task studio lists its flags, and refuses a bad port or an addres
   assert.ok(flags.includes("--allow-net=127.0.0.1:8000"), flags.join(" "));
   const help = await studioCli(["--help"]);
   assert.equal(help.code, 0);
-  for (const flag of ["--port", "--host", "--models-dir", "--results-dir", "--help"]) {
-    assert.match(help.stdout, new RegExp(`^  ${flag}`, "m"), flag);
+  for (
+    const flag of ["--port", "--host", "--models-dir", "--results-dir", "--export", "-h, --help"]
+  ) {
+    assert.match(help.stdout, new RegExp(`^  ${flag} `, "m"), flag);
   }
   const port = await studioCli(["--port", "abc"]);
   assert.equal(port.code, 2);
