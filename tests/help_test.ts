@@ -63,7 +63,7 @@ Deno.test({
       assert.strictEqual(out.code, 0, `${task}: ${new TextDecoder().decode(out.stderr)}`);
       assert.match(stdout, /^Usage: deno task /m, task);
       assert.match(stdout, /\nFlags:\n/, task);
-      assert.match(stdout, /  -h, --help +print this help and exit, doing nothing else/, task);
+      assert.match(stdout, / {2}-h, --help +print this help and exit, doing nothing else/, task);
       // Each flag line has a meaning beside it (or on the next line, for a long flag).
       const flags = stdout.slice(stdout.indexOf("\nFlags:\n")).split("\n")
         .filter((l) => /^ {2}(-\w, )?--[a-z]/.test(l));

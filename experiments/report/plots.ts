@@ -45,7 +45,6 @@ function bySetting(values: { setting: Setting }[]) {
 /** "masks" while settings are plain mask counts, "setting" once they carry a regime. */
 const legendTitle = (values: { setting: Setting }[]): string =>
   values.some((v) => typeof v.setting === "string") ? "setting" : "masks";
-const DIGIT_COLOR = { field: "digit", type: "nominal", title: "digit" } as const;
 
 /** An interval on a [0, 1] y axis: from each value's `low` to its `high`. */
 function intervalY(title: string): {
