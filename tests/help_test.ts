@@ -17,10 +17,11 @@ async function snapshot(): Promise<string[]> {
     } catch {
       return;
     }
+    // A folder with a lock in it is being written by a live run elsewhere (a sweep, training).
+    if (entries.some((e) => e.name.endsWith(".lock"))) return;
     for (const e of entries) {
       const path = `${dir}/${e.name}`;
-      // A live run elsewhere (training, a sweep) keeps its lock fresh and its checkpoint growing.
-      if (/\.lock$|\.ckpt/.test(path)) continue;
+      if (/\.ckpt/.test(path)) continue;
       if (e.isDirectory) await walk(path);
       else out.push(`${path} ${Deno.statSync(`${PROJECT_ROOT}/${path}`).mtime?.getTime()}`);
     }
