@@ -72,9 +72,12 @@ export type Ending = "optimum" | "budget" | "cut";
  * `cut`: the config's patience stopped it sooner than `window` flat iterations, so it cannot
  * tell (run it with patience ≥ window).
  */
-export function endingOf(r: PlateauRecord, window = PLATEAU_WINDOW): Ending {
-  const { last } = flatStretches(r, window);
-  if (last >= window) return "optimum";
+export function endingOf(
+  r: Pick<PlateauRecord, "iterations" | "lastImprovement" | "stuck">,
+  window = PLATEAU_WINDOW,
+): Ending {
+  // The stretch a run ended in needs no trajectory: the iterations since its last improvement.
+  if (r.iterations - r.lastImprovement >= window) return "optimum";
   return r.stuck ? "cut" : "budget";
 }
 
@@ -110,7 +113,9 @@ export function plateauRows(
   const groups = new Map<string, (typeof runs)>();
   for (const r of runs) {
     const key = `${r.network}\u0000${r.setting}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    const group = groups.get(key);
+    if (group) group.push(r);
+    else groups.set(key, [r]);
   }
   return [...groups.values()].map((group) => {
     const failed = group.filter((r) => !r.converged);
@@ -119,7 +124,9 @@ export function plateauRows(
     const budget = failed.filter((_, i) => endings[i] === "budget");
     const optimum = count("optimum");
     const [low, high] = wilsonInterval(optimum, group.length);
-    const longest = failed.map((r) => flatStretches(r, window).longest);
+    // Each run's trajectory walked once.
+    const stretches = new Map(group.map((r) => [r, flatStretches(r, window)]));
+    const longest = failed.map((r) => stretches.get(r)!.longest);
     return {
       network: group[0].network,
       setting: group[0].setting,
@@ -131,7 +138,7 @@ export function plateauRows(
       budget: budget.length,
       rising: budget.filter((r) => recentGain(r) > 0).length,
       cut: count("cut"),
-      escaped: group.filter((r) => flatStretches(r, window).escaped > 0).length,
+      escaped: group.filter((r) => stretches.get(r)!.escaped > 0).length,
       candidates: quantile(
         group.map((r) => r.masks ?? (r.evaluations - 1) / Math.max(1, r.iterations)),
         0.5,
