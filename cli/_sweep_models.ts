@@ -45,23 +45,25 @@ export function checkPin(
   );
 }
 
-/**
- * Checks the pins of the models already in `modelsDir` (a missing one is checked once trained):
- * a wrong file is refused before anything trains or runs. Returns the sha256 of each present
- * zoo model the sweep uses, by name.
- */
-export async function checkPresentPins(
-  config: Pick<ResolvedConfig, "sha256">,
-  names: readonly string[],
+/** The ONNX sha256 of each of `names` already in `modelsDir` (a missing one is left out). */
+export async function presentShas(
+  names: readonly ModelName[],
   modelsDir: string,
 ): Promise<Record<string, string>> {
   const shas: Record<string, string> = {};
   for (const name of names) {
-    if (!(await modelIsReady(modelsDir, name as ModelName))) continue;
-    shas[name] = (await loadModel(modelsDir, name as ModelName)).sha256;
-    checkPin(config, name, shas[name], modelsDir);
+    if (await modelIsReady(modelsDir, name)) shas[name] = (await loadModel(modelsDir, name)).sha256;
   }
   return shas;
+}
+
+/** {@linkcode checkPin} for every model of `shas`: a wrong file is refused before anything runs. */
+export function checkPins(
+  config: Pick<ResolvedConfig, "sha256">,
+  shas: Record<string, string>,
+  modelsDir: string,
+): void {
+  for (const [name, sha256] of Object.entries(shas)) checkPin(config, name, sha256, modelsDir);
 }
 
 // Over 80 lines: opens models one by one and must close every one already open when a later one

@@ -11,6 +11,7 @@ import {
   requireAccess,
   resultsDirFlag,
   runMain,
+  shownPath,
 } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { exists, PROJECT_ROOT, writeJsonAtomic } from "../common/files.ts";
@@ -39,7 +40,7 @@ import type { Scorer } from "../infer/providers.ts";
 import { closingTable } from "../experiments/report/markdown.ts";
 import { createScorer } from "../infer/providers.ts";
 import { type ModelName, TRAINING_DEFAULTS } from "../common/model_names.ts";
-import { checkPin, checkPresentPins, openSweepModels } from "./_sweep_models.ts";
+import { checkPin, checkPins, openSweepModels, presentShas } from "./_sweep_models.ts";
 import { sweepModels } from "../experiments/judge/judges.ts";
 import { trainWithProgress } from "./_train_progress.ts";
 import { defaultWorkersFor } from "../train/workers.ts";
@@ -250,25 +251,26 @@ async function printPlan(
   const extra = sweepModels(config);
   const zoo = zooModels(config, extra);
   // The pins of the files present, as a run checks them first (a wrong one: exit 2 here too).
-  const shas = await checkPresentPins(config, zoo, modelsDir);
+  const shas = await presentShas(zoo, modelsDir);
+  checkPins(config, shas, modelsDir);
   const doneKeys = new Set<string>();
   let refused: string | null = null;
   const stored = `${resultsDir}/config.json`;
   if (!fresh && (await exists(stored))) {
     const previous = { ...(await readStoredConfig(stored)).config } as Record<string, unknown>;
-    // The search hash needs every model: with one still to train, the folder's own is used.
+    // The search hash needs every model's bytes: with one still to train, or an external
+    // model or judge (not hashed here), the folder's own is taken as this search's.
     const primary = isExternal(config.model) ? null : shas[config.model];
-    if (primary && zoo.every((m) => shas[m])) {
-      const others = Object.fromEntries(
-        Object.entries(shas).filter(([m]) => m !== config.model),
-      );
-      const now = {
-        ...config,
-        modelSha256: primary,
-        ...(zoo.length > 1 ? { otherModels: others } : {}),
-      };
-      const hash = await searchHash(config, primary, zoo.length > 1 ? others : undefined);
-      if (hash !== previous.searchHash) refused = searchChanges(previous, now).join("; ");
+    const external = extra.judges.some((j) => typeof j !== "string");
+    if (primary && !external && zoo.every((m) => shas[m])) {
+      const otherModels = zoo.length > 1
+        ? Object.fromEntries(Object.entries(shas).filter(([m]) => m !== config.model))
+        : undefined;
+      const hash = await searchHash(config, primary, otherModels);
+      if (hash !== previous.searchHash) {
+        const now = { ...config, modelSha256: primary, ...(otherModels ? { otherModels } : {}) };
+        refused = searchChanges(previous, now).join("; ");
+      }
     }
     if (refused === null) {
       const file = `${resultsDir}/${recordsFile(shard)}`;
@@ -300,10 +302,7 @@ async function printPlan(
     ),
     "",
   ];
-  const missing: ModelName[] = [];
-  for (const name of zoo) {
-    if (!(await modelIsReady(modelsDir, name))) missing.push(name);
-  }
+  const missing = zoo.filter((m) => shas[m] === undefined);
   const at = shownPath(modelsDir);
   const toTrain: string[] = [];
   for (const m of missing) {
@@ -319,9 +318,7 @@ async function printPlan(
   }
   lines.push(
     missing.length === 0
-      ? `Models: all in ${at}/ (${
-        zooModels(config, extra).join(", ") || modelLabel(config.model)
-      }).`
+      ? `Models: all in ${at}/ (${zoo.join(", ") || modelLabel(config.model)}).`
       : `Would train first, into ${at}/: ${toTrain.join(", ")}.`,
   );
   const rate = await measuredRate(config, modelsDir);
@@ -398,11 +395,6 @@ function zooModels(config: ResolvedConfig, extra: SweepModels): ModelName[] {
       ...extra.judges.filter((j): j is ModelName => typeof j === "string"),
     ]),
   ];
-}
-
-/** A folder as messages name it: relative to the project when inside it. */
-function shownPath(dir: string): string {
-  return dir.startsWith(`${PROJECT_ROOT}/`) ? dir.slice(PROJECT_ROOT.length + 1) : dir;
 }
 
 async function trainMissing(
@@ -587,7 +579,9 @@ async function main(): Promise<number> {
       });
     }
     const extra = sweepModels(config);
-    await checkPresentPins(config, zooModels(config, extra), modelsDir);
+    // Pinned models already here are checked before anything trains (the rest once trained).
+    const pinned = zooModels(config, extra).filter((m) => config.sha256?.[m] !== undefined);
+    checkPins(config, await presentShas(pinned, modelsDir), modelsDir);
     const ready = await trainMissing(config, extra, {
       modelsDir,
       ...(shard ? { shard } : {}),
