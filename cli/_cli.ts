@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import process from "node:process";
 import cliProgress from "cli-progress";
 import { describeError, UsageError } from "../common/errors.ts";
-import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR } from "../common/files.ts";
+import { DEFAULT_MODELS_DIR, DEFAULT_RESULTS_DIR, PROJECT_ROOT } from "../common/files.ts";
 
 /** Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
@@ -162,26 +162,24 @@ export interface DirFlag {
   readonly description: string;
 }
 
+/** A folder as help and messages name it: relative to the project when inside it. */
+export function shownPath(dir: string): string {
+  return dir.startsWith(`${PROJECT_ROOT}/`) ? dir.slice(PROJECT_ROOT.length + 1) : dir;
+}
+
+/** A folder flag defaulting to `dir`, which its help names relative to the project. */
+export function dirFlag(dir: string, description: string): DirFlag {
+  return { type: "string", default: dir, shownDefault: shownPath(dir), arg: "DIR", description };
+}
+
 /** `--models-dir`, as every task that reads or writes models takes it. */
 export function modelsDirFlag(what = "where models are read and written"): DirFlag {
-  return {
-    type: "string",
-    default: DEFAULT_MODELS_DIR,
-    shownDefault: "models",
-    arg: "DIR",
-    description: what,
-  } as const;
+  return dirFlag(DEFAULT_MODELS_DIR, what);
 }
 
 /** `--results-dir`, as every task that reads or writes results folders takes it. */
 export function resultsDirFlag(what = "the folder of results folders"): DirFlag {
-  return {
-    type: "string",
-    default: DEFAULT_RESULTS_DIR,
-    shownDefault: "results",
-    arg: "DIR",
-    description: what,
-  } as const;
+  return dirFlag(DEFAULT_RESULTS_DIR, what);
 }
 
 /** {@linkcode parseFlags} for a task on one model of the zoo: {@linkcode MODEL_FLAGS} and `flags`. */

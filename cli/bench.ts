@@ -1,6 +1,14 @@
 /** `deno task bench`: every execution provider (and tfjs) on the same model, inputs and batch sizes. */
 
-import { intFlag, listFlag, modelsDirFlag, parseFlags, requireAccess, runMain } from "./_cli.ts";
+import {
+  dirFlag,
+  intFlag,
+  listFlag,
+  modelsDirFlag,
+  parseFlags,
+  requireAccess,
+  runMain,
+} from "./_cli.ts";
 import { DEFAULT_RESULTS_DIR, writeFileAtomic, writeJsonAtomic } from "../common/files.ts";
 import { describeMachine } from "../common/machine.ts";
 import { UsageError } from "../common/errors.ts";
@@ -62,13 +70,10 @@ if (import.meta.main) {
           description: "leave out the tfjs-wasm row (the baseline every ratio is against)",
         },
         "models-dir": modelsDirFlag("where the model is read"),
-        out: {
-          type: "string",
-          default: `${DEFAULT_RESULTS_DIR}/bench`,
-          shownDefault: "results/bench",
-          arg: "DIR",
-          description: "where providers.json and providers.md are written",
-        },
+        out: dirFlag(
+          `${DEFAULT_RESULTS_DIR}/bench`,
+          "where providers.json and providers.md are written",
+        ),
       },
     });
     // Checked before measuring: a refused --out would otherwise waste the whole benchmark.

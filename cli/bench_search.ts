@@ -6,13 +6,12 @@
  * ratios.
  */
 
-import { intFlag, listFlag, modelsDirFlag, parseFlags, runMain } from "./_cli.ts";
+import { intFlag, listFlag, modelsDirFlag, parseFlags, runMain, shownPath } from "./_cli.ts";
 import { UsageError } from "../common/errors.ts";
 import { describeMachine } from "../common/machine.ts";
 import { createPrng, deriveSeed } from "../common/prng.ts";
 import { DEFAULT_PERTURBATION } from "../experiments/sweep/config.ts";
 import { FILL_BATCH } from "../experiments/scheduler/runner.ts";
-import { PROJECT_ROOT } from "../common/files.ts";
 import { STRATEGIES, STRATEGY_NAMES } from "../experiments/search/strategies/registry.ts";
 import type { StrategySpec } from "../experiments/search/strategies/strategy.ts";
 import { modelIsReady, readModel } from "../experiments/judge/model_file.ts";
@@ -98,7 +97,7 @@ if (import.meta.main) {
     const iterations = intFlag("iterations", values.iterations, { fallback: 8, max: 100000 });
     const rounds = intFlag("rounds", values.rounds, { fallback: 3, max: 100 });
     if (!await modelIsReady(values["models-dir"], model)) {
-      const dir = values["models-dir"].replace(`${PROJECT_ROOT}/`, "");
+      const dir = shownPath(values["models-dir"]);
       const moved = dir === "models" ? "" : ` --models-dir ${dir}`;
       throw new UsageError(`Cannot benchmark: ${dir}/${model}.onnx does not exist`, {
         hint: `Train it first: \`deno task train --model ${model}${moved}\`.`,

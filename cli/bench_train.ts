@@ -5,7 +5,7 @@
  * workers. Prints samples/s and ratios, and writes the rows to results/bench/train.json.
  */
 
-import { intFlag, parseFlags, requireAccess, runMain } from "./_cli.ts";
+import { dirFlag, intFlag, parseFlags, requireAccess, runMain } from "./_cli.ts";
 import { describeMachine } from "../common/machine.ts";
 import { DEFAULT_RESULTS_DIR, writeJsonAtomic } from "../common/files.ts";
 import { useBackend } from "../train/backend.ts";
@@ -124,13 +124,7 @@ if (import.meta.main) {
           description: "the data-parallel row's worker count (1–256)",
           shownDefault: "this machine's core count",
         },
-        out: {
-          type: "string",
-          default: `${DEFAULT_RESULTS_DIR}/bench`,
-          shownDefault: "results/bench",
-          arg: "DIR",
-          description: "where train.json is written",
-        },
+        out: dirFlag(`${DEFAULT_RESULTS_DIR}/bench`, "where train.json is written"),
         ops: {
           type: "boolean",
           default: false,

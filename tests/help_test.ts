@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { PROJECT_ROOT } from "../common/files.ts";
 
 /** Names and modification times of everything under the folders a task could write. */
-async function snapshot(): Promise<string[]> {
+function snapshot(): string[] {
   const out: string[] = [];
-  const walk = async (dir: string) => {
+  const walk = (dir: string) => {
     let entries;
     try {
       entries = [...Deno.readDirSync(`${PROJECT_ROOT}/${dir}`)];
@@ -22,7 +22,7 @@ async function snapshot(): Promise<string[]> {
     for (const e of entries) {
       const path = `${dir}/${e.name}`;
       if (/\.ckpt/.test(path)) continue;
-      if (e.isDirectory) await walk(path);
+      if (e.isDirectory) walk(path);
       else out.push(`${path} ${Deno.statSync(`${PROJECT_ROOT}/${path}`).mtime?.getTime()}`);
     }
   };
@@ -37,7 +37,7 @@ async function snapshot(): Promise<string[]> {
       "node_modules/onnxruntime-node/bin",
     ]
   ) {
-    await walk(dir);
+    walk(dir);
   }
   return out.sort();
 }
@@ -52,7 +52,7 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     assert.ok(TASKS.length >= 15, `${TASKS.length} tasks`);
-    const before = await snapshot();
+    const before = snapshot();
     for (const task of TASKS) {
       const out = await new Deno.Command("deno", {
         args: ["task", "--quiet", task, "--help"],
@@ -72,7 +72,7 @@ Deno.test({
         assert.match(line, /^ {2}\S.*\S {2,}\S|^ {2}\S+( \S+)?$/, `${task}: ${line}`);
       }
     }
-    assert.deepStrictEqual(await snapshot(), before, "nothing written");
+    assert.deepStrictEqual(snapshot(), before, "nothing written");
   },
 });
 
